@@ -1,0 +1,1 @@
+"""hep_pnn.models (under construction)."""
