@@ -46,6 +46,12 @@ def check_writable(
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(
     path: str | os.PathLike[str], *, overwrite: bool = False, option: str = "output"
@@ -67,6 +73,8 @@ def atomic_path(
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp creates 0600 files; results should follow the user's umask like any other file.
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield tmp
         os.replace(tmp, path)
@@ -82,6 +90,7 @@ def atomic_dir(
     """Like :func:`atomic_path` for a folder: build it under a temporary name, then swap it in."""
     path = check_writable(path, overwrite=overwrite, option=option)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
         if path.exists():

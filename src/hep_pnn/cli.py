@@ -48,16 +48,328 @@ def demo(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Folder for the demo results.")
     ] = Path("demo-output"),
+    signal: Annotated[int, typer.Option(help="Generated signal events per mass.")] = 100_000,
+    background: Annotated[int, typer.Option(help="Generated background events.")] = 500_000,
+    epochs: Annotated[int, typer.Option(help="Training epochs per model.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
 ) -> None:
     """Generate data, train AffinePNN and pNN, evaluate them and write a report."""
-    typer.echo(
-        "pnn demo: not built yet (waiting for the generator, models, training and evaluation)."
+    from hep_pnn._tables import markdown_table
+    from hep_pnn.demo import run_demo
+
+    result = run_demo(
+        output,
+        n_signal_per_mass=signal,
+        n_background=background,
+        epochs=epochs,
+        seed=seed,
+        overwrite=overwrite,
+        echo=typer.echo,
     )
-    raise typer.Exit(code=1)
+    typer.echo("\nROC AUC per mass (test sample; mean over the five published masses):")
+    typer.echo(markdown_table(result.auc))
+    typer.echo("\nROC AUC on the fine mass grid (interpolation between trained masses):")
+    typer.echo(markdown_table(result.grid_auc.T))
+    typer.echo(f"\nreport: {result.report}  ({result.seconds / 60:.1f} min)")
 
 
 # --- commands ------------------------------------------------------------------------------------
+
+
+@app.command("model-info")
+def model_info(
+    model: Annotated[Path, typer.Argument(help="Saved model folder (model.json + weights).")],
+) -> None:
+    """Describe a saved model: architecture, parameters, features, training masses."""
+    from hep_pnn.models import describe_model, load_model
+
+    typer.echo(describe_model(load_model(model)))
+
+
+@app.command("generate")
+def generate_command(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output: .parquet, .root, .csv or .csv.gz.")
+    ],
+    process: Annotated[
+        str, typer.Option(help="hepmass (X → tt̄ and backgrounds) or four-top (tops of tt̄ Z′).")
+    ] = "hepmass",
+    n_events: Annotated[
+        int, typer.Option(help="four-top: events, 4 top-quark rows each (Z′ mass: --masses).")
+    ] = 20_000,
+    layout: Annotated[
+        str | None, typer.Option(help="hepmass, hepmass-imb or native (default: by suffix).")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Published sizes: hepmass or hepmass-imb.")
+    ] = None,
+    fraction: Annotated[float, typer.Option(help="Scale the preset sizes, e.g. 0.01.")] = 1.0,
+    masses: Annotated[str | None, typer.Option(help="Signal masses, e.g. 500,750.")] = None,
+    mass_range: Annotated[
+        str | None, typer.Option(help="Signal masses start:stop:step, e.g. 400:2000:50.")
+    ] = None,
+    signal: Annotated[
+        int | None, typer.Option(help="Selected signal events per mass [default 10000].")
+    ] = None,
+    background: Annotated[
+        int | None, typer.Option(help="Selected background events [default 50000].")
+    ] = None,
+    background_mass: Annotated[
+        str, typer.Option(help="Background mass: identical (as HEPMASS) or uniform.")
+    ] = "identical",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    width: Annotated[float, typer.Option(help="Resonance width / mass.")] = 0.03,
+    luminosity: Annotated[float, typer.Option(help="Luminosity in fb⁻¹ for the weights.")] = 140.0,
+    threads: Annotated[int | None, typer.Option(help="Worker threads (default up to 2).")] = None,
+    raw: Annotated[bool, typer.Option(help="Physical units instead of standardised.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing output.")] = False,
+) -> None:
+    """Generate HEPMASS-like events (X → tt̄ signal, tt̄ and W+jets background) to a file."""
+    import time
+
+    from hep_pnn.data.generator import preset_sizes
+    from hep_pnn.data.generator.output import generate_to_file, parse_masses
+    from hep_pnn.errors import ConfigError
+
+    if process not in ("hepmass", "four-top"):
+        raise ConfigError(
+            f"unknown process {process!r}", where="--process", fix="use hepmass or four-top"
+        )
+    if process == "four-top":
+        from hep_pnn.data.four_top import generate_four_top, write_four_top
+
+        zprime = parse_masses(masses or "1000")
+        frame = generate_four_top(n_events=n_events, zprime_mass=zprime, seed=seed)
+        path = write_four_top(frame, output, overwrite=overwrite)
+        typer.echo(f"wrote {len(frame):,} top quarks of {n_events:,} four-top events to {path}")
+        return
+    if masses is not None and mass_range is not None:
+        raise ConfigError("--masses and --mass-range both given", where="options", fix="use one")
+    if preset is not None:
+        if any(value is not None for value in (masses, mass_range, signal, background)):
+            raise ConfigError(
+                "--preset fixes the masses and sizes",
+                where="options",
+                fix="drop --masses/--mass-range/--signal/--background, or scale with --fraction",
+            )
+        sizes = preset_sizes(preset, fraction=fraction)
+    else:
+        sizes = {
+            "masses": parse_masses(mass_range, option="--mass-range")
+            if mass_range
+            else parse_masses(masses or "500,750,1000,1250,1500"),
+            "n_signal_per_mass": 10_000 if signal is None else signal,
+            "n_background": 50_000 if background is None else background,
+        }
+    start = time.perf_counter()
+    table, paths = generate_to_file(
+        output,
+        layout=layout,
+        overwrite=overwrite,
+        **sizes,
+        background_mass=background_mass,
+        seed=seed,
+        width_fraction=width,
+        luminosity=luminosity,
+        threads=threads,
+        raw=raw,
+        progress=progress,
+    )
+    counts = ", ".join(f"{p} {len(table.where_process(p)):,}" for p in table.processes())
+    typer.echo(
+        f"wrote {len(table):,} events ({counts}) to {', '.join(map(str, paths))} "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
+
+
+@app.command("export")
+def export_command(
+    model: Annotated[Path, typer.Argument(help="Run directory or saved model directory.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .onnx file to write.")],
+    format: Annotated[str, typer.Option("--format", help="Export format: onnx.")] = "onnx",
+    opset: Annotated[int, typer.Option(help="ONNX opset to pin.")] = 18,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+) -> None:
+    """Export a trained network to ONNX (inputs: features, mass in GeV; output: score)."""
+    from hep_pnn.apply import load_scorer
+    from hep_pnn.errors import ConfigError
+    from hep_pnn.models.onnx import export_onnx
+
+    if format != "onnx":
+        raise ConfigError(f"unknown format {format!r}", where="--format", fix="use --format onnx")
+    path = export_onnx(load_scorer(model), output, opset=opset, overwrite=overwrite)
+    typer.echo(f"wrote {path} (opset {opset})")
+
+
+@app.command("apply")
+def apply_command(
+    model: Annotated[Path, typer.Argument(help="Run directory, saved model or .onnx file.")],
+    inputs: Annotated[
+        list[Path], typer.Argument(help="Parquet, CSV or ROOT files, scored in this order.")
+    ],
+    masses: Annotated[str, typer.Option(help="Mass hypotheses in GeV, e.g. 500,750,1000.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Scores: .parquet, .csv or .root (friend tree).")
+    ],
+    tree: Annotated[str | None, typer.Option(help="Tree of ROOT inputs.")] = None,
+    output_tree: Annotated[str, typer.Option(help="Tree name of a ROOT output.")] = "pnn_scores",
+    feature_map: Annotated[
+        str | None,
+        typer.Option("--map", help="Model feature to input column: f0=lep_pt,... or a YAML file."),
+    ] = None,
+    nan_policy: Annotated[
+        str, typer.Option(help="NaN/inf in a feature: error, skip (NaN scores) or fill.")
+    ] = "error",
+    fill_value: Annotated[float, typer.Option(help="Value used by --nan-policy fill.")] = 0.0,
+    chunk_size: Annotated[int, typer.Option(help="Rows read and scored at a time.")] = 100_000,
+    threads: Annotated[int, typer.Option(help="onnxruntime threads.")] = 2,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Write the score of every input entry at every mass: columns score_m500, score_m750, …"""
+    import warnings
+
+    from hep_pnn.apply import apply_scores
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        # Shown at once (not after scoring) so an extrapolation is seen before a long job.
+        warnings.showwarning = lambda message, *_, **__: typer.echo(
+            f"pnn: warning: {message}", err=True
+        )
+        summary = apply_scores(
+            model,
+            inputs,
+            masses=masses,
+            output=output,
+            tree=tree,
+            output_tree=output_tree,
+            feature_map=feature_map,
+            nan_policy=nan_policy,  # type: ignore[arg-type]
+            fill_value=fill_value,
+            chunk_size=chunk_size,
+            threads=threads,
+            overwrite=overwrite,
+            progress=progress,
+        )
+    rows = summary.non_finite_rows
+    extra = f"; {rows:,} rows had NaN/inf features ({nan_policy})" if rows else ""
+    typer.echo(
+        f"wrote {summary.events:,} events × {len(summary.columns)} mass hypotheses "
+        f"({', '.join(summary.columns)}) to {summary.output} in {summary.seconds:.1f} s{extra}"
+    )
+
+
+@app.command()
+def train(
+    config: Annotated[
+        Path | None,
+        typer.Argument(help="Experiment YAML (default: AffinePNN on generated events)."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config key, e.g. --set training.epochs=3."),
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory to write.")] = Path(
+        "pnn-run"
+    ),
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Replace the config's model (a preset or a baseline)."),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing run directory.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --output.")] = False,
+) -> None:
+    """Train a model from an experiment config and write a run directory."""
+    from hep_pnn.training import load_experiment, train_experiment
+    from hep_pnn.training.baselines import with_model
+
+    keep_run_config = resume and config is None and not set_ and model is None
+    experiment = None if keep_run_config else load_experiment(config, set_ or [])
+    if experiment is not None and model is not None:
+        experiment = with_model(experiment, model)
+    run = train_experiment(experiment, output, overwrite=overwrite, resume=resume)
+    best = run.history.loc[run.history["val_auc_mean"].idxmax()]
+    typer.echo(
+        f"best model: {output / 'model'} (epoch {int(best['epoch'])}, "
+        f"mean validation AUC {best['val_auc_mean']:.4f}); history: {output / 'history.csv'}"
+    )
+
+
+@app.command()
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory written by `pnn train`.")],
+    data: Annotated[
+        list[Path] | None,
+        typer.Option("--data", help="Event file(s) to evaluate on (default: the run's test set)."),
+    ] = None,
+    masses: Annotated[
+        str | None, typer.Option(help="Mass hypotheses in GeV, e.g. 500,750,1000.")
+    ] = None,
+    grid: Annotated[
+        str | None,
+        typer.Option(help="Mass grid START:STOP:STEP with generated signal, e.g. 400:1600:50."),
+    ] = None,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicas for uncertainties.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and generated signal.")] = 0,
+    representation: Annotated[
+        str, typer.Option(help="Hidden-layer map: pca, tsne (slower) or none.")
+    ] = "pca",
+    overwrite: Annotated[bool, typer.Option(help="Replace RUN_DIR/evaluation.")] = False,
+) -> None:
+    """Per-mass metrics and plots of a trained run, written to RUN_DIR/evaluation."""
+    import warnings
+
+    from hep_pnn.apply.options import parse_masses
+    from hep_pnn.evaluation.command import evaluate_run_directory, parse_grid
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        evaluation, output = evaluate_run_directory(
+            run_dir,
+            data=data or (),
+            masses=None if masses is None else parse_masses(masses),
+            grid=None if grid is None else parse_grid(grid),
+            bootstrap=bootstrap,
+            seed=seed,
+            overwrite=overwrite,
+            representation=None if representation == "none" else representation,
+        )
+    for warning in dict.fromkeys(str(w.message) for w in caught):
+        typer.echo(f"pnn: warning: {warning}", err=True)
+    typer.echo(evaluation.metrics.to_markdown())
+    typer.echo(f"wrote {output}")
+
+
+@app.command()
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Evaluated run directories.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
+    title: Annotated[str, typer.Option(help="Page title.")] = "hep-pnn report",
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing report.")] = False,
+) -> None:
+    """One self-contained HTML page comparing evaluated runs."""
+    from hep_pnn.evaluation import write_report
+
+    typer.echo(f"wrote {write_report(run_dirs, output, title=title, overwrite=overwrite)}")
+
+
+@app.command()
+def inspect(
+    path: Annotated[Path, typer.Argument(help="Event file: .csv, .csv.gz, .parquet or .root.")],
+    description: Annotated[
+        Path | None, typer.Option(help="Data description YAML (default: detect the layout).")
+    ] = None,
+    cache: Annotated[bool, typer.Option(help="Use and write the Parquet cache of CSVs.")] = True,
+) -> None:
+    """Print a short summary of a data file: events, signal/background, masses, processes."""
+    from hep_pnn.data import summarize
+
+    typer.echo(summarize(path, description=description, cache=cache))
 
 
 def main(argv: list[str] | None = None) -> None:

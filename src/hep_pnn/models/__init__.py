@@ -1,1 +1,41 @@
-"""hep_pnn.models (under construction)."""
+"""Conditioning layers, parametric networks, presets, save/load and export."""
+
+from hep_pnn.models.conditioning import (
+    CONDITIONINGS,
+    Affine,
+    Bias,
+    Concat,
+    Conditioning,
+    Scale,
+)
+from hep_pnn.models.config import PRESETS, ModelConfig, preset
+from hep_pnn.models.ensemble import PerMassEnsemble
+from hep_pnn.models.export import export_program
+from hep_pnn.models.fast import dropout_mask, effective_dropout
+from hep_pnn.models.network import HiddenBlock, ParametricNet, build_model
+from hep_pnn.models.preprocessing import Preprocessing
+from hep_pnn.models.serialization import load_model, save_model
+from hep_pnn.models.summary import describe_model
+
+__all__ = [
+    "CONDITIONINGS",
+    "PRESETS",
+    "Affine",
+    "Bias",
+    "Concat",
+    "Conditioning",
+    "HiddenBlock",
+    "ModelConfig",
+    "ParametricNet",
+    "PerMassEnsemble",
+    "Preprocessing",
+    "Scale",
+    "build_model",
+    "describe_model",
+    "dropout_mask",
+    "effective_dropout",
+    "export_program",
+    "load_model",
+    "preset",
+    "save_model",
+]

@@ -1,1 +1,53 @@
-"""hep_pnn.training (under construction)."""
+"""Training: experiment configs, samplers, background-mass strategies, the loop and run folders."""
+
+from hep_pnn.training.background_mass import BackgroundMasses
+from hep_pnn.training.checkpoint import load_checkpoint, save_checkpoint
+from hep_pnn.training.config import (
+    BackgroundMassConfig,
+    ExperimentConfig,
+    FileData,
+    GeneratedData,
+    ModelSection,
+    TrainingConfig,
+    WeightsConfig,
+    load_experiment,
+)
+from hep_pnn.training.datasets import (
+    load_experiment_data,
+    load_test_table,
+    load_training_table,
+    stratified_split,
+)
+from hep_pnn.training.loop import NonFiniteLossError, Trainer, TrainingProgress
+from hep_pnn.training.runs import TrainedRun, load_run, train_experiment
+from hep_pnn.training.samplers import EpochPlan, Population, plan_epoch
+from hep_pnn.training.weights import training_weights, weighted_bce
+
+__all__ = [
+    "BackgroundMassConfig",
+    "BackgroundMasses",
+    "EpochPlan",
+    "ExperimentConfig",
+    "FileData",
+    "GeneratedData",
+    "ModelSection",
+    "NonFiniteLossError",
+    "Population",
+    "TrainedRun",
+    "Trainer",
+    "TrainingConfig",
+    "TrainingProgress",
+    "WeightsConfig",
+    "load_checkpoint",
+    "load_experiment",
+    "load_experiment_data",
+    "load_run",
+    "load_test_table",
+    "load_training_table",
+    "plan_epoch",
+    "save_checkpoint",
+    "stratified_split",
+    "train_experiment",
+    "training_weights",
+    "weighted_bce",
+]

@@ -1,0 +1,20 @@
+"""The built-in HEPMASS-like event generator (docs/generator.md)."""
+
+from hep_pnn.data.generator.api import BLOCK_SIZE, generate, generate_raw, iter_generate
+from hep_pnn.data.generator.processes import BACKGROUNDS, PROCESSES, TTBAR_THRESHOLD
+from hep_pnn.data.generator.standardise import destandardise, standardise
+from hep_pnn.data.generator.validation import PRESETS, preset_sizes
+
+__all__ = [
+    "BACKGROUNDS",
+    "BLOCK_SIZE",
+    "PRESETS",
+    "PROCESSES",
+    "TTBAR_THRESHOLD",
+    "destandardise",
+    "generate",
+    "generate_raw",
+    "iter_generate",
+    "preset_sizes",
+    "standardise",
+]

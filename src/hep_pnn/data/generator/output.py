@@ -1,0 +1,116 @@
+r"""Generate straight to a file in the HEPMASS, HEPMASS-IMB or native layout (``pnn generate``).
+
+Example:
+    >>> parse_masses("500,750"), parse_masses("400:500:50")
+    ((500.0, 750.0), (400.0, 450.0, 500.0))
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hep_pnn._io import check_writable
+from hep_pnn.data.generator.api import generate
+from hep_pnn.data.table import EventTable
+from hep_pnn.errors import ConfigError
+
+__all__ = ["LAYOUTS", "generate_to_file", "imb_paths", "parse_masses"]
+
+LAYOUTS = ("hepmass", "hepmass-imb", "native")
+_CSV_SUFFIXES = (".csv", ".csv.gz")
+_NATIVE_SUFFIXES = (".parquet", ".pq", ".root")
+
+
+def parse_masses(spec: str, *, option: str = "--masses") -> tuple[float, ...]:
+    """Masses from ``"500,750,1000"`` or an inclusive range ``"start:stop:step"`` (GeV)."""
+    try:
+        if ":" in spec:
+            start, stop, step = (float(part) for part in spec.split(":"))
+            if step <= 0 or stop < start:
+                raise ValueError
+            count = int(np.floor((stop - start) / step + 1e-9)) + 1
+            return tuple(float(m) for m in np.round(start + step * np.arange(count), 6))
+        return tuple(float(part) for part in spec.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(
+            f"cannot read masses {spec!r}",
+            where=f"option {option}",
+            fix="give GeV values like 500,750,1000 or a range start:stop:step like 400:2000:50",
+        ) from None
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".csv.gz" if name.endswith(".csv.gz") else path.suffix.lower()
+
+
+def imb_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """The signal and background files of the HEPMASS-IMB layout for ``path``.
+
+    Example:
+        >>> [p.name for p in imb_paths("out/imbalanced.csv")]
+        ['imbalanced_signal.csv', 'imbalanced_background.csv']
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    stem = path.name[: len(path.name) - len(suffix)]
+    return tuple(path.with_name(f"{stem}_{part}{suffix}") for part in ("signal", "background"))
+
+
+def _resolve_layout(path: Path, layout: str | None) -> str:
+    suffix = _suffix(path)
+    if layout is None:
+        layout = "hepmass" if suffix in _CSV_SUFFIXES else "native"
+    if layout not in LAYOUTS:
+        raise ConfigError(
+            f"unknown layout {layout!r}", where="option --layout", fix=f"use one of {LAYOUTS}"
+        )
+    allowed = _NATIVE_SUFFIXES if layout == "native" else _CSV_SUFFIXES
+    if suffix not in allowed:
+        raise ConfigError(
+            f"the {layout} layout cannot be written to {path.name}",
+            where="option --output",
+            fix=f"use a file ending in {' or '.join(allowed)}",
+        )
+    return layout
+
+
+def generate_to_file(
+    path: str | os.PathLike[str],
+    *,
+    layout: str | None = None,
+    overwrite: bool = False,
+    **options: Any,
+) -> tuple[EventTable, list[Path]]:
+    """Generate events with :func:`~hep_pnn.data.generator.generate` and write them.
+
+    Args:
+        path: output file; ``.csv``/``.csv.gz`` (HEPMASS layouts), ``.parquet`` or ``.root``.
+        layout: ``"hepmass"`` (``# label,f0..f26,mass``), ``"hepmass-imb"`` (two files,
+            ``<stem>_signal`` and ``<stem>_background``, with ``name`` and ``weight``) or
+            ``"native"`` (all columns); default by suffix.
+        overwrite: replace existing output files.
+        **options: options of :func:`~hep_pnn.data.generator.generate`.
+
+    Returns:
+        The generated table and the written paths. Outputs are checked *before*
+        generating, and written atomically.
+    """
+    from hep_pnn.data import write_events, write_hepmass_imb
+
+    path = Path(path)
+    layout = _resolve_layout(path, layout)
+    targets = list(imb_paths(path)) if layout == "hepmass-imb" else [path]
+    for target in targets:
+        check_writable(target, overwrite=overwrite, option="option --output")
+    table = generate(**options)
+    if layout == "hepmass-imb":
+        signal_path, background_path = targets
+        write_hepmass_imb(table, signal_path, background_path, overwrite=overwrite)
+    else:
+        write_events(table, path, overwrite=overwrite)
+    return table, targets

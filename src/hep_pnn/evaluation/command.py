@@ -1,0 +1,114 @@
+"""What ``pnn evaluate`` does, as library functions: parse the grid, evaluate a run directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hep_pnn._io import check_writable
+from hep_pnn.data.table import EventTable
+from hep_pnn.errors import ConfigError
+from hep_pnn.evaluation.runs import EVALUATION_DIR, RunEvaluation, evaluate_run, write_evaluation
+from hep_pnn.evaluation.scoring import feature_matrix
+
+__all__ = ["evaluate_run_directory", "generator_signal_factory", "parse_grid"]
+
+
+def parse_grid(text: str, *, option: str = "--grid") -> list[float]:
+    """Masses ``START:STOP:STEP`` in GeV, both ends included.
+
+    Example:
+        >>> parse_grid("400:600:50")
+        [400.0, 450.0, 500.0, 550.0, 600.0]
+    """
+    try:
+        start, stop, step = (float(part) for part in text.split(":"))
+    except ValueError:
+        raise ConfigError(
+            f"cannot read grid {text!r}",
+            where=option,
+            fix="write START:STOP:STEP, e.g. 400:1600:50",
+        ) from None
+    if not (0 < start <= stop and step > 0) or (stop - start) / step > 10_000:
+        raise ConfigError(
+            f"grid {text!r} is empty or too fine",
+            where=option,
+            fix="use 0 < START <= STOP and a STEP giving at most 10000 masses",
+        )
+    count = int(np.floor((stop - start) / step + 1e-9)) + 1
+    return [float(start + i * step) for i in range(count)]
+
+
+def generator_signal_factory(
+    *, n_signal: int = 5000, seed: int = 0
+) -> Callable[[float], EventTable]:
+    """Signal at any mass from the built-in generator, seeded per mass (for the mass grid).
+
+    Only meaningful when the test background also comes from the generator.
+    """
+    from hep_pnn.data.generator import generate
+
+    def make(mass: float) -> EventTable:
+        mass_seed = int(np.random.SeedSequence([seed, round(mass * 1000)]).generate_state(1)[0])
+        # The generator wants at least one background event; it is dropped here.
+        table = generate(masses=[mass], n_signal_per_mass=n_signal, n_background=1, seed=mass_seed)
+        return table.signal()
+
+    return make
+
+
+def evaluate_run_directory(
+    run_dir: str | os.PathLike[str],
+    *,
+    data: Sequence[str | os.PathLike[str]] = (),
+    masses: Sequence[float] | None = None,
+    grid: Sequence[float] | None = None,
+    grid_signal: int = 5000,
+    bootstrap: int = 0,
+    seed: int = 0,
+    overwrite: bool = False,
+    **options: Any,
+) -> tuple[RunEvaluation, Path]:
+    """Evaluate a training run and write ``RUN_DIR/evaluation/``; returns it and the folder.
+
+    Args:
+        run_dir: a directory written by ``pnn train``.
+        data: event files to evaluate on (default: the run's own held-out test data).
+        masses: hypotheses (default: the signal masses of the data).
+        grid: fine mass grid; signal there comes from the built-in generator.
+        grid_signal: generated signal events per grid mass.
+        bootstrap, seed: bootstrap replicas and seed.
+        overwrite: replace an existing ``evaluation/`` folder.
+        options: passed to :func:`~hep_pnn.evaluation.evaluate_scorer`.
+
+    Nothing is written unless the whole evaluation succeeds.
+    """
+    from hep_pnn.training import load_run
+
+    run_dir = Path(run_dir)
+    run = load_run(run_dir)
+    output = check_writable(run_dir / EVALUATION_DIR, overwrite=overwrite, option="--overwrite")
+    table = None
+    if data:
+        from hep_pnn.data.readers import read_events
+
+        table = read_events(list(data))
+        feature_matrix(run.model, table, where=f"--data {', '.join(str(p) for p in data)}")
+    factory = None if grid is None else generator_signal_factory(n_signal=grid_signal, seed=seed)
+    evaluation = evaluate_run(
+        run,
+        data=table,
+        name=run_dir.resolve().name,
+        masses=masses,
+        grid=grid,
+        signal_factory=factory,
+        bootstrap=bootstrap,
+        seed=seed,
+        **options,
+    )
+    write_evaluation(evaluation, output, overwrite=overwrite)
+    return evaluation, output

@@ -1,0 +1,141 @@
+"""The events of an experiment: training and test tables, and seeded stratified splits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hep_pnn._random import SeedLike, as_generator, spawn
+from hep_pnn.data.table import EventTable
+from hep_pnn.errors import DataError
+
+if TYPE_CHECKING:
+    from hep_pnn.training.config import ExperimentConfig, FileData, GeneratedData
+
+__all__ = [
+    "load_experiment_data",
+    "load_test_table",
+    "load_training_table",
+    "stratified_split",
+]
+
+
+def stratified_split(
+    table: EventTable, *, fraction: float, seed: SeedLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split row indices into (kept, held out), holding out ``fraction`` of every label×mass group.
+
+    Example:
+        >>> import numpy as np
+        >>> t = EventTable.from_arrays(np.zeros((8, 1)), label=[1, 1, 1, 1, 0, 0, 0, 0],
+        ...                            mass=[500, 500, 1000, 1000, 500, 500, 500, 500])
+        >>> kept, held = stratified_split(t, fraction=0.5, seed=1)
+        >>> sorted(t.label[held].tolist()), sorted(t.mass[held].tolist())
+        ([0, 0, 1, 1], [500.0, 500.0, 500.0, 1000.0])
+    """
+    rng = as_generator(seed)
+    # background masses are only assigned hypotheses (maybe NaN in files): one stratum
+    group = np.zeros(len(table), np.int64)
+    signal = table.is_signal
+    group[signal] = 1 + np.unique(table.mass[signal], return_inverse=True)[1].reshape(-1)
+    # a random order, then stable-sorted by group: each group's rows in random order
+    order = rng.permutation(len(table))
+    order = order[np.argsort(group[order], kind="stable")]
+    counts = np.bincount(group)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(len(table)) - np.repeat(starts, counts)
+    n_held = np.rint(counts * fraction).astype(np.int64)
+    held = rank < np.repeat(n_held, counts)
+    return np.sort(order[~held]), np.sort(order[held])
+
+
+def _generator_seed(sequence: np.random.SeedSequence) -> int:
+    return int(sequence.generate_state(1)[0])
+
+
+def _generated(data: GeneratedData, *, test: bool) -> EventTable:
+    from hep_pnn.data.generator import generate
+
+    # independent seed streams: the training sample never shares random numbers with the test
+    seed = spawn(data.seed, 2)[1 if test else 0]
+    n_signal, n_background = data.n_signal_per_mass, data.n_background
+    if test:
+        n_signal = data.test_signal_per_mass or max(1, round(n_signal * data.test_fraction))
+        n_background = data.test_background or max(1, round(n_background * data.test_fraction))
+    return generate(
+        masses=data.masses,
+        n_signal_per_mass=n_signal,
+        n_background=n_background,
+        seed=_generator_seed(seed),
+        **data.options,
+    )
+
+
+def _description(data: FileData) -> object | None:
+    if data.description is None:
+        return None
+    from hep_pnn.data import load_description
+
+    return load_description(data.description)
+
+
+def _from_files(data: FileData, *, test: bool) -> EventTable:
+    from hep_pnn.data import read_events
+
+    description = _description(data)
+    if data.paths:
+        table = read_events(data.paths, description=description)
+        train_index, test_index = stratified_split(
+            table, fraction=data.test_fraction, seed=data.seed
+        )
+        return table.select(test_index if test else train_index)
+    return read_events(data.test_paths if test else data.train_paths, description=description)
+
+
+def _load(config: ExperimentConfig, *, test: bool) -> EventTable:
+    data = config.data
+    table = (
+        _generated(data, test=test) if data.source == "generate" else _from_files(data, test=test)
+    )
+    name = "test" if test else "training"
+    if not table.is_signal.any() or table.is_signal.all():
+        raise DataError(
+            f"the {name} sample needs both signal and background events",
+            where=f"data section ({data.source})",
+            fix="check the labels of the input files",
+        )
+    return table
+
+
+def load_training_table(config: ExperimentConfig) -> EventTable:
+    """The training table of an experiment (validation events included)."""
+    return _load(config, test=False)
+
+
+def load_test_table(config: ExperimentConfig) -> EventTable:
+    """The held-out test table of an experiment, the same every time for the same config."""
+    return _load(config, test=True)
+
+
+def load_experiment_data(config: ExperimentConfig) -> tuple[EventTable, EventTable]:
+    """The (training, test) tables of an experiment, the same for the same config.
+
+    The validation sample is split off the training table later, by the training loop.
+
+    Example:
+        >>> from hep_pnn.training.config import ExperimentConfig
+        >>> config = ExperimentConfig.model_validate(
+        ...     {"data": {"n_signal_per_mass": 20, "n_background": 100, "masses": [500, 1000]}})
+        >>> train, test = load_experiment_data(config)
+        >>> len(train), len(test)
+        (140, 70)
+    """
+    train, test = load_training_table(config), load_test_table(config)
+    if train.feature_names != test.feature_names:
+        raise DataError(
+            "the training and test samples have different features",
+            where="data section",
+            fix="use files with the same columns",
+        )
+    return train, test

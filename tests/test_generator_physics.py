@@ -1,0 +1,103 @@
+"""Physics checks of the built-in generator on small samples (raw GeV / rad features)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from hep_pnn.data import EventTable
+from hep_pnn.data.generator import TTBAR_THRESHOLD, generate, generate_raw
+from hep_pnn.data.generator.kinematics import boost, mass, two_body_decay
+from hep_pnn.data.generator.processes import M_TOP, M_W
+
+MASSES = (500.0, 750.0, 1000.0, 1500.0)
+
+
+@pytest.fixture(scope="module")
+def raw() -> EventTable:
+    return generate_raw(masses=MASSES, n_signal_per_mass=4000, n_background=12_000, seed=7)
+
+
+def _mode(values: np.ndarray, low: float, high: float, bins: int = 40) -> float:
+    counts, edges = np.histogram(values, bins=bins, range=(low, high))
+    peak = np.argmax(counts)
+    return 0.5 * (edges[peak] + edges[peak + 1])
+
+
+def test_two_body_decay_conserves_momentum_and_masses():
+    rng = np.random.default_rng(0)
+    parent = np.stack([rng.normal(0, 50, 500), rng.normal(0, 50, 500), rng.normal(0, 300, 500)])
+    parent = np.concatenate([parent, np.sqrt((parent**2).sum(0) + 500.0**2)[None]])
+    first, second = two_body_decay(parent, 172.5, 160.0, rng)
+    assert np.allclose(first + second, parent)
+    assert np.allclose(mass(first), 172.5) and np.allclose(mass(second), 160.0)
+    beta = rng.uniform(-0.5, 0.5, (3, 500))
+    assert np.allclose(boost(boost(parent, beta), -beta), parent)
+
+
+@pytest.mark.parametrize("m_x", [500.0, 1000.0, 1500.0])
+def test_signal_mwwbb_peaks_near_resonance_mass(raw, m_x):
+    mwwbb = raw.signal(mass=m_x).column("f26")
+    assert abs(_mode(mwwbb, 0.5 * m_x, 1.5 * m_x) - m_x) < 0.08 * m_x
+    assert abs(np.median(mwwbb) - m_x) < 0.1 * m_x
+
+
+def test_signal_w_and_top_candidates_peak_at_their_masses(raw):
+    signal = raw.signal()
+    assert abs(_mode(signal.column("f22"), 20, 200) - M_W) < 10
+    assert abs(_mode(signal.column("f23"), 50, 400) - M_TOP) < 15
+    assert abs(_mode(signal.column("f25"), 50, 400) - M_TOP) < 15
+
+
+def test_leptonic_w_mass_is_pinned_by_the_neutrino_solution(raw):
+    mlv = raw.column("f24")
+    assert np.median(mlv) == pytest.approx(M_W, abs=1e-3)
+    assert np.mean(np.abs(mlv - M_W) < 1e-3) > 0.6
+    # A negative discriminant keeps the real part: then m(ℓν) lies above m_W, never below.
+    assert mlv.min() > M_W - 1e-3
+
+
+def test_background_mwwbb_falls_from_threshold(raw):
+    ttbar = raw.where_process("ttbar").column("f26")
+    counts, _ = np.histogram(ttbar, bins=[400, 600, 800, 1000, 1200, 1600])
+    assert np.all(np.diff(counts) < 0)
+    assert np.quantile(ttbar, 0.01) > 0.75 * TTBAR_THRESHOLD
+    assert _mode(ttbar, 200, 1500, bins=26) < 550
+
+
+def test_selection_cuts_and_jet_ordering(raw):
+    f = raw.features
+    assert f[:, 0].min() >= 15 and np.abs(f[:, 1]).max() <= 2.5
+    jet_pt, jet_eta = f[:, 6:22:4], f[:, 7:22:4]
+    assert jet_pt.min() >= 20 and np.abs(jet_eta).max() <= 3
+    assert np.all(np.diff(jet_pt, axis=1) <= 0)
+    assert f[:, 5].min() >= 4 and np.all(f[:, 5] == np.round(f[:, 5]))
+    assert np.abs(f[:, [2, 4, 8, 12, 16, 20]]).max() <= np.pi + 0.1
+
+
+def test_btags_follow_flavour(raw):
+    tags = raw.features[:, 9:22:4]
+    assert set(np.unique(tags)) <= {0.0, 1.0}
+    top_tags = raw.signal().features[:, 9:22:4].sum(axis=1).mean()
+    wjets_tags = raw.where_process("wjets").features[:, 9:22:4].sum(axis=1).mean()
+    assert 1.0 < top_tags < 1.6  # two b jets at 70 % (minus acceptance, plus mistags)
+    assert wjets_tags < 0.4
+
+
+def test_mass_blind_separation_rises_with_mass(raw):
+    background = raw.background().column("f26")
+    aucs = []
+    for m_x in MASSES:
+        signal = raw.signal(mass=m_x).column("f26")
+        labels = np.r_[np.ones(len(signal)), np.zeros(len(background))]
+        aucs.append(roc_auc_score(labels, np.r_[signal, background]))
+    assert np.all(np.diff(aucs) > 0.01), aucs
+    assert 0.55 < aucs[0] < 0.85 and aucs[-1] > 0.9
+
+
+def test_standardised_features_have_zero_mean_unit_std_on_a_mixed_sample():
+    table = generate(n_signal_per_mass=2000, n_background=10_000, seed=11)
+    mean, std = table.features.mean(axis=0), table.features.std(axis=0)
+    assert np.all(np.abs(mean) < 0.2), mean.round(2)
+    assert np.all((std > 0.75) & (std < 1.25)), std.round(2)

@@ -1,0 +1,263 @@
+"""Unit tests of the training engine: splits, samplers, background masses, weights, loss."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from hep_pnn.data import EventTable
+from hep_pnn.errors import ConfigError, DataError
+from hep_pnn.training import (
+    BackgroundMassConfig,
+    BackgroundMasses,
+    Population,
+    load_checkpoint,
+    load_experiment,
+    plan_epoch,
+    save_checkpoint,
+    stratified_split,
+    training_weights,
+    weighted_bce,
+)
+from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
+from hep_pnn.training.config import apply_overrides
+from hep_pnn.training.samplers import balanced_items, plain_items
+from hep_pnn.training.weights import unit_mean_per_group
+
+
+def imbalanced_table() -> EventTable:
+    """Signal 300/60/6 events at 500/1000/1500 GeV; background 400 ttbar + 40 wjets."""
+    n_signal = {500.0: 300, 1000.0: 60, 1500.0: 6}
+    signal_mass = np.repeat(list(n_signal), list(n_signal.values()))
+    n_background = 440
+    rng = np.random.default_rng(3)
+    return EventTable.from_arrays(
+        rng.normal(size=(len(signal_mass) + n_background, 2)),
+        label=[1] * len(signal_mass) + [0] * n_background,
+        mass=np.concatenate([signal_mass, np.full(n_background, 500.0)]),
+        weight=rng.uniform(0.5, 1.5, len(signal_mass) + n_background),
+        process=["signal"] * len(signal_mass) + ["ttbar"] * 400 + ["wjets"] * 40,
+    )
+
+
+def background_masses(table: EventTable, **options: object) -> BackgroundMasses:
+    return BackgroundMasses(
+        BackgroundMassConfig(**options),
+        signal_mass=table.mass[table.is_signal],
+        n_events=len(table),
+        seed=5,
+    )
+
+
+def test_stratified_split_holds_out_the_fraction_of_every_label_mass_group() -> None:
+    table = imbalanced_table()
+    kept, held = stratified_split(table, fraction=0.25, seed=1)
+    assert len(np.intersect1d(kept, held)) == 0
+    assert len(kept) + len(held) == len(table)
+    for mass, total in ((500.0, 300), (1000.0, 60), (1500.0, 6)):
+        assert (table.mass[held][table.label[held] == 1] == mass).sum() == round(total * 0.25)
+    assert (table.label[held] == 0).sum() == 110
+    again = stratified_split(table, fraction=0.25, seed=1)[1]
+    other = stratified_split(table, fraction=0.25, seed=2)[1]
+    assert np.array_equal(held, again) and not np.array_equal(held, other)
+
+
+def test_balanced_batches_split_signal_by_mass_and_background_by_process() -> None:
+    table = imbalanced_table()
+    population = Population.from_table(table, np.arange(len(table)))
+    batch_size, n_batches = 120, 50
+    group, item = balanced_items(
+        population,
+        batch_size=batch_size,
+        epoch_length=batch_size * n_batches,
+        rng=np.random.default_rng(0),
+    )
+    event, _ = population.resolve(group, item)
+    label = table.label[event].reshape(n_batches, batch_size)
+    assert (label.sum(axis=1) == batch_size // 2).all()
+    signal_mass = np.where(table.label[event] == 1, table.mass[event], 0).reshape(n_batches, -1)
+    for mass in (500.0, 1000.0, 1500.0):
+        assert ((signal_mass == mass).sum(axis=1) == 20).all()
+    process = np.asarray(table.process_labels[event]).reshape(n_batches, -1)
+    assert ((process == "wjets").sum(axis=1) == 30).all()
+    # with replacement: the 6 events at 1500 GeV fill 1000 slots, each of them used
+    rare = event[table.mass[event] == 1500.0]
+    rare = rare[table.label[rare] == 1]
+    assert len(rare) == 1000 and len(np.unique(rare)) == 6
+
+
+def test_balanced_cut_last_batch_stays_balanced_and_draws_are_seeded() -> None:
+    population = Population.from_table(imbalanced_table(), np.arange(806))
+    first = balanced_items(
+        population, batch_size=64, epoch_length=1000, rng=np.random.default_rng(4)
+    )
+    second = balanced_items(
+        population, batch_size=64, epoch_length=1000, rng=np.random.default_rng(4)
+    )
+    assert len(first[0]) == 1000
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    signal_share = (first[0] < population.n_signal_groups).mean()
+    assert abs(signal_share - 0.5) < 0.02
+
+
+def test_plain_epoch_is_a_permutation_of_every_item() -> None:
+    table = imbalanced_table()
+    population = Population.from_table(table, np.arange(0, len(table), 2))
+    group, item = plain_items(
+        population, epoch_length=population.n_items, rng=np.random.default_rng(1)
+    )
+    event, _ = population.resolve(group, item)
+    assert np.array_equal(np.sort(event), np.arange(0, len(table), 2))
+    assert not np.array_equal(event, np.sort(event))
+
+
+def test_identical_masses_follow_signal_frequencies_or_uniform_set() -> None:
+    table = imbalanced_table()
+    rng = np.random.default_rng(0)
+    draws = background_masses(table).draw(np.zeros(60000, np.int64), rng)
+    for mass, n in ((500.0, 300), (1000.0, 60), (1500.0, 6)):
+        assert abs((draws == mass).mean() - n / 366) < 0.01
+    flat = background_masses(table, identical_weighting="uniform").draw(np.zeros(60000), rng)
+    for mass in (500.0, 1000.0, 1500.0):
+        assert abs((flat == mass).mean() - 1 / 3) < 0.01
+
+
+def test_uniform_masses_cover_the_range() -> None:
+    table = imbalanced_table()
+    draws = background_masses(table, strategy="uniform", range=(600, 900)).draw(
+        np.zeros(20000, np.int64), np.random.default_rng(0)
+    )
+    assert draws.min() >= 600 and draws.max() <= 900
+    assert abs(draws.mean() - 750) < 5 and len(np.unique(draws)) > 1000
+    default = background_masses(table, strategy="uniform").range
+    assert default == (500.0, 1500.0)
+
+
+@pytest.mark.parametrize("strategy", ["identical", "uniform"])
+def test_masses_fixed_once_or_redrawn_every_batch(strategy: str) -> None:
+    table = imbalanced_table()
+    events = np.arange(366, 806)
+    once = background_masses(table, strategy=strategy, redraw="once")
+    rng = np.random.default_rng(0)
+    assert np.array_equal(once.draw(events, rng), once.draw(events, rng))
+    every = background_masses(table, strategy=strategy, redraw="batch")
+    assert not np.array_equal(every.draw(events, rng), every.draw(events, rng))
+
+
+def test_copy_puts_every_background_event_at_every_mass_with_weight_over_k() -> None:
+    table = imbalanced_table()
+    masses = background_masses(table, strategy="copy")
+    population = Population.from_table(table, np.arange(len(table)), background_copies=3)
+    plan = plan_epoch(
+        population,
+        table_mass=table.mass,
+        background_masses=masses,
+        sampler="plain",
+        batch_size=100,
+        epoch_length=population.n_items,
+        rng=np.random.default_rng(0),
+    )
+    background = table.label[plan.index] == 0
+    assert background.sum() == 3 * 440
+    pairs = set(zip(plan.index[background].tolist(), plan.mass[background].tolist(), strict=True))
+    assert len(pairs) == 3 * 440
+    assert {m for _, m in pairs} == {500.0, 1000.0, 1500.0}
+    assert np.allclose(plan.weight_scale[background], 1 / 3)
+    assert np.array_equal(plan.mass[~background], table.mass[plan.index[~background]])
+    assert np.all(plan.weight_scale[~background] == 1)
+
+
+def test_weighted_bce_with_negative_weights_matches_hand_computation() -> None:
+    logits = torch.tensor([2.0, -1.0, 0.5])
+    target = torch.tensor([1.0, 0.0, 1.0])
+    weight = torch.tensor([1.0, -0.5, 2.0])
+
+    def sigmoid(z: float) -> float:
+        return 1 / (1 + math.exp(-z))
+
+    by_hand = (
+        -1.0 * math.log(sigmoid(2.0))
+        + 0.5 * math.log(1 - sigmoid(-1.0))
+        - 2.0 * math.log(sigmoid(0.5))
+    ) / 3
+    assert float(weighted_bce(logits, target, weight)) == pytest.approx(by_hand, rel=1e-6)
+
+
+def test_class_normalisations() -> None:
+    table = imbalanced_table()
+    train = np.arange(len(table))
+    w = training_weights(table, train, normalise="classes")
+    assert w[table.is_signal].sum() == pytest.approx(len(table) / 2, rel=1e-5)
+    assert w[~table.is_signal].sum() == pytest.approx(len(table) / 2, rel=1e-5)
+    per_mass = training_weights(table, train, normalise="classes_per_mass")
+    for mass in (500.0, 1000.0, 1500.0):
+        at_mass = table.is_signal & (table.mass == mass)
+        assert per_mass[at_mass].sum() == pytest.approx(len(table) / 6, rel=1e-5)
+    ones = training_weights(table, train, use_event_weights=False)
+    assert np.all(ones == 1)
+
+
+def test_normalisation_refuses_a_non_positive_weight_sum() -> None:
+    table = EventTable.from_arrays(np.zeros((3, 1)), label=[1, 0, 0], weight=[1, 1, -2])
+    with pytest.raises(DataError, match="sum to"):
+        training_weights(table, np.arange(3), normalise="classes")
+    with pytest.raises(DataError, match="sampling group 1"):
+        unit_mean_per_group(table.weight, [np.array([0]), np.array([1, 2])])
+
+
+def test_checkpoint_round_trip_keeps_optimizer_and_rng_states(tmp_path) -> None:
+    layer = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.Adam(layer.parameters(), lr=0.01)
+    layer(torch.ones(4, 3)).sum().backward()
+    optimizer.step()
+    rng = np.random.default_rng(7)
+    rng.random(3)
+    generator = torch.Generator().manual_seed(9)
+    tensors, flat = optimizer_to_flat(optimizer)
+    state = {"rng": rng.bit_generator.state, "optimizer": flat}
+    tensors["generator"] = generator.get_state()
+    save_checkpoint(tmp_path, tensors=tensors, state=state)
+    loaded_tensors, loaded_state = load_checkpoint(tmp_path)
+    fresh = torch.optim.Adam(layer.parameters(), lr=0.5)
+    optimizer_from_flat(fresh, loaded_tensors, loaded_state["optimizer"])
+    for key in ("exp_avg", "exp_avg_sq", "step"):
+        assert torch.equal(fresh.state[layer.weight][key], optimizer.state[layer.weight][key])
+    assert fresh.param_groups[0]["lr"] == 0.01
+    restored = np.random.default_rng(0)
+    restored.bit_generator.state = loaded_state["rng"]
+    assert restored.random() == rng.random()
+    other = torch.Generator()
+    other.set_state(loaded_tensors["generator"])
+    assert torch.equal(torch.rand(3, generator=other), torch.rand(3, generator=generator))
+    json.dumps(loaded_state)  # the state is plain JSON, no pickle
+
+
+def test_overrides_and_config_errors_name_key_and_file(tmp_path) -> None:
+    assert apply_overrides({"training": {"seed": 1}}, ["training.epochs=2"]) == {
+        "training": {"seed": 1, "epochs": 2}
+    }
+    path = tmp_path / "exp.yaml"
+    path.write_text("training:\n  epochs: -1\n")
+    with pytest.raises(ConfigError) as err:
+        load_experiment(path)
+    assert str(path) in str(err.value) and "key training.epochs" in str(err.value)
+    path.write_text("training:\n  epoch: 3\n")
+    with pytest.raises(ConfigError, match=r"key training\.epoch\b"):
+        load_experiment(path)
+    with pytest.raises(ConfigError, match=r"key model\.preset"):
+        load_experiment(None, ["model.preset=nope"])
+    with pytest.raises(ConfigError, match=r"key model\.options\.hidden"):
+        load_experiment(None, ["model.options.hidden=[0]"])
+    with pytest.raises(ConfigError, match="--set"):
+        load_experiment(None, ["training.epochs"])
+    path.write_text("training: [unclosed\n")
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        load_experiment(path)
+    with pytest.raises(ConfigError, match="file not found"):
+        load_experiment(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="key data"):
+        load_experiment(None, ["data.source=files"])
