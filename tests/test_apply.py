@@ -272,3 +272,33 @@ def test_text_column_mapped_as_feature_is_refused(net, tmp_path: Path) -> None:
             feature_map="c=process",
         )
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_run_directory_is_scored_with_its_best_model(tmp_path: Path) -> None:
+    import yaml
+
+    from hep_pnn.data import EventTable, write_parquet
+    from hep_pnn.training import load_experiment, load_run, train_experiment
+
+    rng = np.random.default_rng(12)
+    mass = rng.choice([500.0, 1000.0], 200)
+    label = rng.integers(0, 2, 200)
+    table = EventTable.from_arrays(
+        rng.normal(size=(200, 3)) + label[:, None] * mass[:, None] / 1000, label=label, mass=mass
+    )
+    write_parquet(table, tmp_path / "events.parquet")
+    config = {
+        "data": {"source": "files", "paths": ["events.parquet"], "test_fraction": 0.25},
+        "model": {"preset": "pnn", "options": {"hidden": [4]}},
+        "training": {"epochs": 1, "batch_size": 64, "threads": 1},
+    }
+    (tmp_path / "experiment.yaml").write_text(yaml.safe_dump(config))
+    train_experiment(
+        load_experiment(tmp_path / "experiment.yaml"), tmp_path / "run", progress=False
+    )
+
+    model = load_run(tmp_path / "run").model
+    frame = pd.DataFrame(table.features, columns=list(model.feature_names))
+    frame.to_parquet(tmp_path / "in.parquet")
+    apply_scores(tmp_path / "run", tmp_path / "in.parquet", masses=MASSES, output=tmp_path / "s.pq")
+    _assert_scores(pd.read_parquet(tmp_path / "s.pq"), _expected(model, table.features))

@@ -85,3 +85,12 @@ def test_parse_masses():
     assert parse_masses(" 500, 750.5") == (500.0, 750.5)
     with pytest.raises(ConfigError, match="--masses"):
         parse_masses("500,abc")
+
+
+def test_unwritable_output_exits_2_before_generating(tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "-o", str(blocker / "events.parquet"), "--signal", "10"])
+    assert exit_info.value.code == 2
+    assert "cannot create folder" in capsys.readouterr().err

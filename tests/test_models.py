@@ -167,3 +167,10 @@ def test_hidden_representation_is_the_last_hidden_layer():
     np.testing.assert_allclose(
         1 / (1 + np.exp(-logits[:, 0])), net.predict(features, 1000.0), rtol=1e-5
     )
+
+
+def test_building_and_training_leave_global_random_state_alone():
+    before = torch.random.get_rng_state()
+    net = build_model(preset("affine", hidden=SMALL), feature_names=FEATURES, seed=5).train()
+    net(torch.ones(8, 4), torch.full((8,), 500.0)).sum().backward()
+    assert torch.equal(torch.random.get_rng_state(), before)

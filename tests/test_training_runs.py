@@ -17,6 +17,7 @@ from safetensors.torch import load_file
 
 from hep_pnn.cli import main
 from hep_pnn.data import EventTable, write_parquet
+from hep_pnn.errors import ConfigError
 from hep_pnn.models import PerMassEnsemble, build_model, preset
 from hep_pnn.training import (
     NonFiniteLossError,
@@ -24,6 +25,7 @@ from hep_pnn.training import (
     TrainingConfig,
     load_checkpoint,
     load_experiment,
+    load_experiment_data,
     load_run,
     train_experiment,
 )
@@ -226,6 +228,7 @@ def test_cli_train_refuses_existing_run_without_overwrite(
     assert "key training.epochs" in err and str(experiment) in err
 
 
+@pytest.mark.slow
 def test_cli_resume_after_sigkill_matches_uninterrupted_run(
     experiment: Path, tmp_path: Path
 ) -> None:
@@ -255,3 +258,19 @@ def test_cli_resume_after_sigkill_matches_uninterrupted_run(
     assert resumed.returncode == 0, resumed.stderr
     assert_same_weights(run / "last", tmp_path / "reference" / "last")
     assert_same_weights(run / "model", tmp_path / "reference" / "model")
+
+
+def test_separate_train_and_test_files_relative_to_the_config(tmp_path: Path) -> None:
+    table = separable_table(10, 40)
+    write_parquet(table.select(slice(0, None, 2)), tmp_path / "train.parquet")
+    write_parquet(table.select(slice(1, None, 2)), tmp_path / "test.parquet")
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "data: {source: files, train_paths: [train.parquet], test_paths: [test.parquet]}"
+    )
+    train, test = load_experiment_data(load_experiment(path))
+    assert len(train) == 30 and len(test) == 30
+    assert np.array_equal(test.features, table.features[1::2])
+    path.write_text("data: {source: files, train_paths: [train.parquet]}")
+    with pytest.raises(ConfigError, match="key data"):
+        load_experiment(path)

@@ -77,6 +77,38 @@ def demo(
 # --- commands ------------------------------------------------------------------------------------
 
 
+@app.command()
+def study(
+    name: Annotated[str, typer.Argument(help="Study name (hepmass, imbalanced, ...) or YAML.")],
+    size: Annotated[str, typer.Option(help="small (minutes) or full (HEPMASS-sized).")] = "small",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Result folder.")] = None,
+    train_data: Annotated[
+        list[str] | None, typer.Option(help="Your training files (e.g. HEPMASS all_train.csv.gz).")
+    ] = None,
+    test_data: Annotated[list[str] | None, typer.Option(help="Your test files.")] = None,
+    jobs: Annotated[int, typer.Option(help="Runs trained at the same time.")] = 1,
+    seeds: Annotated[int, typer.Option(help="Repetitions with different seeds.")] = 1,
+) -> None:
+    """Reproduce a published study; finished runs are skipped when re-run."""
+    from hep_pnn.studies import list_studies, run_study
+
+    if name == "list":
+        typer.echo("\n".join(list_studies()))
+        return
+    folder = run_study(
+        name,
+        output=output,
+        size=size,
+        train_data=train_data or (),
+        test_data=test_data or (),
+        jobs=jobs,
+        seeds=seeds,
+        echo=typer.echo,
+    )
+    typer.echo((folder / "results.md").read_text())
+    typer.echo(f"report: {folder / 'report.html'}")
+
+
 @app.command("model-info")
 def model_info(
     model: Annotated[Path, typer.Argument(help="Saved model folder (model.json + weights).")],

@@ -3,6 +3,7 @@
 from hep_pnn.data.chunks import iter_columns, list_columns
 from hep_pnn.data.description import DataDescription, load_description
 from hep_pnn.data.features import FEATURE_DESCRIPTIONS, FEATURE_NAMES, HEPMASS_MASSES, MWWBB_FEATURE
+from hep_pnn.data.generator import generate
 from hep_pnn.data.hepmass import read_hepmass, read_hepmass_imb
 from hep_pnn.data.readers import read_events
 from hep_pnn.data.summary import summarize
@@ -22,6 +23,7 @@ __all__ = [
     "MWWBB_FEATURE",
     "DataDescription",
     "EventTable",
+    "generate",
     "iter_columns",
     "list_columns",
     "load_description",

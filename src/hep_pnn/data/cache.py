@@ -89,7 +89,8 @@ def cached_read(
             return table
     table = build()
     try:
-        write_parquet(table, path, overwrite=True, metadata={_KEY: key})
+        # Uncompressed: standardised floats barely compress, and decoding is then a copy.
+        write_parquet(table, path, overwrite=True, metadata={_KEY: key}, compression="none")
     except (OSError, PNNError):
         pass  # a cache that cannot be written only costs time on the next read
     return table

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -128,6 +127,8 @@ def _open_tree(path: Path, tree: str | None):
 
 def _locate_csv_problem(path: Path, error: Exception) -> DataError:
     """Re-scan a CSV that pyarrow refused, to name the first bad row and column."""
+    import pandas as pd  # only on this error path: pandas is slow to import
+
     bad_rows: list[tuple[int, int, int]] = []
 
     def note(row: pacsv.InvalidRow) -> str:
@@ -355,7 +356,9 @@ def iter_columns(
     if kind == "parquet":
         import pyarrow.parquet as pq
 
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size, columns=columns):
+        for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(
+            batch_size=chunk_size, columns=columns
+        ):
             yield _numpy_columns(batch, columns)
         return
     # Types are fixed from the first block so that a column is not int in one chunk

@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from hep_pnn.data.builder import Process, TableBuilder
 from hep_pnn.data.cache import cached_read
@@ -50,6 +49,8 @@ def _selection_columns(expression: str, available: Sequence[str]) -> list[str]:
 
 def _select(expression: str, chunk: Mapping[str, np.ndarray], where: str) -> np.ndarray:
     """Evaluate a selection with pandas' restricted expression grammar (no Python eval)."""
+    import pandas as pd
+
     frame = pd.DataFrame(dict(chunk), copy=False)
     try:
         result = frame.eval(expression, engine="python", local_dict={}, global_dict={})

@@ -110,6 +110,9 @@ def batched(
         raise DataError(
             f"batch_size is {batch_size}", where="predict(batch_size)", fix="use a positive size"
         )
+    # torch wants writable memory; pandas 3 hands out read-only views.
+    features = features if features.flags.writeable else features.copy()
+    mass = mass if mass is None or mass.flags.writeable else mass.copy()
     outputs = []
     with torch.inference_mode(), inference_threads():
         # One call even for zero events, so the result keeps its trailing shape.

@@ -12,7 +12,7 @@ Adding a mechanism is one short class plus one entry in :data:`CONDITIONINGS`:
     class Gate(Conditioning):
         def __init__(self, width):
             super().__init__(width)
-            self.gate = nn.Linear(1, width)
+            self.gate = linear(1, width)
 
         def modulation(self, mass):
             return torch.sigmoid(self.gate(mass)), None
@@ -25,7 +25,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-__all__ = ["CONDITIONINGS", "Affine", "Bias", "Concat", "Conditioning", "Scale", "modulate"]
+__all__ = [
+    "CONDITIONINGS",
+    "Affine",
+    "Bias",
+    "Concat",
+    "Conditioning",
+    "Scale",
+    "linear",
+    "modulate",
+]
 
 
 def modulate(h: Tensor, scale: Tensor | None, shift: Tensor | None) -> Tensor:
@@ -42,6 +51,22 @@ def modulate(h: Tensor, scale: Tensor | None, shift: Tensor | None) -> Tensor:
     if shift is not None:
         return h + shift
     return h
+
+
+def linear(in_features: int, out_features: int, *, bias: bool = True) -> nn.Linear:
+    """An ``nn.Linear`` with zero weights, made without touching the global random state.
+
+    The network initialises every weight afterwards from its own seeded generator.
+
+    Example:
+        >>> linear(1, 3).weight.abs().sum().item()
+        0.0
+    """
+    layer = nn.utils.skip_init(nn.Linear, in_features, out_features, bias=bias)
+    with torch.no_grad():
+        for parameter in layer.parameters():
+            parameter.zero_()
+    return layer
 
 
 def _slope_intercept(values: Tensor | None) -> Tensor | None:
@@ -119,7 +144,7 @@ class Bias(Conditioning):
 
     def __init__(self, width: int) -> None:
         super().__init__(width)
-        self.shift = nn.Linear(1, width, bias=False)
+        self.shift = linear(1, width, bias=False)
 
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return None, self.shift(mass)
@@ -136,7 +161,7 @@ class Scale(Conditioning):
 
     def __init__(self, width: int) -> None:
         super().__init__(width)
-        self.scale = nn.Linear(1, width, bias=False)
+        self.scale = linear(1, width, bias=False)
 
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return self.scale(mass), None
@@ -153,8 +178,8 @@ class Affine(Conditioning):
 
     def __init__(self, width: int) -> None:
         super().__init__(width)
-        self.scale = nn.Linear(1, width)
-        self.shift = nn.Linear(1, width)
+        self.scale = linear(1, width)
+        self.shift = linear(1, width)
 
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return self.scale(mass), self.shift(mass)

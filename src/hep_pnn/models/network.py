@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from hep_pnn._random import spawn
 from hep_pnn.errors import DataError
 from hep_pnn.models._inference import as_inputs, batched, check_feature_names
-from hep_pnn.models.conditioning import CONDITIONINGS, Conditioning
+from hep_pnn.models.conditioning import CONDITIONINGS, Conditioning, linear
 from hep_pnn.models.config import ModelConfig
 from hep_pnn.models.fast import (
     activate_condition_dropout,
@@ -45,6 +45,12 @@ class HiddenBlock(nn.Module):
         activation: activation name.
         dropout: drop probability.
         conditioning: a conditioning layer of ``width`` or ``None``.
+
+    Example:
+        >>> from hep_pnn.models import Affine
+        >>> block = HiddenBlock(3, 4, activation="relu", dropout=0.0, conditioning=Affine(4))
+        >>> block.out_width, block(torch.zeros(2, 3), torch.ones(2, 1)).shape
+        (4, torch.Size([2, 4]))
     """
 
     def __init__(
@@ -57,7 +63,7 @@ class HiddenBlock(nn.Module):
         conditioning: Conditioning | None,
     ) -> None:
         super().__init__()
-        self.linear = nn.utils.skip_init(nn.Linear, in_width, width)
+        self.linear = linear(in_width, width)
         self.conditioning = conditioning
         self.activation = activation
         self.dropout = dropout
@@ -163,7 +169,7 @@ class ParametricNet(nn.Module):
             blocks.append(block)
             width = block.out_width
         self.hidden = nn.ModuleList(blocks)
-        self.output = nn.utils.skip_init(nn.Linear, width, 1)
+        self.output = linear(width, 1)
         self.reset_parameters(generator=torch.Generator().manual_seed(init_seed))
 
     @property

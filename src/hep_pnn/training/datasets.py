@@ -35,19 +35,21 @@ def stratified_split(
         ([0, 0, 1, 1], [500.0, 500.0, 500.0, 1000.0])
     """
     rng = as_generator(seed)
-    # background masses are only assigned hypotheses (maybe NaN in files): one stratum
-    group = np.zeros(len(table), np.int64)
+    held = np.zeros(len(table), dtype=bool)
+    # one stratum per signal mass; background is one stratum (its mass is only a hypothesis)
+    for members in _strata(table):
+        n_held = round(len(members) * fraction)
+        held[members[rng.permutation(len(members))[:n_held]]] = True
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+def _strata(table: EventTable) -> list[np.ndarray]:
+    """Row indices of the background, then of the signal at each mass (ascending)."""
     signal = table.is_signal
-    group[signal] = 1 + np.unique(table.mass[signal], return_inverse=True)[1].reshape(-1)
-    # a random order, then stable-sorted by group: each group's rows in random order
-    order = rng.permutation(len(table))
-    order = order[np.argsort(group[order], kind="stable")]
-    counts = np.bincount(group)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.arange(len(table)) - np.repeat(starts, counts)
-    n_held = np.rint(counts * fraction).astype(np.int64)
-    held = rank < np.repeat(n_held, counts)
-    return np.sort(order[~held]), np.sort(order[held])
+    masses = np.unique(table.mass[signal])
+    return [np.flatnonzero(~signal)] + [
+        np.flatnonzero(signal & (table.mass == mass)) for mass in masses
+    ]
 
 
 def _generator_seed(sequence: np.random.SeedSequence) -> int:

@@ -41,18 +41,14 @@ class Population:
         """Group the events ``index`` of ``table`` by signal mass and background process."""
         index = np.asarray(index, dtype=np.int64)
         signal = table.label[index] == 1
-        # key: signal masses first (sorted), then background process codes
-        signal_key = np.unique(table.mass[index[signal]], return_inverse=True)[1].reshape(-1)
-        n_signal_groups = int(signal_key.max()) + 1 if signal.any() else 0
-        key = np.empty(len(index), np.int64)
-        key[signal] = signal_key
-        key[~signal] = n_signal_groups + np.unique(
-            table.process[index[~signal]], return_inverse=True
-        )[1].reshape(-1)
-        order = np.argsort(key, kind="stable")
-        sizes = np.bincount(key)
+        mass, process = table.mass[index], table.process[index]
+        groups = [index[signal & (mass == m)] for m in np.unique(mass[signal])]
+        n_signal_groups = len(groups)
+        groups += [index[~signal & (process == p)] for p in np.unique(process[~signal])]
+        sizes = np.array([len(g) for g in groups], dtype=np.int64)
         copies = np.where(np.arange(len(sizes)) < n_signal_groups, 1, background_copies)
-        return cls(index[order], sizes, copies.astype(np.int64), n_signal_groups)
+        members = np.concatenate(groups) if groups else index
+        return cls(members, sizes, copies.astype(np.int64), n_signal_groups)
 
     def groups(self) -> list[np.ndarray]:
         """The event indices of every group."""

@@ -83,6 +83,7 @@ def raw_features(event: DetectorEvent) -> np.ndarray:
     n = event.lepton.shape[1]
     # float64 here keeps m(ℓν) pinned at m_W to 1e-5 GeV (float32 leaves ~0.01 GeV).
     lepton = event.lepton.astype(np.float64)
+    lepton[3] = np.sqrt(lepton[0] ** 2 + lepton[1] ** 2 + lepton[2] ** 2)  # massless, exactly
     lepton_w = lepton + neutrino(lepton, event.met.astype(np.float64))
     best = PERMUTATIONS[assign_jets(event.jets, event.btag, lepton_w)]  # (n, 4)
     ordered = np.take_along_axis(event.jets, best[None], axis=2)
