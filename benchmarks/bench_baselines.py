@@ -8,7 +8,7 @@
     on the same points; shows how kNN time grows with the training size.
 
 Usage: .venv/bin/python benchmarks/bench_baselines.py [--events 1000000] [--score 100000]
-       [--knn-sizes 12500,25000,50000] [--rounds 300]
+       [--knn-sizes 12500,25000,50000] [--rounds 200]
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--score", type=int, default=100_000)
     parser.add_argument("--knn-sizes", default="12500,25000,50000")
-    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
     train, seconds, _ = timed(hepmass_like, args.events, seed=1)
     test = hepmass_like(max(args.score, 100_000), seed=2)

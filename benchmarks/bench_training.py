@@ -21,9 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 import psutil
@@ -102,8 +104,11 @@ class StraightforwardAffinePNN(nn.Module):
         return self.output(x).squeeze(1)
 
 
-def straightforward_events_per_s(table: EventTable, n_batches: int) -> float:
-    """A typical hand-written loop: DataLoader(shuffle=True), BCEWithLogits, default Adam."""
+def straightforward_loop(table: EventTable) -> Callable[[int], float]:
+    """A typical hand-written loop: DataLoader(shuffle=True), BCEWithLogits, default Adam.
+
+    Returns a function that trains ``n`` batches and returns the seconds taken.
+    """
     dataset = torch.utils.data.TensorDataset(
         torch.from_numpy(table.features),
         torch.from_numpy(table.mass),
@@ -116,43 +121,57 @@ def straightforward_events_per_s(table: EventTable, n_batches: int) -> float:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.BCEWithLogitsLoss()
     batches = iter(loader)
-    for _ in range(5):  # warm-up
-        x, m, y = next(batches)
-        loss_fn(model(x, m), y).backward()
+
+    def run(n: int) -> float:
+        nonlocal batches
+        start = time.perf_counter()
+        for _ in range(n):
+            try:
+                x, m, y = next(batches)
+            except StopIteration:
+                batches = iter(loader)
+                x, m, y = next(batches)
+            loss = loss_fn(model(x, m), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return time.perf_counter() - start
+
+    return run
+
+
+def timed(function: Callable[[], object]) -> float:
     start = time.perf_counter()
-    for _ in range(n_batches):
-        x, m, y = next(batches)
-        loss = loss_fn(model(x, m), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return n_batches * 1024 / (time.perf_counter() - start)
+    function()
+    return time.perf_counter() - start
 
 
-def throughput(n_events: int, n_batches: int) -> dict[str, float]:
+def throughput(n_events: int, n_batches: int, rounds: int) -> dict[str, float]:
+    """Medians over ``rounds`` rounds that alternate the three loops (load changes cancel)."""
     table = synthetic_table(n_events)
     trainer = make_trainer(table, epoch_length=n_batches * 1024)
+    plain = straightforward_loop(table)
     trainer.train_epoch()  # warm-up (first-call costs)
-    start = time.perf_counter()
-    trainer.train_epoch()
-    epoch = time.perf_counter() - start
-    compute = compute_only_seconds(trainer, n_batches)
-    start = time.perf_counter()
-    trainer.validate()
-    validation = time.perf_counter() - start
+    plain(5)
+    epoch, compute, straightforward = [], [], []
+    for _ in range(rounds):
+        epoch.append(timed(trainer.train_epoch))
+        compute.append(compute_only_seconds(trainer, n_batches))
+        straightforward.append(plain(n_batches))
+    epoch_s, compute_s, plain_s = (statistics.median(t) for t in (epoch, compute, straightforward))
+    validation = timed(trainer.validate)
     n_val = len(trainer.val_index)
     n_val_background = int((table.label[trainer.val_index] == 0).sum())
     scored = n_val - n_val_background + n_val_background * len(MASSES)
-    ours = n_batches * 1024 / epoch
-    plain = straightforward_events_per_s(table, n_batches)
+    ours = n_batches * 1024 / epoch_s
     return {
         "events_per_s": ours,
-        "pipeline_share": max(0.0, 1 - compute / epoch),
-        "straightforward_events_per_s": plain,
-        "speedup_vs_straightforward": ours / plain,
+        "pipeline_share": max(0.0, 1 - compute_s / epoch_s),
+        "straightforward_events_per_s": n_batches * 1024 / plain_s,
+        "speedup_vs_straightforward": plain_s / epoch_s,
         "epoch_7M_seconds": HEPMASS_TRAINING_EVENTS / ours,
         "validation_scored_per_s": scored / validation,
-        # a 7M training table holds 7M/0.75*0.25 validation events: signal once, bkg per mass
+        # a 7M training table comes with 7M/3 validation events: signal once, bkg per mass
         "validation_7M_seconds": HEPMASS_TRAINING_EVENTS
         / 3
         * (0.5 + 0.5 * len(MASSES))
@@ -199,7 +218,8 @@ def memory(n_events: int, n_batches: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--batches", type=int, default=30, help="batches per timed round")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--memory-events", type=int, default=10_500_000)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
@@ -208,7 +228,7 @@ def main() -> None:
         memory_child(args.memory_child, args.batches)
         return
     torch.set_num_threads(2)
-    for key, value in throughput(args.events, args.batches).items():
+    for key, value in throughput(args.events, args.batches, args.rounds).items():
         print(f"{key:32s} {value:12.3f}")
     if not args.skip_memory:
         for key, value in memory(args.memory_events, 20).items():

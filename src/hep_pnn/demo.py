@@ -58,6 +58,9 @@ def demo_configs(
                     "masses": list(HEPMASS_MASSES),
                     "n_signal_per_mass": n_signal_per_mass,
                     "n_background": n_background,
+                    # a smaller test sample: it is scored at every mass of the fine grid
+                    "test_signal_per_mass": max(1, n_signal_per_mass // 5),
+                    "test_background": max(1, n_background // 5),
                     "seed": seed,
                 },
                 "model": {"preset": preset},

@@ -194,16 +194,22 @@ def plot_history(history: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set(xlabel="Epoch", ylabel="Loss")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     handles, labels = ax.get_legend_handles_labels()
-    if "val_auc_mean" in history:
+    scores = {
+        "val_auc_mean": ("validation AUC (mean)", "--"),
+        "train_accuracy": ("training accuracy", ":"),
+        "val_accuracy": ("validation accuracy", "-."),
+    }
+    present = [column for column in scores if column in history]
+    if present:
         right = ax.twinx()
-        right.plot(
-            history["epoch"],
-            history["val_auc_mean"],
-            color="black",
-            linestyle="--",
-            label="validation AUC (mean)",
-        )
-        right.set_ylabel("Validation AUC")
+        for column in present:
+            # baselines fill some columns in one row only: drop the empty rows, mark points
+            rows = history[["epoch", column]].dropna()
+            label, style = scores[column]
+            right.plot(
+                rows["epoch"], rows[column], color="black", linestyle=style, marker=".", label=label
+            )
+        right.set_ylabel("AUC / accuracy" if len(present) > 1 else "Validation AUC")
         more_handles, more_labels = right.get_legend_handles_labels()
         handles, labels = handles + more_handles, labels + more_labels
     ax.legend(handles, labels, fontsize="x-small", loc="center right")

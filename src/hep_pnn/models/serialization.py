@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from hep_pnn._io import atomic_dir
 from hep_pnn.errors import ModelError
+from hep_pnn.models._inference import check_feature_names
 from hep_pnn.models.config import ModelConfig
 from hep_pnn.models.ensemble import PerMassEnsemble
 from hep_pnn.models.network import ParametricNet, build_model
@@ -191,7 +192,14 @@ def load_model(
         >>> load_model(folder, expected_features=["a"]).config.conditioning
         'none'
     """
+    from hep_pnn.models.baselines import is_baseline_model, load_baseline
+
     directory = Path(directory)
+    if is_baseline_model(directory):
+        baseline = load_baseline(directory)
+        if expected_features is not None:
+            check_feature_names(baseline.feature_names, expected_features)
+        return baseline  # type: ignore[return-value]
     document = _read_document(directory)
     where = str(directory / CONFIG_FILE)
     if document["kind"] == PerMassEnsemble.kind:

@@ -78,10 +78,10 @@ class BDTOptions(BaselineOptions):
 
     Example:
         >>> BDTOptions().n_estimators, BDTOptions().nthread
-        (300, 2)
+        (200, 2)
     """
 
-    n_estimators: int = Field(300, gt=0)
+    n_estimators: int = Field(200, gt=0)
     max_depth: int = Field(6, gt=0)
     learning_rate: float = Field(0.1, gt=0, le=1)
     subsample: float = Field(1.0, gt=0, le=1)
