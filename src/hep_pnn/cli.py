@@ -69,8 +69,9 @@ def demo(
     )
     typer.echo("\nROC AUC per mass (test sample; mean over the five published masses):")
     typer.echo(markdown_table(result.auc))
-    typer.echo("\nROC AUC on the fine mass grid (interpolation between trained masses):")
-    typer.echo(markdown_table(result.grid_auc.T))
+    typer.echo("\nROC AUC on the fine mass grid, every 100 GeV (all 50 GeV points in the report):")
+    grid = result.grid_auc.T
+    typer.echo(markdown_table(grid[[m for m in grid.columns if m % 100 == 0]]))
     typer.echo(f"\nreport: {result.report}  ({result.seconds / 60:.1f} min)")
 
 
@@ -315,11 +316,15 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue the run in --output.")] = False,
 ) -> None:
     """Train a model from an experiment config and write a run directory."""
-    from hep_pnn.training import load_experiment, train_experiment
+    from hep_pnn.training import ExperimentConfig, load_experiment, train_experiment
     from hep_pnn.training.baselines import with_model
 
     keep_run_config = resume and config is None and not set_ and model is None
-    experiment = None if keep_run_config else load_experiment(config, set_ or [])
+    overrides = list(set_ or [])
+    if model is not None:
+        with_model(ExperimentConfig(), model)  # an unknown name fails here, naming --model
+        overrides.append(f"model.preset={model}")
+    experiment = None if keep_run_config else load_experiment(config, overrides)
     if experiment is not None and model is not None:
         experiment = with_model(experiment, model)
     run = train_experiment(experiment, output, overwrite=overwrite, resume=resume)
@@ -344,6 +349,9 @@ def evaluate(
         str | None,
         typer.Option(help="Mass grid START:STOP:STEP with generated signal, e.g. 400:1600:50."),
     ] = None,
+    grid_signal: Annotated[
+        int, typer.Option(help="Generated signal events per grid mass.", min=1)
+    ] = 5000,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap replicas for uncertainties.")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and generated signal.")] = 0,
     representation: Annotated[
@@ -364,6 +372,7 @@ def evaluate(
             data=data or (),
             masses=None if masses is None else parse_masses(masses),
             grid=None if grid is None else parse_grid(grid),
+            grid_signal=grid_signal,
             bootstrap=bootstrap,
             seed=seed,
             overwrite=overwrite,

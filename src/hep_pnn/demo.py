@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from hep_pnn.data.features import HEPMASS_MASSES
 from hep_pnn.evaluation.command import generator_signal_factory, parse_grid
 from hep_pnn.evaluation.report import comparison_table, write_report
 from hep_pnn.evaluation.runs import RunEvaluation, evaluate_run, write_evaluation
+from hep_pnn.evaluation.scoring import ExtrapolationWarning
 from hep_pnn.training.config import ExperimentConfig
 from hep_pnn.training.runs import train_experiment
 
@@ -101,9 +103,13 @@ def run_demo(
             echo(
                 f"[demo] evaluating {name}: {len(HEPMASS_MASSES)} masses, {len(masses)} grid masses"
             )
-            evaluation = evaluate_run(
-                run, name=name, grid=masses, signal_factory=factory, seed=seed
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ExtrapolationWarning)
+                evaluation = evaluate_run(
+                    run, name=name, grid=masses, signal_factory=factory, seed=seed
+                )
+            for message in dict.fromkeys(str(w.message) for w in caught):
+                echo(f"[demo] note: {message}")
             write_evaluation(evaluation, tmp / "runs" / name / "evaluation")
             evaluations.append(evaluation)
         write_report(evaluations, tmp / "report.html", title="hep-pnn demo: AffinePNN vs pNN")

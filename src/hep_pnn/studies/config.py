@@ -16,6 +16,8 @@ __all__ = ["SIZES", "StudyConfig", "StudyData", "find_study", "list_studies", "l
 #: Data size, epochs and evaluation of each ``--size``. ``fraction`` scales the generator
 #: preset (10.5M events for ``hepmass``); two thirds train, one third test, as published.
 SIZES: dict[str, dict[str, Any]] = {
+    # a smoke test of the machinery (seconds per run); its numbers mean little
+    "tiny": {"fraction": 0.002, "epochs": 1, "epoch_length": 10_000, "grid_signal": 500},
     "small": {"fraction": 0.03, "epochs": 5, "epoch_length": 200_000, "grid_signal": 4000},
     "full": {"fraction": 1.0, "epochs": 25, "epoch_length": None, "grid_signal": 50_000},
 }

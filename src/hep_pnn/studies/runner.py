@@ -105,7 +105,7 @@ def plan_runs(
     return specs
 
 
-def _run_one(spec: RunSpec, *, grid: str | None, logs: Path) -> str | None:
+def _run_one(spec: RunSpec, *, grid: str | None, grid_signal: int, logs: Path) -> str | None:
     """Train and evaluate one run in child processes; an error line, or None on success."""
     config_path = logs / f"{spec.name}-seed{spec.seed}.yaml"
     config_path.write_text(yaml.safe_dump(spec.config, sort_keys=False))
@@ -115,7 +115,9 @@ def _run_one(spec: RunSpec, *, grid: str | None, logs: Path) -> str | None:
     if not (spec.run_dir / "model").is_dir():
         commands.append([*pnn, "train", str(config_path), "-o", str(spec.run_dir), "--overwrite"])
     evaluate = [*pnn, "evaluate", str(spec.run_dir), "--overwrite"]
-    commands.append(evaluate + (["--grid", grid] if grid else []))
+    commands.append(
+        evaluate + (["--grid", grid, "--grid-signal", str(grid_signal)] if grid else [])
+    )
     with log_path.open("a") as log:
         for command in commands:
             log.write(f"$ {' '.join(command)}\n")
@@ -153,7 +155,9 @@ def run_study(
 
     study = load_study(name)
     if size not in SIZES:
-        raise ConfigError(f"unknown size {size!r}", where="--size", fix="use small or full")
+        raise ConfigError(
+            f"unknown size {size!r}", where="--size", fix=f"use one of {', '.join(SIZES)}"
+        )
     if jobs < 1 or seeds < 1:
         raise ConfigError("must be at least 1", where="--jobs/--seeds", fix="e.g. --jobs 2")
     if bool(train_data) != bool(test_data):
@@ -184,7 +188,7 @@ def run_study(
 
     def work(spec: RunSpec) -> str | None:
         echo(f"[study] start {spec.name} (seed {spec.seed})")
-        error = _run_one(spec, grid=grid, logs=logs)
+        error = _run_one(spec, grid=grid, grid_signal=SIZES[size]["grid_signal"], logs=logs)
         echo(f"[study] {'FAILED' if error else 'done'} {spec.name} (seed {spec.seed})")
         return error
 

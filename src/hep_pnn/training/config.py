@@ -55,6 +55,9 @@ class FileData(_Section):
     description: str | None = None
     test_fraction: float = Field(0.25, gt=0, lt=1)
     seed: int = 0
+    #: Keep only signal at these masses for training (e.g. to test interpolation to the
+    #: others); the test sample keeps every mass. Default: all.
+    signal_masses: list[float] | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _one_way_to_give_files(self) -> FileData:

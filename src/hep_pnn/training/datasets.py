@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from hep_pnn.training.config import ExperimentConfig, FileData, GeneratedData
 
 __all__ = [
+    "keep_signal_masses",
     "load_experiment_data",
     "load_test_table",
     "load_training_table",
@@ -82,6 +83,28 @@ def _description(data: FileData) -> object | None:
     return load_description(data.description)
 
 
+def keep_signal_masses(table: EventTable, masses: list[float], *, where: str) -> EventTable:
+    """All background plus the signal at ``masses`` (within 0.5 GeV).
+
+    Example:
+        >>> t = EventTable.from_arrays(np.zeros((3, 1)), label=[1, 1, 0], mass=[500, 750, 500])
+        >>> keep_signal_masses(t, [500], where="x").mass.tolist()
+        [500.0, 500.0]
+    """
+    wanted = np.asarray(masses, dtype=np.float32)
+    near = np.abs(table.mass[:, None] - wanted[None, :]) <= 0.5
+    missing = [
+        m for m, found in zip(masses, near[table.is_signal].any(axis=0), strict=True) if not found
+    ]
+    if missing:
+        raise DataError(
+            f"no signal at mass {', '.join(f'{m:g}' for m in missing)} GeV",
+            where=where,
+            fix=f"choose among the signal masses {[float(m) for m in table.signal_masses]}",
+        )
+    return table.select(~table.is_signal | near.any(axis=1))
+
+
 def _from_files(data: FileData, *, test: bool) -> EventTable:
     from hep_pnn.data import read_events
 
@@ -91,8 +114,12 @@ def _from_files(data: FileData, *, test: bool) -> EventTable:
         train_index, test_index = stratified_split(
             table, fraction=data.test_fraction, seed=data.seed
         )
-        return table.select(test_index if test else train_index)
-    return read_events(data.test_paths if test else data.train_paths, description=description)
+        table = table.select(test_index if test else train_index)
+    else:
+        table = read_events(data.test_paths if test else data.train_paths, description=description)
+    if data.signal_masses is not None and not test:
+        table = keep_signal_masses(table, data.signal_masses, where="data.signal_masses")
+    return table
 
 
 def _load(config: ExperimentConfig, *, test: bool) -> EventTable:

@@ -145,6 +145,7 @@ class Trainer:
         self.optimizer = make_optimizer(model.parameters(), learning_rate=config.learning_rate)
         self.scheduler = _scheduler(self.optimizer, config)
         self.progress = TrainingProgress()
+        self.train_accuracy = math.nan
         self._fit_preprocessing(table, preprocessing_seed)
         self.best_state = {k: v.clone() for k, v in model.state_dict().items()}
 
@@ -177,6 +178,8 @@ class Trainer:
         weight = self.weight.index_select(0, index).mul_(torch.from_numpy(plan.weight_scale))
         self.model.train()
         total, size = 0.0, self.config.batch_size
+        right = torch.zeros(())
+        total_weight = torch.zeros(())
         for batch, start in enumerate(range(0, len(index), size), start=1):
             rows = slice(start, start + size)
             logits = self.model(self.features.index_select(0, index[rows]), mass[rows])
@@ -193,8 +196,12 @@ class Trainer:
             loss.backward()
             self.optimizer.step()
             total += value * (min(start + size, len(index)) - start)
+            with torch.no_grad():
+                right += (weight[rows] * ((logits > 0) == (target[rows] > 0.5))).sum()
+                total_weight += weight[rows].sum()
             if on_batch is not None:
                 on_batch(min(start + size, len(index)), value)
+        self.train_accuracy = float(right / total_weight) if float(total_weight) else math.nan
         return total / len(index)
 
     def validate(self) -> ValidationResult:
@@ -222,6 +229,8 @@ class Trainer:
             "train_loss": train_loss,
             "val_loss": result.loss,
             "val_auc_mean": result.auc_mean,
+            "train_accuracy": self.train_accuracy,
+            "val_accuracy": result.accuracy,
             **{f"val_auc_m{mass:g}": auc for mass, auc in result.auc.items()},
             "events_per_s": self.epoch_length / train_seconds,
             "seconds": time.perf_counter() - start,

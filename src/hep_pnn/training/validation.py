@@ -19,6 +19,8 @@ class ValidationResult:
 
     loss: float
     auc: dict[float, float]
+    #: Weighted fraction classified right at probability 0.5 (background averaged over masses).
+    accuracy: float = float("nan")
 
     @property
     def auc_mean(self) -> float:
@@ -74,8 +76,8 @@ def validate(
         >>> r = validate(Cut(), features=x, label=np.array([1, 1, 0, 0]),
         ...              mass=np.array([500.0, 1000, 0, 0], np.float32), weight=np.ones(4),
         ...              index=np.arange(4))
-        >>> r.auc, r.auc_mean
-        ({500.0: 1.0, 1000.0: 1.0}, 1.0)
+        >>> r.auc, r.auc_mean, r.accuracy
+        ({500.0: 1.0, 1000.0: 1.0}, 1.0, 0.75)
     """
     was_training = model.training
     model.eval()
@@ -97,16 +99,25 @@ def validate(
     masses = np.unique(signal_mass)
     auc: dict[float, float] = {}
     background_loss = 0.0
+    right_signal = float((w_signal * (signal_logits > 0)).sum())
+    right_background = 0.0
     for value in masses:
         logits = batched_logits(
             model, features, background_t, torch.tensor(value), batch_size=batch_size
         )
         background_loss += float(weighted_bce(logits, torch.zeros(len(background)), w_background))
+        right_background += float((w_background * (logits <= 0)).sum())
         at_mass = signal_mass == value
         scores = np.concatenate([signal_logits.numpy()[at_mass], logits.numpy()])
         target = np.concatenate([np.ones(at_mass.sum()), np.zeros(len(background))])
         weights = np.concatenate([weight[signal][at_mass], weight[background]])
         auc[float(value)] = _auc(target, scores, weights)
     loss_sum += background_loss / max(len(masses), 1) * len(background)
+    total_weight = float(w_signal.sum() + w_background.sum())
+    right = right_signal + right_background / max(len(masses), 1)
     model.train(was_training)
-    return ValidationResult(loss=loss_sum / max(len(index), 1), auc=auc)
+    return ValidationResult(
+        loss=loss_sum / max(len(index), 1),
+        auc=auc,
+        accuracy=right / total_weight if total_weight else float("nan"),
+    )

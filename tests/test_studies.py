@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hep_pnn.errors import ConfigError
+from hep_pnn.evaluation.masses import MassMetrics
+from hep_pnn.evaluation.runs import RunEvaluation
+from hep_pnn.studies import (
+    auc_table,
+    format_table,
+    list_studies,
+    load_study,
+    plan_runs,
+    run_study,
+)
+from hep_pnn.training.config import ExperimentConfig
+
+PUBLISHED_STUDIES = ["background-mass", "conditioning", "hepmass", "imbalanced", "interpolation"]
+
+
+def test_every_published_study_ships() -> None:
+    assert set(PUBLISHED_STUDIES) <= set(list_studies())
+
+
+@pytest.mark.parametrize("name", PUBLISHED_STUDIES)
+def test_every_run_of_every_study_is_a_valid_experiment(name: str, tmp_path: Path) -> None:
+    study = load_study(name)
+    specs = plan_runs(
+        study,
+        tmp_path,
+        size="small",
+        seeds=2,
+        data=lambda seed: ([f"train{seed}.parquet"], [f"test{seed}.parquet"]),
+        threads=1,
+    )
+    assert len(specs) == 2 * len(study.runs)
+    for spec in specs:
+        config = ExperimentConfig.model_validate(spec.config)
+        config.model.resolve()  # model options valid for the preset (e.g. the 4x3 grid)
+        assert config.training.seed == spec.seed
+        assert config.data.train_paths == [f"train{spec.seed}.parquet"]
+    if name == "conditioning":
+        mechanisms = {
+            (
+                ExperimentConfig.model_validate(s.config).model.resolve().conditioning,
+                ExperimentConfig.model_validate(s.config).model.resolve().placement,
+            )
+            for s in specs
+        }
+        assert len(mechanisms) == 12
+
+
+def test_bad_study_file_names_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: broken\nruns: {a: {}}\nsize_of_things: 3\n")
+    with pytest.raises(ConfigError, match=r"broken.yaml, key size_of_things"):
+        load_study(path)
+    with pytest.raises(ConfigError, match="unknown study 'nope'"):
+        load_study("nope")
+
+
+def _evaluation(auc: float) -> RunEvaluation:
+    frame = pd.DataFrame({"mass": [500.0, 1000.0], "roc_auc": [auc, auc + 0.1]})
+    return RunEvaluation("x", MassMetrics(frame))
+
+
+def test_table_has_mean_spread_and_published_row() -> None:
+    study = load_study("hepmass")
+    table = auc_table({"pnn": [_evaluation(0.7), _evaluation(0.8)]})
+    assert table.loc[("pnn", "mean"), 500.0] == pytest.approx(0.75)
+    assert table.loc[("pnn", "std"), 1000.0] == pytest.approx(0.0707, abs=1e-4)
+    text = format_table(study, table)
+    assert "| pnn | 0.750 ± 0.071 | 0.850 ± 0.071 | 0.800 |" in text
+    assert "| *published* | 0.773 | 0.975 |" in text
+
+
+def test_tiny_study_end_to_end_and_resume(tmp_path: Path) -> None:
+    study = tmp_path / "mini.yaml"
+    study.write_text(
+        "name: mini\n"
+        "data: {preset: hepmass, training_masses: [500, 1500]}\n"
+        "grid: '500:1500:500'\n"
+        "runs:\n"
+        "  small-pnn: {model: {preset: pnn, options: {hidden: [8]}}}\n"
+        "published:\n"
+        "  small-pnn: {500: 0.766, 1000: 0.94, 1500: 0.99}\n"
+    )
+    lines: list[str] = []
+    folder = run_study(study, output=tmp_path / "out", size="tiny", echo=lines.append)
+    results = (folder / "results.md").read_text()
+    assert "| small-pnn |" in results and "| *published* | 0.766 |" in results
+    assert (folder / "report.html").stat().st_size > 10_000
+    assert (folder / "auc_vs_mass.png").read_bytes()[:4] == b"\x89PNG"
+    # evaluated at every mass, including the one left out of training
+    metrics = pd.read_json(folder / "runs/small-pnn/seed0/evaluation/metrics.json", typ="series")
+    assert sorted(row["mass"] for row in metrics["masses"]) == [500, 750, 1000, 1250, 1500]
+    assert [float(m) for m in metrics["training_masses"]] == [500.0, 1500.0]
+    # a second call finds the run finished and does not train again
+    lines.clear()
+    run_study(study, output=tmp_path / "out", size="tiny", echo=lines.append)
+    assert any("1 already finished" in line for line in lines)
+    assert not any(line.startswith("[study] start") for line in lines)
+
+
+def test_cli_unknown_study_is_one_line_exit_2() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "hep_pnn", "study", "no-such-study"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "unknown study" in result.stderr
