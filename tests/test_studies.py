@@ -79,7 +79,8 @@ def test_table_has_mean_spread_and_published_row() -> None:
     assert "| *published* | 0.773 | 0.975 |" in text
 
 
-def test_tiny_study_end_to_end_and_resume(tmp_path: Path) -> None:
+def test_tiny_study_end_to_end_and_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative output folder, as users type it
     study = tmp_path / "mini.yaml"
     study.write_text(
         "name: mini\n"
@@ -91,7 +92,7 @@ def test_tiny_study_end_to_end_and_resume(tmp_path: Path) -> None:
         "  small-pnn: {500: 0.766, 1000: 0.94, 1500: 0.99}\n"
     )
     lines: list[str] = []
-    folder = run_study(study, output=tmp_path / "out", size="tiny", echo=lines.append)
+    folder = run_study(study, output="out", size="tiny", echo=lines.append)
     results = (folder / "results.md").read_text()
     assert "| small-pnn |" in results and "| *published* | 0.766 |" in results
     assert (folder / "report.html").stat().st_size > 10_000
@@ -102,7 +103,7 @@ def test_tiny_study_end_to_end_and_resume(tmp_path: Path) -> None:
     assert [float(m) for m in metrics["training_masses"]] == [500.0, 1500.0]
     # a second call finds the run finished and does not train again
     lines.clear()
-    run_study(study, output=tmp_path / "out", size="tiny", echo=lines.append)
+    run_study(study, output="out", size="tiny", echo=lines.append)
     assert any("1 already finished" in line for line in lines)
     assert not any(line.startswith("[study] start") for line in lines)
 

@@ -8,7 +8,16 @@ message as one line on stderr and exits with code 2.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DataError", "ModelError", "OutputExistsError", "PNNError"]
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "ModelError",
+    "OutputExistsError",
+    "PNNError",
+    "from_validation_error",
+]
 
 
 class PNNError(Exception):
@@ -51,3 +60,26 @@ class ModelError(PNNError):
 
 class OutputExistsError(PNNError):
     """An output that already exists and would be overwritten."""
+
+
+def from_validation_error(
+    error: Any, *, where: str, fix: str, prefix: tuple[str, ...] = ()
+) -> ConfigError:
+    """A :class:`ConfigError` for the first problem of a pydantic ``ValidationError``.
+
+    ``where`` names the file (or option); the failing key, dotted, is appended to it.
+
+    Example:
+        >>> from pydantic import BaseModel, ValidationError
+        >>> class Options(BaseModel):
+        ...     epochs: int
+        >>> try:
+        ...     Options.model_validate({"epochs": "many"})
+        ... except ValidationError as err:
+        ...     print(from_validation_error(err, where="run.yaml", fix="use a number").where)
+        run.yaml, key epochs
+    """
+    first = error.errors()[0]
+    key = ".".join([*prefix, *(str(part) for part in first["loc"])]) or "(top level)"
+    more = f" and {error.error_count() - 1} more problem(s)" if error.error_count() > 1 else ""
+    return ConfigError(f"{first['msg']}{more}", where=f"{where}, key {key}", fix=fix)

@@ -27,7 +27,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hep_pnn.errors import ConfigError
+from hep_pnn.errors import ConfigError, from_validation_error
 
 __all__ = ["DataDescription", "FileSettings", "load_description"]
 
@@ -120,8 +120,4 @@ def load_description(path: str | os.PathLike[str]) -> DataDescription:
     try:
         return DataDescription.model_validate({**raw, "source": str(path)})
     except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise ConfigError(
-            first["msg"], where=f"{where}, key {key}", fix="see docs/data.md for the keys"
-        ) from None
+        raise from_validation_error(err, where=where, fix="see docs/data.md for the keys") from None

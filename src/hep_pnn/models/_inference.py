@@ -17,8 +17,13 @@ __all__ = ["as_inputs", "batched", "check_feature_names", "inference_threads"]
 INFERENCE_THREADS = 2
 
 
+def inference_threads(n: int = INFERENCE_THREADS) -> contextlib.AbstractContextManager[None]:
+    """Run a block with ``n`` torch threads (default 2), restoring the previous count after."""
+    return torch_threads(n)
+
+
 @contextlib.contextmanager
-def inference_threads(n: int = INFERENCE_THREADS) -> Iterator[None]:
+def torch_threads(n: int) -> Iterator[None]:
     """Run a block with ``n`` torch threads, restoring the previous count after."""
     previous = torch.get_num_threads()
     torch.set_num_threads(n)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hep_pnn.errors import ConfigError
+from hep_pnn.errors import ConfigError, from_validation_error
 
 __all__ = ["SIZES", "StudyConfig", "StudyData", "find_study", "list_studies", "load_study"]
 
@@ -97,8 +97,4 @@ def load_study(name: str | os.PathLike[str]) -> StudyConfig:
     except yaml.YAMLError as err:
         raise ConfigError(f"invalid YAML: {err}", where=str(path)) from None
     except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise ConfigError(
-            first["msg"], where=f"{path}, key {key}", fix="see docs/studies.md"
-        ) from None
+        raise from_validation_error(err, where=str(path), fix="see docs/studies.md") from None

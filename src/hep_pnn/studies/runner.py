@@ -166,7 +166,7 @@ def run_study(
             where="--train-data/--test-data",
             fix="e.g. --train-data all_train.csv.gz --test-data all_test.csv.gz",
         )
-    folder = Path(output or Path("study-output") / f"{study.name}-{size}")
+    folder = Path(output or Path("study-output") / f"{study.name}-{size}").resolve()
 
     def data(seed: int) -> tuple[list[str], list[str]]:
         if train_data:

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hep_pnn.data.features import HEPMASS_MASSES
-from hep_pnn.errors import ConfigError
+from hep_pnn.errors import ConfigError, from_validation_error
 
 __all__ = [
     "BackgroundMassConfig",
@@ -245,13 +245,8 @@ def load_experiment(
     try:
         config = ExperimentConfig.model_validate(raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        more = f" and {err.error_count() - 1} more problem(s)" if err.error_count() > 1 else ""
-        raise ConfigError(
-            f"{first['msg']}{more}",
-            where=f"{where}, key {key}",
-            fix="see docs/training.md for the allowed keys and values",
+        raise from_validation_error(
+            err, where=where, fix="see docs/training.md for the allowed keys and values"
         ) from None
     _check_model(config, where)
     return config
@@ -266,10 +261,8 @@ def _check_model(config: ExperimentConfig, where: str) -> None:
     try:
         config.model.resolve()
     except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(["model", "options", *(str(p) for p in first["loc"])])
-        raise ConfigError(
-            first["msg"], where=f"{where}, key {key}", fix="see hep_pnn.models.ModelConfig"
+        raise from_validation_error(
+            err, where=where, fix="see hep_pnn.models.ModelConfig", prefix=("model", "options")
         ) from None
     except ConfigError as err:
         raise ConfigError(err.what, where=f"{where}, key model.preset", fix=err.fix) from None

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from hep_pnn._io import atomic_path
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError, ModelError, OutputExistsError
+from hep_pnn.models._inference import torch_threads
 from hep_pnn.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from hep_pnn.training.config import ExperimentConfig, load_experiment
 from hep_pnn.training.datasets import load_test_table, load_training_table
@@ -66,16 +64,6 @@ class _Log:
 
 def _child_seed(seed: int, *key: int) -> int:
     return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
-
-
-@contextlib.contextmanager
-def _threads(n: int) -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _prepare_run_dir(
@@ -282,7 +270,7 @@ def train_experiment(
             fix="use cpu",
         )
     log = _Log(run_dir / LOG_FILE, echo=progress)
-    with _threads(config.training.threads):
+    with torch_threads(config.training.threads):
         table = load_training_table(config)
         log(f"{'resuming' if resume else 'training'} {run_dir}: {table!r}")
         train = _train_individual if config.model.preset == "individual" else _train_parametric
