@@ -7,6 +7,7 @@ code 2, with no traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -413,8 +414,15 @@ def inspect(
     typer.echo(summarize(path, description=description, cache=cache))
 
 
+def _terminate(signum: int, frame: object) -> None:
+    typer.echo("pnn: terminated", err=True)
+    sys.exit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``pnn`` command."""
+    # SIGTERM (batch systems, `kill`) unwinds like an exception, so temporary outputs are removed
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app(args=argv, standalone_mode=True)
     except PNNError as err:
