@@ -325,9 +325,8 @@ def train(
     if model is not None:
         with_model(ExperimentConfig(), model)  # an unknown name fails here, naming --model
         overrides.append(f"model.preset={model}")
+    # load_experiment checks the model's options against the --model preset set above
     experiment = None if keep_run_config else load_experiment(config, overrides)
-    if experiment is not None and model is not None:
-        experiment = with_model(experiment, model)
     run = train_experiment(experiment, output, overwrite=overwrite, resume=resume)
     best = run.history.loc[run.history["val_auc_mean"].idxmax()]
     typer.echo(

@@ -168,18 +168,19 @@ def run_study(
         )
     folder = Path(output or Path("study-output") / f"{study.name}-{size}").resolve()
 
+    def absolute(paths: Sequence[str]) -> list[str]:
+        return [str(Path(p).resolve()) for p in paths]
+
     def data(seed: int) -> tuple[list[str], list[str]]:
         if train_data:
-            return [str(Path(p).resolve()) for p in train_data], [
-                str(Path(p).resolve()) for p in test_data
-            ]
+            return absolute(train_data), absolute(test_data)
         target = folder / "data" / f"seed{seed}"
         target.mkdir(parents=True, exist_ok=True)
         echo(f"[study] data for seed {seed} in {target}")
         return prepare_data(study, target, size=size, seed=seed)
 
     threads = max(1, 2 // jobs)
-    specs = plan_runs(study, folder.resolve(), size=size, seeds=seeds, data=data, threads=threads)
+    specs = plan_runs(study, folder, size=size, seeds=seeds, data=data, threads=threads)
     logs = folder / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     todo = [spec for spec in specs if not spec.finished]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from hep_pnn._io import atomic_path
@@ -38,13 +39,12 @@ def auc_table(evaluations: dict[str, list[RunEvaluation]], *, grid: bool = False
         frames = [(e.grid if grid else e.metrics.frame) for e in runs]
         values = pd.DataFrame([f.set_index("mass")["roc_auc"] for f in frames if f is not None])
         rows[(name, "mean")] = values.mean()
-        rows[(name, "std")] = (
-            values.std(ddof=1) if len(values) > 1 else values.mean() * float("nan")
-        )
+        # one seed has no spread
+        rows[(name, "std")] = values.std(ddof=1) if len(values) > 1 else values.mean() * np.nan
     return pd.DataFrame(rows).T
 
 
-def format_table(study: StudyConfig, table: pd.DataFrame) -> str:
+def format_table(study: StudyConfig, table: pd.DataFrame, *, with_published: bool = True) -> str:
     """A markdown table: ours (mean ± std) and, below each run, the published AUCs."""
     masses = list(table.columns)
     head = ["run", *(f"{m:g}" for m in masses), "mean"]
@@ -56,19 +56,14 @@ def format_table(study: StudyConfig, table: pd.DataFrame) -> str:
             for m, s in zip(mean, std, strict=True)
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {mean.mean():.3f} |")
+        if not with_published:
+            continue
         published = {float(k): v for k, v in study.published.get(name, {}).items()}
-        published_mean = study.published_mean.get(name)
-        if published or published_mean is not None:
+        average = study.published_mean.get(name)
+        if average is None and published and len(published) == len(masses):
+            average = sum(published.values()) / len(published)
+        if published or average is not None:
             cells = [f"{published[m]:.3f}" if m in published else "" for m in masses]
-            average = (
-                published_mean
-                if published_mean is not None
-                else (
-                    sum(published.values()) / len(published)
-                    if len(published) == len(masses)
-                    else None
-                )
-            )
             tail = "" if average is None else f"{average:.3f}"
             lines.append("| *published* | " + " | ".join(cells) + f" | {tail} |")
     return "\n".join(lines)
@@ -88,9 +83,7 @@ def summarise_study(study: StudyConfig, folder: Path, specs: Sequence[RunSpec]) 
     if has_grid:
         grid = auc_table(evaluations, grid=True)
         text += ["", "ROC AUC on the fine mass grid (mean over seeds):", ""]
-        text.append(
-            format_table(study.model_copy(update={"published": {}, "published_mean": {}}), grid)
-        )
+        text.append(format_table(study, grid, with_published=False))
     seeds = len(next(iter(evaluations.values())))
     text += ["", f"Seeds: {seeds} (± is the standard deviation over seeds)."]
     curves = {
