@@ -3,9 +3,10 @@
 Prints a Markdown report (figures go into docs/benchmarks.md):
 
 1. Throughput per mass hypothesis of the AffinePNN (76,151 parameters, 27 features) on
-   2 threads: PyTorch ``predict`` and onnxruntime (:class:`OnnxScorer`), best of a few
-   repeats. Ratios are taken against PyTorch measured in the same run, because absolute
-   times on a shared machine are noisy.
+   2 threads: PyTorch ``predict`` (folded at the mass, and the full network), the bare
+   matmul chain of the same shapes (what no scorer can beat in float32) and onnxruntime
+   (:class:`OnnxScorer`), best of a few repeats. Ratios are taken against PyTorch
+   measured in the same run, because absolute times on a shared machine are noisy.
 2. ``apply_scores`` end to end (Parquet in, Parquet out) against bare ONNX scoring: the
    cost of reading, checking and writing.
 3. Peak memory of ``pnn apply`` run in a child process on a Parquet file, for two file
@@ -28,10 +29,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import torch
 
 from hep_pnn.apply import apply_scores
 from hep_pnn.data import FEATURE_NAMES
-from hep_pnn.models import build_model, preset
+from hep_pnn.models import build_model, fold_at_mass, preset
+from hep_pnn.models.folding import FOLDED_BATCH
 from hep_pnn.models.onnx import OnnxScorer, export_onnx
 
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (large) parent process.
@@ -75,6 +78,21 @@ def _timed(function) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _matmul_chain(features: np.ndarray, shapes: list) -> object:
+    """Products ``h @ Wᵀ`` of the layer shapes alone, in the folded network's batches."""
+    weights = [torch.full(shape, 0.01) for shape in shapes]
+    x = torch.from_numpy(features)
+
+    def run() -> None:
+        with torch.inference_mode():
+            for start in range(0, len(x), FOLDED_BATCH):
+                h = x[start : start + FOLDED_BATCH]
+                for weight in weights:
+                    h = h @ weight.T
+
+    return run
+
+
 def _write_parquet(path: Path, rows: int, *, seed: int, group: int = 250_000) -> None:
     rng = np.random.default_rng(seed)
     schema = pa.schema([(name, pa.float32()) for name in FEATURE_NAMES])
@@ -114,6 +132,16 @@ def main() -> None:
     torch_rate, torch_cpu = _best_rates(
         lambda: net.predict(features, mass), args.events, args.repeats
     )
+    unfolded_rate, unfolded_cpu = _best_rates(
+        lambda: net.predict(features, mass, batch_size=16_384, fold=False),
+        args.events,
+        args.repeats,
+    )
+    roofline_rate, roofline_cpu = _best_rates(
+        _matmul_chain(features, [w.shape for w in fold_at_mass(net, 1000.0).weights]),
+        args.events,
+        args.repeats,
+    )
     onnx_rate, onnx_cpu = _best_rates(
         lambda: scorer.predict(features, mass), args.events, args.repeats
     )
@@ -128,13 +156,24 @@ def main() -> None:
 
     apply_rate, apply_cpu = _best_rates(end_to_end, args.events, args.repeats)
 
+    def end_to_end_torch() -> None:
+        apply_scores(
+            net, folder / "in.parquet", masses=[1000.0], output=folder / "s.parquet",
+            overwrite=True,
+        )  # fmt: skip
+
+    apply_torch_rate, apply_torch_cpu = _best_rates(end_to_end_torch, args.events, args.repeats)
+
     print(f"## Scoring throughput ({args.events:,} events, AffinePNN {n_params:,} parameters)")
     print("| path | events/s per mass (wall) | ratio to PyTorch | events per CPU-second |")
     print("|---|---|---|---|")
     for name, rate, cpu_rate in (
-        ("PyTorch predict (2 threads)", torch_rate, torch_cpu),
+        ("PyTorch predict, folded at the mass (default, 2 threads)", torch_rate, torch_cpu),
+        ("PyTorch predict, full network (`fold=False`)", unfolded_rate, unfolded_cpu),
+        ("bare matmul chain of the same shapes (roofline)", roofline_rate, roofline_cpu),
         ("onnxruntime (2 intra-op threads)", onnx_rate, onnx_cpu),
         ("apply_scores, ONNX, Parquet → Parquet", apply_rate, apply_cpu),
+        ("apply_scores, PyTorch model, Parquet → Parquet", apply_torch_rate, apply_torch_cpu),
     ):
         print(f"| {name} | {rate:,.0f} | {rate / torch_rate:.2f} | {cpu_rate:,.0f} |")
 

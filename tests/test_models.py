@@ -12,6 +12,7 @@ from hep_pnn.models import (
     ModelConfig,
     build_model,
     export_program,
+    fold_at_mass,
     load_model,
     preset,
     save_model,
@@ -102,6 +103,20 @@ def test_export_matches_eager(case):
     for n in (7, 64):
         exported = program.module()(torch.from_numpy(features[:n]), torch.from_numpy(mass[:n]))
         np.testing.assert_allclose(exported.numpy(), net.predict(features[:n], mass[:n]), atol=1e-6)
+
+
+def test_folding_at_one_mass_scores_like_the_network(case):
+    net, features, _ = case
+    net.eval()
+    x = torch.from_numpy(features)
+    for value in (500.0, 1234.5):
+        with torch.no_grad():
+            expected = net(x, torch.full((64,), value))
+        torch.testing.assert_close(fold_at_mass(net, value)(x), expected, rtol=1e-5, atol=1e-5)
+        # predict() at one mass scores through the folded network
+        np.testing.assert_allclose(
+            net.predict(features, value), torch.sigmoid(expected).numpy(), rtol=0, atol=1e-6
+        )
 
 
 NAMES_27 = [f"f{i}" for i in range(27)]

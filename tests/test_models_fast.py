@@ -10,7 +10,7 @@ import torch
 
 from hep_pnn.models import CONDITIONINGS, build_model, dropout_mask, effective_dropout, preset
 from hep_pnn.models.fast import (
-    activate_condition_dropout,
+    linear_activate_condition_dropout,
     mass_design,
     reference_activate_modulate_dropout,
     weighted_squared_norm,
@@ -49,49 +49,80 @@ def test_dropout_mask_follows_its_generator():
     assert not torch.equal(first, other)
 
 
-@pytest.mark.parametrize(
-    ("with_scale", "with_shift", "with_mask"), list(itertools.product([False, True], repeat=3))
-)
-def test_fused_step_matches_reference(with_scale, with_shift, with_mask):
-    rng = _generator(2)
-    shape = (33, 17)
-    design = mass_design(torch.rand(33, 1, generator=rng, dtype=torch.float64) + 0.5)
-    leaves = {
-        "z": torch.randn(shape, generator=rng, dtype=torch.float64),
-        "scale": torch.randn(2, 17, generator=rng, dtype=torch.float64) if with_scale else None,
-        "shift": torch.randn(2, 17, generator=rng, dtype=torch.float64) if with_shift else None,
+def test_mask_of_a_key_does_not_depend_on_the_batch_it_sits_in():
+    full = dropout_mask((300, 130), 0.25, key=11)
+    assert torch.equal(dropout_mask((40, 70), 0.25, key=11), full[:40, :70])
+    assert not torch.equal(dropout_mask((40, 70), 0.25, key=12), full[:40, :70])
+
+
+def _fused_leaves(rng, shape, with_scale, with_shift):
+    n, width = shape
+    return {
+        "x": torch.randn(n, 6, generator=rng, dtype=torch.float64),
+        "weight": torch.randn(width, 6, generator=rng, dtype=torch.float64),
+        "bias": torch.randn(width, generator=rng, dtype=torch.float64),
+        "scale": torch.randn(2, width, generator=rng, dtype=torch.float64) if with_scale else None,
+        "shift": torch.randn(2, width, generator=rng, dtype=torch.float64) if with_shift else None,
     }
-    mask = dropout_mask(shape, 0.25, generator=rng).double() if with_mask else None
+
+
+@pytest.mark.parametrize(
+    ("with_scale", "with_shift", "p"),
+    list(itertools.product([False, True], [False, True], [0, 0.25])),
+)
+def test_fused_layer_matches_reference(with_scale, with_shift, p):
+    rng = _generator(2)
+    shape = (133, 70)  # more rows than kernel chunks, more columns than one 64-bit word
+    mass = torch.rand(shape[0], 1, generator=rng, dtype=torch.float64) + 0.5
+    leaves = _fused_leaves(rng, shape, with_scale, with_shift)
     upstream = torch.randn(shape, generator=rng, dtype=torch.float64)
     results = []
     for fused in (True, False):
         inputs = {k: None if v is None else v.clone().requires_grad_() for k, v in leaves.items()}
+        x, weight, bias, scale, shift = inputs.values()
         if fused:
-            out = activate_condition_dropout(
-                inputs["z"], design, inputs["scale"], inputs["shift"], mask
-            )
+            out = linear_activate_condition_dropout(x, weight, bias, mass, scale, shift, p=p, key=7)
         else:
-            scale, shift = (None if c is None else design @ c for c in list(inputs.values())[1:])
-            out = reference_activate_modulate_dropout(inputs["z"], scale, shift, mask)
+            scale, shift = (None if c is None else mass_design(mass) @ c for c in (scale, shift))
+            mask = dropout_mask(shape, p, key=7, dtype=torch.float64) if p else None
+            out = reference_activate_modulate_dropout(x @ weight.T + bias, scale, shift, mask)
         out.backward(upstream)
         grads = [v.grad for v in inputs.values() if v is not None]
         results.append((out.detach(), grads))
     (fused, fused_grads), (plain, plain_grads) = results
     torch.testing.assert_close(fused, plain, rtol=1e-12, atol=1e-12)
     for a, b in zip(fused_grads, plain_grads, strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
 
 
-def test_fused_step_passes_gradcheck():
+def test_fused_layer_passes_gradcheck():
     rng = _generator(3)
-    z = torch.randn(5, 4, generator=rng, dtype=torch.float64, requires_grad=True)
-    scale = torch.randn(2, 4, generator=rng, dtype=torch.float64, requires_grad=True)
-    shift = torch.randn(2, 4, generator=rng, dtype=torch.float64, requires_grad=True)
-    design = mass_design(torch.rand(5, 1, generator=rng, dtype=torch.float64))
-    mask = dropout_mask((5, 4), 0.5, generator=rng).double()
+    leaves = _fused_leaves(rng, (9, 4), True, True)
+    mass = torch.rand(9, 1, generator=rng, dtype=torch.float64)
+    inputs = [v.requires_grad_() for v in leaves.values()]
     assert torch.autograd.gradcheck(
-        lambda z, s, t: activate_condition_dropout(z, design, s, t, mask), (z, scale, shift)
+        lambda x, w, b, s, t: linear_activate_condition_dropout(x, w, b, mass, s, t, p=0.5, key=3),
+        inputs,
     )
+
+
+def test_fused_gradients_do_not_depend_on_the_thread_count():
+    rng = _generator(4)
+    leaves = _fused_leaves(rng, (257, 33), True, True)
+    mass = torch.rand(257, 1, generator=rng)
+    grads = []
+    previous = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            inputs = [v.float().requires_grad_() for v in leaves.values()]
+            out = linear_activate_condition_dropout(*inputs[:3], mass, *inputs[3:], p=0.25, key=1)
+            out.square().sum().backward()
+            grads.append([v.grad for v in inputs])
+    finally:
+        torch.set_num_threads(previous)
+    for a, b in zip(*grads, strict=True):
+        assert torch.equal(a, b)
 
 
 def test_l2_norm_kernel_matches_plain_sum():

@@ -12,6 +12,7 @@ from hep_pnn.models.config import PRESETS, ModelConfig, preset
 from hep_pnn.models.ensemble import PerMassEnsemble
 from hep_pnn.models.export import export_program
 from hep_pnn.models.fast import dropout_mask, effective_dropout
+from hep_pnn.models.folding import FoldedNet, fold_at_mass
 from hep_pnn.models.network import HiddenBlock, ParametricNet, build_model
 from hep_pnn.models.preprocessing import Preprocessing
 from hep_pnn.models.serialization import load_model, save_model
@@ -24,6 +25,7 @@ __all__ = [
     "Bias",
     "Concat",
     "Conditioning",
+    "FoldedNet",
     "HiddenBlock",
     "ModelConfig",
     "ParametricNet",
@@ -35,6 +37,7 @@ __all__ = [
     "dropout_mask",
     "effective_dropout",
     "export_program",
+    "fold_at_mass",
     "load_model",
     "preset",
     "save_model",

@@ -76,6 +76,13 @@ def _slope_intercept(values: Tensor | None) -> Tensor | None:
     return torch.stack([values[0] - values[1], values[1]])
 
 
+def _rows(layer: nn.Linear) -> Tensor:
+    """Coefficients ``(2, width)`` of ``layer(m)``: its weight column, then its bias (or 0)."""
+    slope = layer.weight.view(-1)
+    intercept = layer.bias if layer.bias is not None else slope.new_zeros(slope.shape)
+    return torch.stack([slope, intercept])
+
+
 class Conditioning(nn.Module):
     r"""Base class: condition ``h`` of shape ``(n, width)`` on the scaled mass ``(n, 1)``.
 
@@ -101,7 +108,9 @@ class Conditioning(nn.Module):
         """``(2, width)`` matrices ``C`` with ``scale = [m, 1] @ C_scale`` (same for shift).
 
         Read off :meth:`modulation` at m = 1 and m = 0, so it holds for any mechanism
-        that is affine in m, and gradients flow back to the layer's parameters.
+        that is affine in m, and gradients flow back to the layer's parameters. The
+        built-in mechanisms override it to stack their ``Linear(1, width)`` parameters
+        directly (fewer small ops in every training step).
         """
         scale, shift = self.modulation(torch.tensor([[1.0], [0.0]], dtype=self._dtype()))
         return _slope_intercept(scale), _slope_intercept(shift)
@@ -149,6 +158,9 @@ class Bias(Conditioning):
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return None, self.shift(mass)
 
+    def coefficients(self) -> tuple[Tensor | None, Tensor | None]:
+        return None, _rows(self.shift)
+
 
 class Scale(Conditioning):
     r"""Scaling: ``h ⊙ (W m)`` with ``W`` of shape ``(width, 1)``.
@@ -165,6 +177,9 @@ class Scale(Conditioning):
 
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return self.scale(mass), None
+
+    def coefficients(self) -> tuple[Tensor | None, Tensor | None]:
+        return _rows(self.scale), None
 
 
 class Affine(Conditioning):
@@ -183,6 +198,9 @@ class Affine(Conditioning):
 
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return self.scale(mass), self.shift(mass)
+
+    def coefficients(self) -> tuple[Tensor | None, Tensor | None]:
+        return _rows(self.scale), _rows(self.shift)
 
 
 #: Conditioning mechanisms by the name used in :class:`~hep_pnn.models.ModelConfig`.

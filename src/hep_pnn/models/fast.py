@@ -1,21 +1,22 @@
-r"""Fast CPU kernels for training: cheap dropout masks and one fused element-wise step.
+r"""Fast CPU kernels for training: fused hidden layers, hashed dropout masks, one-kernel L2.
 
-At batch 1024 a pNN spends most of its CPU time outside the matmuls: drawing
-Bernoulli dropout masks (one random number per activation) and making several
-element-wise passes for activation, conditioning and dropout. Here:
+At batch 1024 a pNN spends as much CPU time in element-wise passes over the activations
+(activation, per-event scale and shift, dropout mask and their gradients) as in its
+matmuls, because those passes do not stay in the caches. Here:
 
-* :func:`dropout_mask` draws random 64-bit words and turns each byte into 1-8 keep/drop
-  decisions through a 256-entry lookup table, so p = 0.25 costs one random word per 32
-  activations. The table already holds the ``1 / (1 - p)`` rescaling.
-* :func:`activate_condition_dropout` computes ``dropout(relu(z) * scale + shift)`` in one
-  :class:`torch.autograd.Function`, with scale and shift affine in the mass, and
-  returns the gradients of ``z`` and of the conditioning coefficients in one backward
-  (ReLU only; other activations use the plain path).
+* :func:`linear_activate_condition_dropout` computes
+  ``dropout(relu(x Wᵀ + b) * scale(m) + shift(m))`` with one numba kernel forward and
+  one backward (:mod:`hep_pnn.models._kernels`), around torch's matmuls. Scale and
+  shift enter as their ``(2, width)`` coefficients in the mass, whose gradients come
+  out of the same backward sweep. ReLU only; other activations use the plain path.
+* :func:`dropout_mask` is counter-based: the mask is a hash of one 64-bit key (drawn
+  from the model's ``torch.Generator``) and the position, so the fused kernel never
+  stores it and the plain path can rebuild exactly the same mask.
 * :func:`weighted_squared_norm` computes the L2 penalty of all weights in two
   multi-tensor kernels instead of dozens of small ops.
 
 The plain path, :func:`reference_activate_modulate_dropout`, computes the same values
-with ordinary autograd ops; the tests check both agree for the same mask.
+with ordinary autograd ops; the tests check both agree for the same key.
 """
 
 from __future__ import annotations
@@ -23,13 +24,18 @@ from __future__ import annotations
 import functools
 import math
 
+import numba
+import numpy as np
 import torch
 from torch import Tensor
 
+from hep_pnn.models import _kernels
+
 __all__ = [
-    "activate_condition_dropout",
+    "dropout_key",
     "dropout_mask",
     "effective_dropout",
+    "linear_activate_condition_dropout",
     "mass_design",
     "reference_activate_modulate_dropout",
     "weighted_squared_norm",
@@ -63,28 +69,38 @@ def effective_dropout(p: float) -> float:
     return threshold / (1 << bits)
 
 
-@functools.lru_cache(maxsize=16)
-def _lookup_table(p: float) -> Tensor:
-    """``(256, 8 // bits)`` float32: the scaled keep-mask encoded by each random byte."""
+def _drop_parameters(p: float) -> tuple[int, int, float]:
+    """``(bits, threshold, keep)``: a field of ``bits`` random bits below ``threshold`` drops."""
+    if p <= 0:
+        return 0, 0, 1.0
     bits, threshold = _bits_and_threshold(p)
-    keep = 1.0 / (1.0 - threshold / (1 << bits))
-    byte = torch.arange(256).unsqueeze(1)
-    shifts = torch.arange(0, 8, bits).unsqueeze(0)
-    fields = (byte >> shifts) & ((1 << bits) - 1)
-    return torch.where(fields >= threshold, keep, 0.0).to(torch.float32).contiguous()
+    return bits, threshold, 1.0 / (1.0 - threshold / (1 << bits))
 
 
-def dropout_mask(shape: tuple[int, ...], p: float, *, generator: torch.Generator) -> Tensor:
-    r"""A float32 dropout mask: 0 with probability ``p``, else ``1 / (1 - p)``.
+@functools.lru_cache(maxsize=16)
+def _table(p: float, dtype: np.dtype) -> np.ndarray:
+    return _kernels.keep_table(_drop_parameters(p)[2], dtype)
 
+
+def dropout_key(generator: torch.Generator) -> int:
+    """A 63-bit key for one dropout mask, drawn from ``generator`` (which it advances)."""
+    return int(torch.randint(0, 2**63 - 1, (1,), generator=generator, dtype=torch.int64))
+
+
+def dropout_mask(
+    shape: tuple[int, int],
+    p: float,
+    *,
+    generator: torch.Generator | None = None,
+    key: int | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Tensor:
+    r"""A dropout mask: 0 with probability ``p``, else ``1 / (1 - p)``.
+
+    The mask is a hash of ``key`` (drawn from ``generator`` when not given) and the
+    position, the same one :func:`activate_condition_dropout` applies for that key.
     ``p`` is used exactly when it is a multiple of 1/256 (0.25, 0.5, 0.125, ...);
-    otherwise it is rounded to one (:func:`effective_dropout`). Each activation uses
-    ``bits`` random bits, the fewest that represent ``p``: 2 for p = 0.25.
-
-    Args:
-        shape: shape of the mask.
-        p: drop probability in [0, 1).
-        generator: the source of randomness (its state fixes the mask).
+    otherwise it is rounded to one (:func:`effective_dropout`).
 
     Example:
         >>> mask = dropout_mask((1000, 100), 0.25, generator=torch.Generator().manual_seed(0))
@@ -93,68 +109,78 @@ def dropout_mask(shape: tuple[int, ...], p: float, *, generator: torch.Generator
         >>> round((mask == 0).float().mean().item(), 2)
         0.25
     """
-    table = _lookup_table(float(p))
-    per_byte = table.shape[1]
-    count = math.prod(shape)
-    n_bytes = -(-count // per_byte)
-    words = torch.empty(-(-n_bytes // 8), dtype=torch.int64)
-    words.random_(-(2**63), None, generator=generator)
-    codes = words.view(torch.uint8)[:n_bytes].to(torch.int32)
-    return torch.index_select(table, 0, codes).view(-1)[:count].view(shape)
+    if key is None:
+        if generator is None:
+            raise TypeError("dropout_mask needs a generator or a key")
+        key = dropout_key(generator)
+    bits, threshold, _ = _drop_parameters(p)
+    table = _table(float(p), np.dtype(torch.empty(0, dtype=dtype).numpy().dtype))
+    return torch.from_numpy(_kernels.mask(*shape, key, bits, threshold, table))
 
 
-class _ReluConditionDropout(torch.autograd.Function):
-    """``relu(z) * (D @ C_scale) + D @ C_shift``, times ``mask``, with ``D = [m, 1]``.
+def _numpy(tensor: Tensor) -> np.ndarray:
+    return tensor.detach().contiguous().numpy()
 
-    The backward reduces the scale and shift gradients straight to the ``(2, width)``
-    coefficients with one small matmul each, instead of materialising them per event
-    and summing them again in ``Linear(1, width)``'s backward.
-    """
+
+def _coefficients(given: Tensor | None, default: tuple[float, float], like: Tensor) -> Tensor:
+    if given is not None:
+        return given
+    return like.new_tensor(default).unsqueeze(1).expand(2, like.shape[1])
+
+
+class _LinearReluConditionDropout(torch.autograd.Function):
+    """``(relu(x Wᵀ + b) * (m C_s[0] + C_s[1]) + m C_t[0] + C_t[1]) * mask`` in one kernel
+    forward and one backward (:mod:`hep_pnn.models._kernels`), plus the matmuls."""
 
     @staticmethod
     def forward(
         ctx: torch.autograd.function.FunctionCtx,
-        z: Tensor,
-        design: Tensor | None,
-        scale_coefficients: Tensor | None,
-        shift_coefficients: Tensor | None,
-        mask: Tensor | None,
+        x: Tensor,
+        weight: Tensor,
+        bias: Tensor,
+        mass: Tensor,
+        scale_coefficients: Tensor,
+        shift_coefficients: Tensor,
+        p: float,
+        key: int,
     ) -> Tensor:
-        active = torch.relu(z)
-        scale = None if scale_coefficients is None else design @ scale_coefficients
-        shift = None if shift_coefficients is None else design @ shift_coefficients
-        if scale is not None and shift is not None:
-            out = torch.addcmul(shift, active, scale)
-        elif scale is not None:
-            out = active * scale
-        elif shift is not None:
-            out = shift.add_(active)
-        else:
-            out = active
-        if mask is not None:
-            out = active * mask if out is active else out.mul_(mask)
-        ctx.save_for_backward(active, design, scale, mask)
-        ctx.has_shift = shift_coefficients is not None
+        z = torch.addmm(bias, x, weight.T)
+        out = torch.empty_like(z)
+        bits, threshold, _ = _drop_parameters(p)
+        table = _table(float(p), _numpy(z[:0]).dtype)
+        mask = torch.empty((z.shape[0] if bits else 0, z.shape[1]), dtype=z.dtype)
+        arrays = [_numpy(t) for t in (z, mass, scale_coefficients, shift_coefficients)]
+        _match_torch_threads()
+        _kernels.forward(*arrays, np.uint64(key), bits, threshold, table, out.numpy(), mask.numpy())
+        ctx.save_for_backward(x, weight, z, mass, scale_coefficients, mask)
         return out
 
     @staticmethod
     def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: Tensor
     ) -> tuple[Tensor | None, ...]:
-        active, design, scale, mask = ctx.saved_tensors
-        grad_out = grad * mask if mask is not None else grad
-        grad_shift = design.T @ grad_out if ctx.has_shift else None
-        grad_scale = None
-        grad_active = grad_out
-        if scale is not None:
-            grad_scale = design.T @ (grad_out * active)
-            grad_active = grad_out * scale
-        grad_z = torch.ops.aten.threshold_backward(grad_active, active, 0)
-        return grad_z, None, grad_scale, grad_shift, None
+        x, weight, z, mass, scale_coefficients, mask = ctx.saved_tensors
+        grad_z = torch.empty_like(z)
+        arrays = [_numpy(t) for t in (grad, z, mass, scale_coefficients, mask)]
+        partial = np.empty((_kernels.CHUNKS, 5, z.shape[1]), arrays[1].dtype)
+        _match_torch_threads()
+        _kernels.backward(*arrays, grad_z.numpy(), partial)
+        sums = torch.from_numpy(partial.sum(axis=0))
+        grad_x = grad_z @ weight if ctx.needs_input_grad[0] else None
+        grad_weight = grad_z.T @ x if ctx.needs_input_grad[1] else None
+        return grad_x, grad_weight, sums[4], None, sums[0:2], sums[2:4], None, None
+
+
+def _match_torch_threads() -> None:
+    """Give the numba kernels as many threads as torch uses (capped by numba's pool)."""
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
 
 
 def mass_design(mass: Tensor) -> Tensor:
     """The ``(n, 2)`` design matrix ``[m, 1]`` of a scaled mass column ``(n, 1)``.
+
+    Conditioning coefficients ``C`` (:meth:`~hep_pnn.models.Conditioning.coefficients`)
+    give the per-event modulation as ``mass_design(m) @ C``.
 
     Example:
         >>> mass_design(torch.tensor([[0.5], [1.5]])).tolist()
@@ -163,29 +189,37 @@ def mass_design(mass: Tensor) -> Tensor:
     return torch.cat([mass, torch.ones_like(mass)], dim=1)
 
 
-def activate_condition_dropout(
-    z: Tensor,
-    design: Tensor | None,
+def linear_activate_condition_dropout(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor,
+    mass: Tensor,
     scale_coefficients: Tensor | None,
     shift_coefficients: Tensor | None,
-    mask: Tensor | None,
+    *,
+    p: float,
+    key: int,
 ) -> Tensor:
-    r"""``(relu(z) * (D @ C_scale) + D @ C_shift) * mask``, parts left out when ``None``.
+    r"""``(relu(x Wᵀ + b) * (D @ C_scale) + D @ C_shift) * dropout_mask(key)``, fused.
 
-    ``D`` is :func:`mass_design` of the scaled mass and ``C`` come from
-    :meth:`~hep_pnn.models.conditioning.Conditioning.coefficients`. One fused autograd
-    function: two passes forward and four backward over the activations.
+    ``D`` is :func:`mass_design` of the scaled mass ``(n, 1)`` and ``C`` come from
+    :meth:`~hep_pnn.models.conditioning.Conditioning.coefficients` (``None``: no scale
+    or no shift); ``p = 0`` means no dropout. One pass over the activations forward and
+    one backward, which also returns the gradients of the bias and of the coefficients.
 
     Example:
-        >>> z = torch.tensor([[-1.0, 2.0]])
-        >>> design = mass_design(torch.tensor([[1.0]]))
+        >>> weight, bias = torch.tensor([[-1.0], [2.0]]), torch.zeros(2)
         >>> scale = torch.tensor([[2.0, 2.0], [1.0, 1.0]])
-        >>> activate_condition_dropout(z, design, scale, None, None).tolist()
+        >>> linear_activate_condition_dropout(
+        ...     torch.ones(1, 1), weight, bias, torch.ones(1, 1), scale, None, p=0.0, key=0
+        ... ).tolist()
         [[0.0, 6.0]]
     """
-    if scale_coefficients is None and shift_coefficients is None and mask is None:
-        return torch.relu(z)
-    return _ReluConditionDropout.apply(z, design, scale_coefficients, shift_coefficients, mask)
+    scale = _coefficients(scale_coefficients, (0.0, 1.0), weight.T)
+    shift = _coefficients(shift_coefficients, (0.0, 0.0), weight.T)
+    return _LinearReluConditionDropout.apply(
+        x, weight, bias, mass.reshape(-1), scale, shift, float(p), int(key)
+    )
 
 
 def reference_activate_modulate_dropout(
