@@ -18,7 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from hep_pnn._memory import keep_freed_memory
 from hep_pnn.models import build_model, preset
+from hep_pnn.training.loop import l2_parameter_groups
 
 N_FEATURES = 27
 HIDDEN = (300, 150, 100, 50)
@@ -97,20 +99,32 @@ class StraightforwardAffine(nn.Module):
         return sum(p.square().sum() for p in self.parameters()) * 1e-5
 
 
-def training_step(net: nn.Module, *, batch: int, optimizer: str) -> Callable[[], object]:
-    """One BCE + L2 forward/backward/Adam step on a fixed random batch."""
+def training_step(
+    net: nn.Module, *, batch: int, optimizer: str, decay: bool = False
+) -> Callable[[], object]:
+    """One BCE + L2 forward/backward/Adam step on a fixed random batch.
+
+    ``decay``: the L2 term goes into Adam as (coupled) weight decay, as the trainer does
+    for networks with ``l2_groups()``; its value is still computed for the loss.
+    """
     generator = torch.Generator().manual_seed(1)
     x = torch.randn(batch, N_FEATURES, generator=generator)
     mass = torch.tensor([500.0, 750.0, 1000.0, 1250.0, 1500.0])[torch.arange(batch) % 5]
     y = (torch.arange(batch) % 2).float()
     options = {"foreach": {"foreach": True}, "fused": {"fused": True}, "loop": {"foreach": False}}
-    adam = torch.optim.Adam(net.parameters(), lr=1e-3, **options[optimizer])
+    groups = l2_parameter_groups(net) if decay else net.parameters()
+    adam = torch.optim.Adam(groups, lr=1e-3, **options[optimizer])
     loss_fn = nn.BCEWithLogitsLoss()
     net.train()
 
     def step() -> None:
         adam.zero_grad(set_to_none=True)
-        loss = loss_fn(net(x, mass), y) + net.l2_penalty()
+        if decay:
+            loss = loss_fn(net(x, mass), y)
+            with torch.no_grad():
+                _ = (loss + net.l2_penalty()).item()
+        else:
+            loss = loss_fn(net(x, mass), y) + net.l2_penalty()
         loss.backward()
         adam.step()
 
@@ -130,20 +144,32 @@ def main() -> None:
         help="cpu: events per second of this process's CPU time (steadier on a busy machine)",
     )
     parser.add_argument("--only", default="", help="run only rows whose label contains this")
+    parser.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="keep glibc's default malloc thresholds (the trainer raises them)",
+    )
     args = parser.parse_args()
+    if not args.default_malloc:
+        keep_freed_memory()
     clock = time.perf_counter if args.clock == "wall" else time.process_time
     torch.set_num_threads(args.threads)
     names = [f"f{i}" for i in range(N_FEATURES)]
 
-    def model_step(name: str, *, fused: bool, optimizer: str) -> Callable[[], object]:
+    def model_step(
+        name: str, *, fused: bool, optimizer: str, decay: bool = False
+    ) -> Callable[[], object]:
         net = build_model(preset(name), feature_names=names, seed=0)
         net.fused = fused
-        return training_step(net, batch=args.batch, optimizer=optimizer)
+        return training_step(net, batch=args.batch, optimizer=optimizer, decay=decay)
 
     roofline = "matmul chain, same shapes (roofline)"
     steps = {
         roofline: matmul_roofline(args.batch, (N_FEATURES, *HIDDEN, 1)),
         "affine, fused kernels, Adam fused": model_step("affine", fused=True, optimizer="fused"),
+        "affine, fused kernels, Adam fused, L2 as weight decay": model_step(
+            "affine", fused=True, optimizer="fused", decay=True
+        ),
         "affine, fused kernels, Adam foreach": model_step(
             "affine", fused=True, optimizer="foreach"
         ),
@@ -159,6 +185,9 @@ def main() -> None:
             optimizer="foreach",
         ),
         "pnn, fused kernels, Adam fused": model_step("pnn", fused=True, optimizer="fused"),
+        "pnn, fused kernels, Adam fused, L2 as weight decay": model_step(
+            "pnn", fused=True, optimizer="fused", decay=True
+        ),
         "pnn, fused kernels, Adam foreach": model_step("pnn", fused=True, optimizer="foreach"),
     }
     steps = {k: v for k, v in steps.items() if k == roofline or args.only in k}

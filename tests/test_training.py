@@ -261,3 +261,33 @@ def test_overrides_and_config_errors_name_key_and_file(tmp_path) -> None:
         load_experiment(tmp_path / "missing.yaml")
     with pytest.raises(ConfigError, match="key data"):
         load_experiment(None, ["data.source=files"])
+
+
+def test_l2_as_adam_weight_decay_equals_the_l2_loss_term() -> None:
+    from hep_pnn.models import build_model, preset
+    from hep_pnn.training.loop import l2_parameter_groups
+
+    config = preset("affine", hidden=(8, 4), l2_kernel=0.05, l2_bias=0.01)  # visible effect
+    nets = [build_model(config, feature_names=["a", "b"], seed=1) for _ in "ab"]
+    x = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+    m = torch.full((64,), 750.0)
+    y = (torch.arange(64) % 2).float()
+    as_loss = torch.optim.Adam(nets[0].parameters(), lr=0.01, foreach=False)
+    as_decay = torch.optim.Adam(l2_parameter_groups(nets[1]), lr=0.01, foreach=False)
+    for net, optimizer, in_loss in ((nets[0], as_loss, True), (nets[1], as_decay, False)):
+        for _ in range(5):
+            optimizer.zero_grad()
+            net.eval()  # no dropout, so both see the same function
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(net(x, m), y)
+            (loss + net.l2_penalty() if in_loss else loss).backward()
+            optimizer.step()
+    moved = 0.0
+    for (name, a), b, start in zip(
+        nets[0].named_parameters(),
+        nets[1].parameters(),
+        build_model(config, feature_names=["a", "b"], seed=1).parameters(),
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
+        moved = max(moved, float((a - start).detach().abs().max()))
+    assert moved > 1e-3

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from hep_pnn._memory import keep_freed_memory
 from hep_pnn.errors import DataError, ModelError
 
 __all__ = ["as_inputs", "batched", "check_feature_names", "inference_threads"]
@@ -119,6 +120,7 @@ def batched(
     features = features if features.flags.writeable else features.copy()
     mass = mass if mass is None or mass.flags.writeable else mass.copy()
     outputs = []
+    keep_freed_memory()
     with torch.inference_mode(), inference_threads():
         # One call even for zero events, so the result keeps its trailing shape.
         for start in range(0, max(features.shape[0], 1), batch_size):

@@ -230,16 +230,23 @@ class ParametricNet(nn.Module):
         """Logits of shape ``(n,)`` from raw ``features (n, f)`` and raw ``mass (n,)`` in GeV."""
         return self.output(self._trunk(features, mass)).squeeze(1)
 
+    def l2_groups(self) -> list[tuple[list[nn.Parameter], float]]:
+        """``[(kernels, l2_kernel), (biases, l2_bias)]``: the parameters of every layer that
+        :meth:`l2_penalty` covers, with their coefficients."""
+        kernels, biases = [], []
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                kernels.append(module.weight)
+                if module.bias is not None:
+                    biases.append(module.bias)
+        return [(kernels, self.config.l2_kernel), (biases, self.config.l2_bias)]
+
     def l2_penalty(self) -> Tensor:
         """``l2_kernel · Σ‖W‖² + l2_bias · Σ‖b‖²`` over every layer (the Keras L2 loss term)."""
         tensors, factors = [], []
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                tensors.append(module.weight)
-                factors.append(self.config.l2_kernel)
-                if module.bias is not None:
-                    tensors.append(module.bias)
-                    factors.append(self.config.l2_bias)
+        for params, factor in self.l2_groups():
+            tensors += params
+            factors += [factor] * len(params)
         return weighted_squared_norm(tensors, factors)
 
     def check_features(self, feature_names: Sequence[str]) -> None:
