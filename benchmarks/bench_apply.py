@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -148,21 +149,17 @@ def main() -> None:
 
     _write_parquet(folder / "in.parquet", args.events, seed=2)
 
-    def end_to_end() -> None:
-        apply_scores(
-            scorer, folder / "in.parquet", masses=[1000.0], output=folder / "s.parquet",
-            overwrite=True,
-        )  # fmt: skip
+    def end_to_end(model: object) -> Callable[[], object]:
+        def run() -> None:
+            apply_scores(
+                model, folder / "in.parquet", masses=[1000.0], output=folder / "s.parquet",
+                overwrite=True,
+            )  # fmt: skip
 
-    apply_rate, apply_cpu = _best_rates(end_to_end, args.events, args.repeats)
+        return run
 
-    def end_to_end_torch() -> None:
-        apply_scores(
-            net, folder / "in.parquet", masses=[1000.0], output=folder / "s.parquet",
-            overwrite=True,
-        )  # fmt: skip
-
-    apply_torch_rate, apply_torch_cpu = _best_rates(end_to_end_torch, args.events, args.repeats)
+    apply_rate, apply_cpu = _best_rates(end_to_end(scorer), args.events, args.repeats)
+    apply_torch_rate, apply_torch_cpu = _best_rates(end_to_end(net), args.events, args.repeats)
 
     print(f"## Scoring throughput ({args.events:,} events, AffinePNN {n_params:,} parameters)")
     print("| path | events/s per mass (wall) | ratio to PyTorch | events per CPU-second |")

@@ -98,7 +98,7 @@ def dropout_mask(
     r"""A dropout mask: 0 with probability ``p``, else ``1 / (1 - p)``.
 
     The mask is a hash of ``key`` (drawn from ``generator`` when not given) and the
-    position, the same one :func:`activate_condition_dropout` applies for that key.
+    position, the same one :func:`linear_activate_condition_dropout` applies for that key.
     ``p`` is used exactly when it is a multiple of 1/256 (0.25, 0.5, 0.125, ...);
     otherwise it is rounded to one (:func:`effective_dropout`).
 
