@@ -167,7 +167,8 @@ def _simulate_kernel(lepton, jets, flavour, lepton_draw, jet_draws, btag_draw, m
         n_jets_out[k] = n_good
         _leading_four(jet_pt, good, leading)
         for r in range(4):
-            jets_out[k, r, :] = measured[leading[r]]
+            for c in range(4):
+                jets_out[k, r, c] = measured[leading[r], c]
             btag_out[k, r] = tag[leading[r]]
         k += 1
     return k
