@@ -35,6 +35,7 @@ __all__ = [
     "kernel",
     "mass",
     "massless",
+    "numpy_sum",
     "pt",
     "sinh_cosh",
 ]
@@ -55,6 +56,17 @@ TWO_PI, PI = F32(2 * np.pi), F32(np.pi)
 def add(p, q):
     """Sum of two four-vectors (in the wider of their two types)."""
     return (p[0] + q[0], p[1] + q[1], p[2] + q[2], p[3] + q[3])
+
+
+@helper
+def numpy_sum(x):
+    """Sum of up to eight values in numpy's order (pairwise for eight, else in turn)."""
+    if x.shape[0] == 8:
+        return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]))
+    total = x[0]
+    for j in range(1, x.shape[0]):
+        total += x[j]
+    return total
 
 
 @helper

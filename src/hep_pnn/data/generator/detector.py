@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hep_pnn.data.generator._fourvec import HALF, ONE, ZERO, helper, kernel
+from hep_pnn.data.generator._fourvec import HALF, ONE, ZERO, helper, kernel, numpy_sum
 from hep_pnn.data.generator.processes import BOTTOM, CHARM, M_B, PartonEvent
 
 __all__ = ["DetectorEvent", "simulate"]
@@ -159,10 +159,10 @@ def _simulate_kernel(lepton, jets, flavour, lepton_draw, jet_draws, btag_draw, m
         selected[i] = lepton_ok and n_good >= N_JETS_MIN
         if not selected[i]:
             continue
-        sum_et = measured_pt + _sum_slots(visible[2])
+        sum_et = measured_pt + numpy_sum(visible[2])
         soft = _SOFT_MET_RESOLUTION * np.sqrt(sum_et)
-        met_out[k, 0] = -(lx + _sum_slots(visible[0])) + soft * met_draw[0, i]
-        met_out[k, 1] = -(ly + _sum_slots(visible[1])) + soft * met_draw[1, i]
+        met_out[k, 0] = -(lx + numpy_sum(visible[0])) + soft * met_draw[0, i]
+        met_out[k, 1] = -(ly + numpy_sum(visible[1])) + soft * met_draw[1, i]
         lepton_out[k, 0], lepton_out[k, 1], lepton_out[k, 2], lepton_out[k, 3] = lx, ly, lz, le
         n_jets_out[k] = n_good
         _leading_four(jet_pt, good, leading)
@@ -172,17 +172,6 @@ def _simulate_kernel(lepton, jets, flavour, lepton_draw, jet_draws, btag_draw, m
             btag_out[k, r] = tag[leading[r]]
         k += 1
     return k
-
-
-@helper
-def _sum_slots(x):
-    """Sum over the jet slots in numpy's order (pairwise for eight values)."""
-    if x.shape[0] == 8:
-        return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]))
-    total = x[0]
-    for j in range(1, x.shape[0]):
-        total += x[j]
-    return total
 
 
 @helper

@@ -30,6 +30,7 @@ from hep_pnn.data.generator._fourvec import (
     helper,
     kernel,
     massless,
+    numpy_sum,
     sinh_cosh,
 )
 from hep_pnn.data.generator.kinematics import cauchy_window
@@ -232,19 +233,14 @@ def _wjets_kernel(count, partons, rapidity, m_w, angles, out):
                 0,
             )
             px[j], py[j] = jet[0], jet[1]
-        system = _system(m_w[i], -_sum8(px), -_sum8(py), rapidity[i])
+        system = _system(m_w[i], -numpy_sum(px), -numpy_sum(py), rapidity[i])
         charged, invisible = decay(system, ZERO, ZERO, angles[0, i], angles[1, i])
         _store(lepton, i, charged)
         _store(neutrino, i, invisible)
 
 
-@helper
-def _sum8(x):
-    """Sum of eight values in numpy's (pairwise) order."""
-    return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]))
-
-
 def _empty_event(n: int) -> PartonEvent:
+    """A :class:`PartonEvent` of ``n`` events for a kernel to fill."""
     return PartonEvent(
         lepton=np.empty((4, n), np.float32),
         neutrino=np.empty((4, n), np.float32),
@@ -254,6 +250,7 @@ def _empty_event(n: int) -> PartonEvent:
 
 
 def _fields(event: PartonEvent) -> tuple[np.ndarray, ...]:
+    """The arrays of ``event``, as the ``out`` tuple of the kernels."""
     return event.lepton, event.neutrino, event.jets, event.flavour
 
 
@@ -296,6 +293,7 @@ def _top_pair(rng: np.random.Generator, m_pair: np.ndarray, m_top: np.ndarray) -
 
 
 def _top_masses(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``(2, n)`` top and antitop masses (Breit–Wigner)."""
     return _breit_wigner(rng, _TOP_WINDOW, 2 * n).reshape(2, n)
 
 
