@@ -44,6 +44,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000, help="events per speed run")
     parser.add_argument("--fraction", type=float, default=0.1, help="share of the 10.5M sample")
     args = parser.parse_args()
+    # Load (or compile) the numba kernels first: numba's start-up is not generation speed.
+    generate(masses=[1000.0], n_signal_per_mass=100, n_background=100, seed=0, threads=1)
     one = _rate(args.events, threads=1)
     two = _rate(args.events, threads=2)
     print(f"generate, 1 thread : {one:12,.0f} selected events/s")

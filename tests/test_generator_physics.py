@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numba import njit
 from sklearn.metrics import roc_auc_score
 
 from hep_pnn.data import EventTable
-from hep_pnn.data.generator import TTBAR_THRESHOLD, generate, generate_raw
+from hep_pnn.data.generator import TTBAR_THRESHOLD, _fourvec, generate, generate_raw
 from hep_pnn.data.generator.kinematics import boost, mass, two_body_decay
 from hep_pnn.data.generator.processes import M_TOP, M_W
 
@@ -34,6 +35,41 @@ def test_two_body_decay_conserves_momentum_and_masses():
     assert np.allclose(mass(first), 172.5) and np.allclose(mass(second), 160.0)
     beta = rng.uniform(-0.5, 0.5, (3, 500))
     assert np.allclose(boost(boost(parent, beta), -beta), parent)
+
+
+@njit
+def _kernel_decays(parent, m1, m2, u, x, first, second, sinh_cosh, asinh):
+    for i in range(parent.shape[1]):
+        p = (parent[0, i], parent[1, i], parent[2, i], parent[3, i])
+        a, b = _fourvec.decay(p, m1, m2, u[0, i], u[1, i])
+        for c in range(4):
+            first[c, i], second[c, i] = a[c], b[c]
+    for i in range(x.shape[0]):
+        sinh_cosh[0, i], sinh_cosh[1, i] = _fourvec.sinh_cosh(x[i])
+        asinh[i] = _fourvec.asinh(x[i])
+
+
+def test_kernel_helpers_agree_with_numpy_kinematics():
+    rng = np.random.default_rng(1)
+    n = 2000
+    parent = np.stack([rng.normal(0, 50, n), rng.normal(0, 50, n), rng.normal(0, 300, n)])
+    parent = np.concatenate([parent, np.sqrt((parent**2).sum(0) + 500.0**2)[None]])
+    parent = parent.astype(np.float32)
+    m1, m2 = np.float32(172.5), np.float32(160.0)
+    expected = two_body_decay(parent, m1, m2, np.random.default_rng(2))
+    draws = np.random.default_rng(2)  # the same two uniforms per event, in the same order
+    u = np.stack([draws.random(n, dtype=np.float32), draws.random(n, dtype=np.float32)])
+    x = np.concatenate([rng.normal(0, 3, n), rng.normal(0, 1e-4, n)]).astype(np.float32)
+    first, second = np.empty_like(parent), np.empty_like(parent)
+    sinh_cosh, asinh = np.empty((2, 2 * n), np.float32), np.empty(2 * n, np.float32)
+    _kernel_decays(parent, m1, m2, u, x, first, second, sinh_cosh, asinh)
+    assert np.allclose(first, expected[0], rtol=1e-5, atol=1e-3)
+    assert np.allclose(second, expected[1], rtol=1e-5, atol=1e-3)
+    # float64 then rounded once: within half a float32 ulp of the exact values.
+    wide = x.astype(np.float64)
+    for got, exact in [(sinh_cosh[0], np.sinh(wide)), (sinh_cosh[1], np.cosh(wide))]:
+        assert np.all(np.abs(got - exact) <= 0.5 * np.spacing(np.abs(got)))
+    assert np.all(np.abs(asinh - np.arcsinh(wide)) <= 0.5 * np.spacing(np.abs(asinh)))
 
 
 @pytest.mark.parametrize("m_x", [500.0, 1000.0, 1500.0])

@@ -5,17 +5,18 @@ Example:
     >>> from hep_pnn.data.generator.processes import PROCESSES
     >>> rng = np.random.default_rng(0)
     >>> event = simulate(PROCESSES["ttbar"].partons(rng, 2000, 0.0, 0.0), rng)
-    >>> event.jets.shape[0], event.jets.shape[2], bool(event.n_jets.min() >= 4)
-    (4, 4, True)
+    >>> event.jets.shape[1:], event.lepton.shape[1], bool(event.n_jets.min() >= 4)
+    ((4, 4), 4, True)
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from hep_pnn.data.generator.kinematics import pt
+from hep_pnn.data.generator._fourvec import HALF, ONE, ZERO, helper, kernel, numpy_sum
 from hep_pnn.data.generator.processes import BOTTOM, CHARM, M_B, PartonEvent
 
 __all__ = ["DetectorEvent", "simulate"]
@@ -38,14 +39,15 @@ JET_PT_MIN, JET_ETA_MAX, N_JETS_MIN = 20.0, 3.0, 4
 
 @dataclass(frozen=True)
 class DetectorEvent:
-    """Reconstructed objects of the *selected* events.
+    """Reconstructed objects of the *selected* events, one row per event.
 
     Attributes:
-        lepton: ``(4, n)`` measured lepton.
-        jets: ``(4, n, 4)`` the four leading selected jets, by decreasing pT.
+        lepton: ``(n, 4)`` measured lepton ``(px, py, pz, E)``.
+        jets: ``(n, 4, 4)`` the four leading selected jets by decreasing pT, each
+            ``(px, py, pz, E)``.
         btag: ``(n, 4)`` b-tag of those jets (0 or 1).
         n_jets: ``(n,)`` number of jets passing the jet selection.
-        met: ``(2, n)`` missing transverse momentum vector.
+        met: ``(n, 2)`` missing transverse momentum vector.
         selected: ``(n_generated,)`` which generated events passed the selection.
     """
 
@@ -57,44 +59,137 @@ class DetectorEvent:
     selected: np.ndarray
 
 
-def _within_eta(p: np.ndarray, transverse: np.ndarray, eta_max: float) -> np.ndarray:
+_F32 = np.float32
+_LEPTON_STOCHASTIC, _LEPTON_LINEAR = _F32(LEPTON_STOCHASTIC), _F32(LEPTON_LINEAR)
+_JET_NOISE = _F32(JET_NOISE)
+_JET_STOCHASTIC2, _JET_CONSTANT2 = _F32(JET_STOCHASTIC**2), _F32(JET_CONSTANT**2)
+_JET_ANGLE_RESOLUTION = _F32(JET_ANGLE_RESOLUTION)
+_B_SEMILEPTONIC_FRACTION = _F32(B_SEMILEPTONIC_FRACTION)
+_B_SEMILEPTONIC_MAX_LOSS = _F32(B_SEMILEPTONIC_MAX_LOSS)
+_M_B, _SOFT_MET_RESOLUTION = _F32(M_B), _F32(SOFT_MET_RESOLUTION)
+_BTAG_B, _BTAG_C = _F32(BTAG_EFFICIENCY[BOTTOM]), _F32(BTAG_EFFICIENCY[CHARM])
+_BTAG_LIGHT = _F32(BTAG_LIGHT_MISTAG)
+_LEPTON_PT_MIN, _JET_PT_MIN = _F32(LEPTON_PT_MIN), _F32(JET_PT_MIN)
+# |eta| <= eta_max as |pz| <= pT sinh(eta_max), compared in float64 as numpy did.
+_SINH_CALORIMETER, _SINH_BTAG = np.sinh(CALORIMETER_ETA), np.sinh(BTAG_ETA)
+_SINH_LEPTON, _SINH_JET = np.sinh(LEPTON_ETA_MAX), np.sinh(JET_ETA_MAX)
+
+
+@helper
+def _within(pz, transverse, sinh_eta_max):
     """``|eta| <= eta_max`` without computing eta: ``|pz| <= pT sinh(eta_max)``."""
-    return np.abs(p[2]) <= transverse * np.sinh(eta_max)
+    return abs(pz) <= np.float64(transverse) * sinh_eta_max
 
 
-def _measure_jets(partons: PartonEvent, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Smeared jets and their pT: energy response, then small η and φ shifts."""
-    jets = partons.jets
-    true_pt = pt(jets)
-    present = true_pt > 0
-    safe_pt = np.where(present, true_pt, 1.0)
-    sigma = np.sqrt((JET_NOISE / safe_pt) ** 2 + JET_STOCHASTIC**2 / safe_pt + JET_CONSTANT**2)
-    response = 1 + sigma * rng.standard_normal(true_pt.shape, dtype=np.float32)
-    semileptonic = (partons.flavour == BOTTOM) & (
-        rng.random(true_pt.shape, dtype=np.float32) < B_SEMILEPTONIC_FRACTION
-    )
-    loss = B_SEMILEPTONIC_MAX_LOSS * rng.random(true_pt.shape, dtype=np.float32)
-    response = np.maximum(response - np.where(semileptonic, loss, 0.0), 0.0)
-    # Shifting phi and eta by small angles (σ = 0.02) to second order avoids the costly
-    # pT/eta/phi round trip: errors are O(δ³) ≈ 1e-5 of the resolution itself.
-    d_phi = JET_ANGLE_RESOLUTION * rng.standard_normal(true_pt.shape, dtype=np.float32)
-    d_eta = JET_ANGLE_RESOLUTION * rng.standard_normal(true_pt.shape, dtype=np.float32)
-    cos_phi, sin_phi = 1.0 - 0.5 * d_phi * d_phi, d_phi
-    momentum = np.sqrt(true_pt * true_pt + jets[2] * jets[2])
-    px = (jets[0] * cos_phi - jets[1] * sin_phi) * response
-    py = (jets[0] * sin_phi + jets[1] * cos_phi) * response
-    pz = (jets[2] * (1.0 + 0.5 * d_eta * d_eta) + momentum * d_eta) * response
-    jet_mass = np.where(partons.flavour == BOTTOM, np.float32(M_B), np.float32(0))
-    energy = np.sqrt(px * px + py * py + pz * pz + jet_mass * jet_mass)
-    measured = np.stack([px, py, pz, np.where(present, energy, 0.0)])
-    return measured, pt(measured)
+@helper
+def _measure_jet(jet, true_pt, bottom, draws):
+    """Smeared jet: energy response, semileptonic b loss, then small η and φ shifts.
+
+    ``draws`` are the jet's (response normal, semileptonic uniform, loss uniform, φ normal,
+    η normal). Shifting φ and η by small angles (σ = 0.02) to second order avoids the
+    costly pT/η/φ round trip: errors are O(δ³) ≈ 1e-5 of the resolution itself.
+    """
+    noise = _JET_NOISE / true_pt
+    sigma = np.sqrt(noise * noise + _JET_STOCHASTIC2 / true_pt + _JET_CONSTANT2)
+    response = ONE + sigma * draws[0]
+    if bottom and draws[1] < _B_SEMILEPTONIC_FRACTION:
+        response = response - _B_SEMILEPTONIC_MAX_LOSS * draws[2]
+    response = response if response > 0 else ZERO
+    d_phi = _JET_ANGLE_RESOLUTION * draws[3]
+    d_eta = _JET_ANGLE_RESOLUTION * draws[4]
+    cos_phi, sin_phi = ONE - HALF * d_phi * d_phi, d_phi
+    momentum = np.sqrt(true_pt * true_pt + jet[2] * jet[2])
+    px = (jet[0] * cos_phi - jet[1] * sin_phi) * response
+    py = (jet[0] * sin_phi + jet[1] * cos_phi) * response
+    pz = (jet[2] * (ONE + HALF * d_eta * d_eta) + momentum * d_eta) * response
+    m = _M_B if bottom else ZERO
+    return px, py, pz, np.sqrt(px * px + py * py + pz * pz + m * m)
 
 
-def _btag(flavour: np.ndarray, taggable: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    efficiency = np.full(flavour.shape, BTAG_LIGHT_MISTAG, dtype=np.float32)
-    for code, value in BTAG_EFFICIENCY.items():
-        efficiency[flavour == code] = value
-    return ((rng.random(flavour.shape, dtype=np.float32) < efficiency) & taggable).astype(np.int8)
+@kernel
+def _simulate_kernel(lepton, jets, flavour, lepton_draw, jet_draws, btag_draw, met_draw, out):
+    """Detector response and selection of every event; the selected ones are written to
+    the first rows of ``out`` (the arrays of a :class:`DetectorEvent`, ``selected`` for
+    all events). Returns the number of selected events.
+
+    Draws: ``lepton_draw`` ``(n,)`` normal; ``jet_draws`` ``(5, n, MAX_JETS)`` as
+    :func:`_measure_jet`; ``btag_draw`` ``(n, MAX_JETS)`` uniform; ``met_draw`` ``(2, n)``.
+    """
+    lepton_out, jets_out, btag_out, n_jets_out, met_out, selected = out
+    n_slots = jets.shape[2]
+    measured = np.empty((n_slots, 4), np.float32)
+    jet_pt = np.empty(n_slots, np.float32)
+    tag = np.empty(n_slots, np.int8)
+    good = np.empty(n_slots, np.bool_)
+    visible = np.empty((3, n_slots), np.float32)  # px, py, pT of the calorimeter jets
+    draws = np.empty(5, np.float32)
+    leading = np.empty(4, np.intp)
+    k = 0
+    for i in range(lepton.shape[1]):
+        lepton_pt = np.sqrt(lepton[0, i] * lepton[0, i] + lepton[1, i] * lepton[1, i])
+        scale = ONE + math.hypot(_LEPTON_STOCHASTIC, _LEPTON_LINEAR * lepton_pt) * lepton_draw[i]
+        lx, ly = lepton[0, i] * scale, lepton[1, i] * scale
+        lz, le = lepton[2, i] * scale, lepton[3, i] * scale
+        n_good = 0
+        for j in range(n_slots):
+            parton = (jets[0, i, j], jets[1, i, j], jets[2, i, j])
+            true_pt = np.sqrt(parton[0] * parton[0] + parton[1] * parton[1])
+            if not true_pt > 0:  # no parton (or one along the beam): no jet, not in the MET
+                jet_pt[j], good[j] = ZERO, False
+                visible[0, j], visible[1, j], visible[2, j] = ZERO, ZERO, ZERO
+                continue
+            for d in range(5):
+                draws[d] = jet_draws[d, i, j]
+            bottom = flavour[i, j] == BOTTOM
+            p = _measure_jet(parton, true_pt, bottom, draws)
+            transverse = np.sqrt(p[0] * p[0] + p[1] * p[1])
+            for c in range(4):
+                measured[j, c] = p[c]
+            jet_pt[j] = transverse
+            efficiency = _BTAG_B if bottom else (_BTAG_C if flavour[i, j] == CHARM else _BTAG_LIGHT)
+            tag[j] = btag_draw[i, j] < efficiency and _within(p[2], transverse, _SINH_BTAG)
+            in_calorimeter = transverse > 0 and _within(p[2], transverse, _SINH_CALORIMETER)
+            visible[0, j] = p[0] if in_calorimeter else ZERO
+            visible[1, j] = p[1] if in_calorimeter else ZERO
+            visible[2, j] = transverse if in_calorimeter else ZERO
+            good[j] = transverse >= _JET_PT_MIN and _within(p[2], transverse, _SINH_JET)
+            n_good += good[j]
+        measured_pt = np.sqrt(lx * lx + ly * ly)
+        lepton_ok = measured_pt >= _LEPTON_PT_MIN and _within(lz, measured_pt, _SINH_LEPTON)
+        selected[i] = lepton_ok and n_good >= N_JETS_MIN
+        if not selected[i]:
+            continue
+        sum_et = measured_pt + numpy_sum(visible[2])
+        soft = _SOFT_MET_RESOLUTION * np.sqrt(sum_et)
+        met_out[k, 0] = -(lx + numpy_sum(visible[0])) + soft * met_draw[0, i]
+        met_out[k, 1] = -(ly + numpy_sum(visible[1])) + soft * met_draw[1, i]
+        lepton_out[k, 0], lepton_out[k, 1], lepton_out[k, 2], lepton_out[k, 3] = lx, ly, lz, le
+        n_jets_out[k] = n_good
+        _leading_four(jet_pt, good, leading)
+        for r in range(4):
+            for c in range(4):
+                jets_out[k, r, c] = measured[leading[r], c]
+            btag_out[k, r] = tag[leading[r]]
+        k += 1
+    return k
+
+
+@helper
+def _leading_four(transverse, good, leading):
+    """Indices of the four highest-pT good jets, by decreasing pT (ties: lower index
+    first, as a stable sort); there are at least four."""
+    filled = 0
+    for j in range(transverse.shape[0]):
+        if not good[j]:
+            continue
+        r = min(filled, 4)
+        while r > 0 and transverse[j] > transverse[leading[r - 1]]:
+            if r < 4:
+                leading[r] = leading[r - 1]
+            r -= 1
+        if r < 4:
+            leading[r] = j
+        filled += 1
 
 
 def simulate(partons: PartonEvent, rng: np.random.Generator) -> DetectorEvent:
@@ -107,39 +202,25 @@ def simulate(partons: PartonEvent, rng: np.random.Generator) -> DetectorEvent:
     Returns:
         The measured objects of the events that pass the selection.
     """
-    lepton_pt = pt(partons.lepton)
-    lepton_sigma = np.hypot(LEPTON_STOCHASTIC, LEPTON_LINEAR * lepton_pt)
-    lepton = partons.lepton * (
-        1 + lepton_sigma * rng.standard_normal(lepton_pt.shape, dtype=np.float32)
+    n, n_slots = partons.flavour.shape
+    lepton_draw = rng.standard_normal(n, dtype=np.float32)
+    jet_draws = np.empty((5, n, n_slots), np.float32)
+    rng.standard_normal(dtype=np.float32, out=jet_draws[0])  # energy response
+    rng.random(dtype=np.float32, out=jet_draws[1])  # semileptonic b decay?
+    rng.random(dtype=np.float32, out=jet_draws[2])  # its energy loss
+    rng.standard_normal(dtype=np.float32, out=jet_draws[3])  # φ shift
+    rng.standard_normal(dtype=np.float32, out=jet_draws[4])  # η shift
+    btag_draw = rng.random((n, n_slots), dtype=np.float32)
+    met_draw = rng.standard_normal((2, n), dtype=np.float32)  # soft term
+    out = (
+        np.empty((n, 4), np.float32),
+        np.empty((n, 4, 4), np.float32),
+        np.empty((n, 4), np.int8),
+        np.empty(n, np.int64),
+        np.empty((n, 2), np.float32),
+        np.empty(n, np.bool_),
     )
-    jets, jet_pt = _measure_jets(partons, rng)
-    btag = _btag(partons.flavour, _within_eta(jets, jet_pt, BTAG_ETA), rng)
-
-    in_calorimeter = (jet_pt > 0) & _within_eta(jets, jet_pt, CALORIMETER_ETA)
-    visible_x = lepton[0] + np.where(in_calorimeter, jets[0], 0.0).sum(axis=1)
-    visible_y = lepton[1] + np.where(in_calorimeter, jets[1], 0.0).sum(axis=1)
-    sum_et = pt(lepton) + np.where(in_calorimeter, jet_pt, 0.0).sum(axis=1)
-    noise = rng.standard_normal((2, sum_et.shape[0]), dtype=np.float32)
-    soft = SOFT_MET_RESOLUTION * np.sqrt(sum_et) * noise
-    met = np.stack([-visible_x, -visible_y]) + soft
-
-    good = (jet_pt >= JET_PT_MIN) & _within_eta(jets, jet_pt, JET_ETA_MAX)
-    n_jets = good.sum(axis=1)
-    measured_lepton_pt = pt(lepton)
-    selected = (
-        (measured_lepton_pt >= LEPTON_PT_MIN)
-        & _within_eta(lepton, measured_lepton_pt, LEPTON_ETA_MAX)
-        & (n_jets >= N_JETS_MIN)
-    )
-    rows = np.flatnonzero(selected)
-    key = np.where(good[rows], jet_pt[rows], -1.0)
-    leading = np.argsort(-key, axis=1, kind="stable")[:, :4]
-    jets_selected = np.take_along_axis(jets[:, rows], leading[None], axis=2)
-    return DetectorEvent(
-        lepton=lepton[:, rows],
-        jets=jets_selected,
-        btag=np.take_along_axis(btag[rows], leading, axis=1),
-        n_jets=n_jets[rows],
-        met=met[:, rows],
-        selected=selected,
-    )
+    args = (partons.lepton, partons.jets, partons.flavour, lepton_draw, jet_draws)
+    k = _simulate_kernel(*args, btag_draw, met_draw, out)
+    lepton, jets, btag, n_jets, met, selected = out
+    return DetectorEvent(lepton[:k], jets[:k], btag[:k], n_jets[:k], met[:k], selected)

@@ -1,4 +1,7 @@
-r"""Vectorised four-vector kinematics for the event generator.
+r"""Vectorised numpy four-vector kinematics (used by the four-top example).
+
+The event generator's numba kernels use scalar versions of the same formulas
+(:mod:`._fourvec`), with the Breit–Wigner constants of :func:`cauchy_window`.
 
 A four-vector is an array whose *first* axis has length 4 and holds ``(px, py, pz, E)``
 in GeV; the remaining axes index events (and objects). Components-first keeps every
@@ -18,6 +21,7 @@ import numpy as np
 __all__ = [
     "boost",
     "breit_wigner",
+    "cauchy_window",
     "eta",
     "from_pt_eta_phi_m",
     "mass",
@@ -156,9 +160,22 @@ def breit_wigner(
         >>> bool(m.min() >= 70.0 and m.max() <= 90.0), round(float(np.median(m)))
         (True, 80)
     """
+    centre, half, lo, hi = cauchy_window(centre, width, low, high)
+    u = rng.random(size, dtype=np.float32)
+    return centre + half * np.tan(lo + u * (hi - lo))
+
+
+def cauchy_window(
+    centre: np.ndarray | float,
+    width: np.ndarray | float,
+    low: np.ndarray | float,
+    high: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Float32 ``(centre, half width, lo, hi)`` of :func:`breit_wigner`, where ``lo`` and
+    ``hi`` are the Cauchy angles of ``low`` and ``high``: the mass at a uniform draw ``u``
+    is ``centre + half * tan(lo + u * (hi - lo))``."""
     half = 0.5 * np.asarray(width, dtype=np.float32)
     centre = np.asarray(centre, dtype=np.float32)
     lo = np.arctan((np.asarray(low, dtype=np.float32) - centre) / half)
     hi = np.arctan((np.asarray(high, dtype=np.float32) - centre) / half)
-    u = rng.random(size, dtype=np.float32)
-    return centre + half * np.tan(lo + u * (hi - lo))
+    return centre, half, lo, hi

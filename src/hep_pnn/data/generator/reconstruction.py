@@ -13,11 +13,12 @@ Example:
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
+from hep_pnn.data.generator._fourvec import add, eta, helper, kernel, mass, pt
 from hep_pnn.data.generator.detector import DetectorEvent
-from hep_pnn.data.generator.kinematics import eta, mass, phi, pt
 from hep_pnn.data.generator.processes import M_TOP, M_W
 
 __all__ = ["PERMUTATIONS", "assign_jets", "neutrino", "raw_features"]
@@ -32,73 +33,128 @@ SIGMA_W_HAD, SIGMA_TOP_HAD, SIGMA_TOP_LEP = 10.0, 15.0, 20.0
 BTAG_PENALTY = 4.0
 
 
-def neutrino(lepton: np.ndarray, met: np.ndarray) -> np.ndarray:
-    """Neutrino four-vector from missing ET and the W-mass constraint m(ℓν) = m_W.
+_F32 = np.float32
+_M_W, _M_TOP = _F32(M_W), _F32(M_TOP)
+_SIGMA_W_HAD, _SIGMA_TOP_HAD = _F32(SIGMA_W_HAD), _F32(SIGMA_TOP_HAD)
+_HALF_M_W2 = 0.5 * M_W**2
+
+
+@helper
+def neutrino(lepton, met_x, met_y):
+    """Neutrino four-vector from missing ET and the W-mass constraint m(ℓν) = m_W (float64).
 
     Of the two solutions the smaller |pz| is taken; when the discriminant is negative
     (mismeasured MET) its real part is used, so then m(ℓν) is slightly above m_W.
 
     Example:
-        >>> import numpy as np
-        >>> lep = np.array([[40.0], [0.0], [10.0], [np.hypot(40.0, 10.0)]])
-        >>> nu = neutrino(lep, np.array([[-30.0], [20.0]]))
-        >>> round(float(mass(lep + nu)[0]), 3)
+        >>> import math
+        >>> lep = (40.0, 0.0, 10.0, math.hypot(40.0, 10.0))
+        >>> nu = neutrino(lep, -30.0, 20.0)
+        >>> round(float(mass(add(lep, nu))), 3)
         80.4
     """
-    lepton_pt2 = lepton[0] ** 2 + lepton[1] ** 2
-    met2 = met[0] ** 2 + met[1] ** 2
-    a = 0.5 * M_W**2 + lepton[0] * met[0] + lepton[1] * met[1]
+    lepton_pt2 = lepton[0] * lepton[0] + lepton[1] * lepton[1]
+    met2 = met_x * met_x + met_y * met_y
+    a = _HALF_M_W2 + lepton[0] * met_x + lepton[1] * met_y
     discriminant = a * a - lepton_pt2 * met2
-    root = lepton[3] * np.sqrt(np.maximum(discriminant, 0.0))
+    root = lepton[3] * np.sqrt(max(discriminant, 0.0))
     centre = a * lepton[2]
     pz = (centre - np.sign(centre) * root) / lepton_pt2
-    return np.stack([met[0], met[1], pz, np.sqrt(met2 + pz * pz)])
+    return (met_x, met_y, pz, np.sqrt(met2 + pz * pz))
 
 
-def _masses(*vectors: np.ndarray) -> np.ndarray:
-    return mass(sum(vectors[1:], vectors[0]))
+@helper
+def _permutation(p):
+    """Jet indices (leptonic b, hadronic b, W quark, W quark) of assignment ``p``."""
+    return PERMUTATIONS[p, 0], PERMUTATIONS[p, 1], PERMUTATIONS[p, 2], PERMUTATIONS[p, 3]
 
 
-def assign_jets(jets: np.ndarray, btag: np.ndarray, lepton_w: np.ndarray) -> np.ndarray:
-    """Index into :data:`PERMUTATIONS` of the jet assignment with the smallest χ².
+@helper
+def _jet(jets, i, r):
+    """Jet ``r`` of event ``i`` as a four-vector tuple."""
+    return (jets[i, r, 0], jets[i, r, 1], jets[i, r, 2], jets[i, r, 3])
+
+
+@helper
+def _widen(p):
+    """A float32 four-vector in float64."""
+    return (np.float64(p[0]), np.float64(p[1]), np.float64(p[2]), np.float64(p[3]))
+
+
+@helper
+def assign_jets(jets, btag, i, lepton_w, terms):
+    """Index into :data:`PERMUTATIONS` of the jet assignment of event ``i`` with the
+    smallest χ² (``jets`` ``(n, 4, 4)`` and ``btag`` as in :class:`.DetectorEvent`;
+    ``terms`` is scratch space for 10 values).
 
     χ² = ((m_jj − m_W)/σ)² + ((m_jjj − m_t)/σ)² + ((m_jℓν − m_t)/σ)² plus a penalty for
     each b-tagged W quark and each untagged b quark. The 12 assignments share their 6 W
-    pairs and 4 leptonic tops, so only those and the 12 hadronic tops are computed.
+    pairs and 4 leptonic tops, so only those and the 12 hadronic tops are computed. The
+    hadronic terms are float32 and the leptonic ones float64, each χ² rounded to float32.
     """
-    w_had = jets[:, :, _PAIRS[:, 0]] + jets[:, :, _PAIRS[:, 1]]  # (4, n, 6)
-    w_term = ((mass(w_had) - M_W) / SIGMA_W_HAD) ** 2
-    # With two b slots and two W slots, "tagged W quark" and "untagged b" penalties add up
-    # to 2 × (tags on the W pair) + a constant, so the pair's tags are all that matter.
-    w_term += 2 * BTAG_PENALTY * btag[:, _PAIRS].sum(axis=2)
-    top_had = w_had[:, :, _PAIR_OF] + jets[:, :, PERMUTATIONS[:, 1]]  # (4, n, 12)
-    top_lep = ((mass(lepton_w[:, :, None] + jets) - M_TOP) / SIGMA_TOP_LEP) ** 2  # (n, 4)
-    chi2 = w_term[:, _PAIR_OF] + ((mass(top_had) - M_TOP) / SIGMA_TOP_HAD) ** 2
-    chi2 += top_lep[:, PERMUTATIONS[:, 0]]
-    return np.argmin(chi2, axis=1)
+    for q in range(len(_PAIRS)):
+        a, b = _PAIRS[q, 0], _PAIRS[q, 1]
+        w = _mass_term(add(_jet(jets, i, a), _jet(jets, i, b)), _M_W, _SIGMA_W_HAD)
+        # With two b slots and two W slots, "tagged W quark" and "untagged b" penalties
+        # add up to 2 × (tags on the W pair) + a constant: the pair's tags are all that matter.
+        terms[q] = np.float32(w + 2 * BTAG_PENALTY * (btag[i, a] + btag[i, b]))
+    for r in range(4):
+        top_lep = add(lepton_w, _widen(_jet(jets, i, r)))
+        terms[len(_PAIRS) + r] = _mass_term(top_lep, M_TOP, SIGMA_TOP_LEP)
+    best, best_chi2 = 0, np.float32(np.inf)
+    for p in range(len(PERMUTATIONS)):
+        b_lep, b_had, q1, q2 = _permutation(p)
+        top_had = add(add(_jet(jets, i, q1), _jet(jets, i, q2)), _jet(jets, i, b_had))
+        chi2 = np.float32(terms[_PAIR_OF[p]]) + _mass_term(top_had, _M_TOP, _SIGMA_TOP_HAD)
+        chi2 = np.float32(chi2 + terms[len(_PAIRS) + b_lep])
+        if chi2 < best_chi2:
+            best, best_chi2 = p, chi2
+    return best
+
+
+@helper
+def _mass_term(p, centre, sigma):
+    """((m(p) − centre) / sigma)², in the type of ``p``."""
+    pull = (mass(p) - centre) / sigma
+    return pull * pull
+
+
+@kernel
+def _raw_features_kernel(lepton, jets, btag, n_jets, met, out):
+    """The 27 features of every event into ``out`` ``(n, 27)`` float32."""
+    terms = np.empty(len(_PAIRS) + 4)
+    for i in range(lepton.shape[0]):
+        measured = (lepton[i, 0], lepton[i, 1], lepton[i, 2], lepton[i, 3])
+        # float64 here keeps m(ℓν) pinned at m_W to 1e-5 GeV (float32 leaves ~0.01 GeV).
+        lx, ly, lz = np.float64(measured[0]), np.float64(measured[1]), np.float64(measured[2])
+        massless = (lx, ly, lz, np.sqrt(lx * lx + ly * ly + lz * lz))
+        lepton_w = add(massless, neutrino(massless, np.float64(met[i, 0]), np.float64(met[i, 1])))
+        b_lep, b_had, q1, q2 = _permutation(assign_jets(jets, btag, i, lepton_w, terms))
+        lepton_pt = pt(measured)
+        out[i, 0], out[i, 1] = lepton_pt, eta(measured, lepton_pt)
+        out[i, 2] = math.atan2(measured[1], measured[0])
+        out[i, 3] = math.hypot(met[i, 0], met[i, 1])
+        out[i, 4] = math.atan2(met[i, 1], met[i, 0])
+        out[i, 5] = n_jets[i]
+        for r in range(4):
+            jet = _jet(jets, i, r)
+            jet_pt = pt(jet)
+            out[i, 6 + 4 * r], out[i, 7 + 4 * r] = jet_pt, eta(jet, jet_pt)
+            out[i, 8 + 4 * r], out[i, 9 + 4 * r] = math.atan2(jet[1], jet[0]), btag[i, r]
+        w_had = add(_jet(jets, i, q1), _jet(jets, i, q2))
+        out[i, 22] = mass(w_had)
+        out[i, 23] = mass(add(w_had, _jet(jets, i, b_had)))
+        out[i, 24] = mass(lepton_w)
+        top_lep = add(lepton_w, _widen(_jet(jets, i, b_lep)))
+        out[i, 25] = mass(top_lep)
+        resonance = add(top_lep, _widen(_jet(jets, i, b_had)))
+        for q in (q1, q2):
+            resonance = add(resonance, _widen(_jet(jets, i, q)))
+        out[i, 26] = mass(resonance)
 
 
 def raw_features(event: DetectorEvent) -> np.ndarray:
     """The 27 HEPMASS features in physical units (GeV, rad, count, 0/1), shape ``(n, 27)``."""
-    n = event.lepton.shape[1]
-    # float64 here keeps m(ℓν) pinned at m_W to 1e-5 GeV (float32 leaves ~0.01 GeV).
-    lepton = event.lepton.astype(np.float64)
-    lepton[3] = np.sqrt(lepton[0] ** 2 + lepton[1] ** 2 + lepton[2] ** 2)  # massless, exactly
-    lepton_w = lepton + neutrino(lepton, event.met.astype(np.float64))
-    best = PERMUTATIONS[assign_jets(event.jets, event.btag, lepton_w)]  # (n, 4)
-    ordered = np.take_along_axis(event.jets, best[None], axis=2)
-    b_lep, b_had, q1, q2 = (ordered[..., k] for k in range(4))
-    out = np.empty((n, 27), np.float32)
-    out[:, 0], out[:, 1], out[:, 2] = pt(event.lepton), eta(event.lepton), phi(event.lepton)
-    out[:, 3] = np.hypot(event.met[0], event.met[1])
-    out[:, 4] = np.arctan2(event.met[1], event.met[0])
-    out[:, 5] = event.n_jets
-    jets = event.jets
-    out[:, 6:22:4], out[:, 7:22:4], out[:, 8:22:4] = pt(jets), eta(jets), phi(jets)
-    out[:, 9:22:4] = event.btag
-    out[:, 22] = _masses(q1, q2)
-    out[:, 23] = _masses(q1, q2, b_had)
-    out[:, 24] = mass(lepton_w)
-    out[:, 25] = _masses(lepton_w, b_lep)
-    out[:, 26] = _masses(lepton_w, b_lep, b_had, q1, q2)
+    out = np.empty((len(event.n_jets), 27), np.float32)
+    _raw_features_kernel(event.lepton, event.jets, event.btag, event.n_jets, event.met, out)
     return out

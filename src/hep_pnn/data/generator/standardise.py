@@ -15,12 +15,14 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from hep_pnn.data.features import FEATURE_NAMES
+from hep_pnn.data.generator._fourvec import kernel
 
 __all__ = [
     "CONSTANTS_PATH",
@@ -59,10 +61,25 @@ def constants() -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(stored["mean"], np.float32), np.asarray(stored["std"], np.float32)
 
 
+@kernel
+def _standardise_kernel(raw, is_log, mean, std, out):
+    """``out = (transform(raw) - mean) / std`` in float32, one pass."""
+    floor = np.float32(_LOG_FLOOR)
+    for i in range(raw.shape[0]):
+        for j in range(raw.shape[1]):
+            value = raw[i, j]
+            if is_log[j]:
+                value = math.log(floor if value < floor else value)
+            out[i, j] = (value - mean[j]) / std[j]
+
+
 def standardise(raw: np.ndarray) -> np.ndarray:
     """Raw features ``(n, 27)`` in GeV/rad → standardised float32 features."""
     mean, std = constants()
-    return ((_transform(np.asarray(raw, np.float32)) - mean) / std).astype(np.float32)
+    raw = np.asarray(raw, np.float32)
+    out = np.empty(raw.shape, np.float32)
+    _standardise_kernel(raw, _IS_LOG, mean, std, out)
+    return out
 
 
 def destandardise(features: np.ndarray) -> np.ndarray:
