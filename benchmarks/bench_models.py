@@ -20,7 +20,7 @@ from torch import nn
 
 from hep_pnn._memory import keep_freed_memory
 from hep_pnn.models import build_model, preset
-from hep_pnn.training.loop import l2_parameter_groups
+from hep_pnn.training.flat import FlatParameters
 
 N_FEATURES = 27
 HIDDEN = (300, 150, 100, 50)
@@ -104,26 +104,27 @@ def training_step(
 ) -> Callable[[], object]:
     """One BCE + L2 forward/backward/Adam step on a fixed random batch.
 
-    ``decay``: the L2 term goes into Adam as (coupled) weight decay, as the trainer does
-    for networks with ``l2_groups()``; its value is still computed for the loss.
+    ``decay``: as the trainer does for networks with ``l2_groups()``: parameters in two
+    flat buffers, the L2 term as Adam's (coupled) weight decay, its value still computed.
     """
     generator = torch.Generator().manual_seed(1)
     x = torch.randn(batch, N_FEATURES, generator=generator)
     mass = torch.tensor([500.0, 750.0, 1000.0, 1250.0, 1500.0])[torch.arange(batch) % 5]
     y = (torch.arange(batch) % 2).float()
     options = {"foreach": {"foreach": True}, "fused": {"fused": True}, "loop": {"foreach": False}}
-    groups = l2_parameter_groups(net) if decay else net.parameters()
+    flat = FlatParameters(net) if decay else None
+    groups = net.parameters() if flat is None else flat.param_groups()
     adam = torch.optim.Adam(groups, lr=1e-3, **options[optimizer])
     loss_fn = nn.BCEWithLogitsLoss()
     net.train()
 
     def step() -> None:
-        adam.zero_grad(set_to_none=True)
-        if decay:
+        if flat is not None:
+            flat.zero_grad()
             loss = loss_fn(net(x, mass), y)
-            with torch.no_grad():
-                _ = (loss + net.l2_penalty()).item()
+            _ = (loss.detach() + flat.l2_value()).item()
         else:
+            adam.zero_grad(set_to_none=True)
             loss = loss_fn(net(x, mass), y) + net.l2_penalty()
         loss.backward()
         adam.step()
@@ -167,7 +168,7 @@ def main() -> None:
     steps = {
         roofline: matmul_roofline(args.batch, (N_FEATURES, *HIDDEN, 1)),
         "affine, fused kernels, Adam fused": model_step("affine", fused=True, optimizer="fused"),
-        "affine, fused kernels, Adam fused, L2 as weight decay": model_step(
+        "affine, fused kernels, Adam fused, as the trainer: flat, L2 as decay": model_step(
             "affine", fused=True, optimizer="fused", decay=True
         ),
         "affine, fused kernels, Adam foreach": model_step(
@@ -185,7 +186,7 @@ def main() -> None:
             optimizer="foreach",
         ),
         "pnn, fused kernels, Adam fused": model_step("pnn", fused=True, optimizer="fused"),
-        "pnn, fused kernels, Adam fused, L2 as weight decay": model_step(
+        "pnn, fused kernels, Adam fused, as the trainer: flat, L2 as decay": model_step(
             "pnn", fused=True, optimizer="fused", decay=True
         ),
         "pnn, fused kernels, Adam foreach": model_step("pnn", fused=True, optimizer="foreach"),

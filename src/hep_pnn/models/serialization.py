@@ -80,7 +80,7 @@ def save_model(
     document = {"format": FORMAT, "format_version": FORMAT_VERSION, **document}
     document["package_version"] = __version__
     tensors = {
-        f"{index}.{name}": tensor.detach().contiguous()
+        f"{index}.{name}": tensor.detach().clone()  # a copy: parameters may share a buffer
         for index, net in enumerate(nets)
         for name, tensor in net.state_dict().items()
     }

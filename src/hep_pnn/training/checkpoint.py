@@ -43,7 +43,9 @@ def save_checkpoint(
     """
     path = Path(directory) / CHECKPOINT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    contiguous = {key: value.detach().contiguous() for key, value in tensors.items()}
+    # copies: the trainer's parameters are views of shared flat buffers (safetensors
+    # refuses tensors that share memory)
+    contiguous = {key: value.detach().clone() for key, value in tensors.items()}
     with atomic_path(path, overwrite=True, option="checkpoint") as tmp:
         save_file(contiguous, str(tmp), metadata={"state": json.dumps(state)})
     return path

@@ -21,6 +21,7 @@ from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 from hep_pnn.training.config import TrainingConfig
 from hep_pnn.training.datasets import stratified_split
 from hep_pnn.training.feedback import epoch_bar, epoch_summary
+from hep_pnn.training.flat import FlatParameters
 from hep_pnn.training.samplers import Population, plan_epoch
 from hep_pnn.training.validation import ValidationResult, validate
 from hep_pnn.training.weights import training_weights, unit_mean_per_group, weighted_bce
@@ -60,10 +61,8 @@ def l2_parameter_groups(model: torch.nn.Module) -> list[dict[str, Any]]:
     ]
 
 
-def make_optimizer(model: torch.nn.Module, *, learning_rate: float) -> torch.optim.Adam:
-    """Adam (fused CPU kernel when this torch build has one, else foreach) for ``model``;
-    the L2 penalty is its weight decay when the model has ``l2_groups()``."""
-    groups = l2_parameter_groups(model) if hasattr(model, "l2_groups") else model.parameters()
+def make_optimizer(groups: Any, *, learning_rate: float) -> torch.optim.Adam:
+    """Adam with the fused CPU kernel when this torch build has one, else the foreach one."""
     groups = list(groups)
     try:
         return torch.optim.Adam(groups, lr=learning_rate, fused=True)
@@ -171,8 +170,11 @@ class Trainer:
         )
         self.epoch_length = config.epoch_length or default_length
         self.rng = np.random.default_rng(self._sampler_seed)
-        self.optimizer = make_optimizer(model, learning_rate=config.learning_rate)
-        self._l2_in_optimizer = hasattr(model, "l2_groups")
+        # Networks with l2_groups(): parameters in two flat buffers, L2 as Adam's weight
+        # decay (docs/training.md); anything else: plain Adam, L2 term in the loss.
+        self.flat = FlatParameters(model) if hasattr(model, "l2_groups") else None
+        groups = model.parameters() if self.flat is None else self.flat.param_groups()
+        self.optimizer = make_optimizer(groups, learning_rate=config.learning_rate)
         self.scheduler = _scheduler(self.optimizer, config)
         self.progress = TrainingProgress()
         self.train_accuracy = math.nan
@@ -214,9 +216,8 @@ class Trainer:
             rows = slice(start, start + size)
             logits = self.model(self.features.index_select(0, index[rows]), mass[rows])
             loss = weighted_bce(logits, target[rows], weight[rows])
-            if self._l2_in_optimizer:  # the gradient of the L2 term comes from Adam
-                with torch.no_grad():
-                    value = (loss + self.model.l2_penalty()).item()
+            if self.flat is not None:  # the gradient of the L2 term comes from Adam
+                value = (loss.detach() + self.flat.l2_value()).item()
             else:
                 loss = loss + self.model.l2_penalty()
                 value = loss.item()
@@ -227,7 +228,10 @@ class Trainer:
                     fix="check the inputs for NaN/inf values or lower training.learning_rate; "
                     "the checkpoint of the last good epoch is kept",
                 )
-            self.optimizer.zero_grad(set_to_none=True)
+            if self.flat is not None:
+                self.flat.zero_grad()
+            else:
+                self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
             total += value * (min(start + size, len(index)) - start)
