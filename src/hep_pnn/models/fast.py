@@ -77,6 +77,10 @@ def _drop_parameters(p: float) -> tuple[int, int, float]:
     return bits, threshold, 1.0 / (1.0 - threshold / (1 << bits))
 
 
+def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
+    return torch.empty(0, dtype=dtype).numpy().dtype
+
+
 @functools.lru_cache(maxsize=16)
 def _table(p: float, dtype: np.dtype) -> np.ndarray:
     return _kernels.keep_table(_drop_parameters(p)[2], dtype)
@@ -114,7 +118,7 @@ def dropout_mask(
             raise TypeError("dropout_mask needs a generator or a key")
         key = dropout_key(generator)
     bits, threshold, _ = _drop_parameters(p)
-    table = _table(float(p), np.dtype(torch.empty(0, dtype=dtype).numpy().dtype))
+    table = _table(float(p), _numpy_dtype(dtype))
     return torch.from_numpy(_kernels.mask(*shape, key, bits, threshold, table))
 
 
@@ -147,7 +151,7 @@ class _LinearReluConditionDropout(torch.autograd.Function):
         z = torch.addmm(bias, x, weight.T)
         out = torch.empty_like(z)
         bits, threshold, _ = _drop_parameters(p)
-        table = _table(float(p), _numpy(z[:0]).dtype)
+        table = _table(float(p), _numpy_dtype(z.dtype))
         mask = torch.empty((z.shape[0] if bits else 0, z.shape[1]), dtype=z.dtype)
         arrays = [_numpy(t) for t in (z, mass, scale_coefficients, shift_coefficients)]
         _match_torch_threads()

@@ -8,12 +8,26 @@ their gradients, so autograd accumulates straight into the flat gradient.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["FlatParameters"]
+__all__ = ["FlatParameters", "weight_decay_groups"]
+
+
+def weight_decay_groups(groups: Iterable[tuple[Iterable[nn.Parameter], float]]) -> list[dict]:
+    r"""Adam parameter groups for ``(parameters, λ)`` pairs of an L2 penalty ``λ‖w‖²``.
+
+    Its gradient ``2λw`` is what Adam's (coupled, not AdamW's) ``weight_decay = 2λ`` adds
+    to the gradient, inside the fused optimizer kernel instead of through autograd.
+
+    Example:
+        >>> weight_decay_groups([([nn.Parameter(torch.zeros(2))], 1e-5)])[0]["weight_decay"]
+        2e-05
+    """
+    return [{"params": list(params), "weight_decay": 2.0 * factor} for params, factor in groups]
 
 
 class FlatParameters:
@@ -58,11 +72,10 @@ class FlatParameters:
             self.factors.append(float(factor))
 
     def param_groups(self) -> list[dict[str, Any]]:
-        """Adam groups with (coupled) ``weight_decay = 2λ``: the L2 gradient ``2λw``."""
-        return [
-            {"params": [flat], "weight_decay": 2.0 * factor}
-            for flat, factor in zip(self.parameters, self.factors, strict=True)
-        ]
+        """Adam groups, one flat tensor each, with the L2 term as weight decay."""
+        return weight_decay_groups(
+            ([flat], factor) for flat, factor in zip(self.parameters, self.factors, strict=True)
+        )
 
     def zero_grad(self) -> None:
         """Zero the gradients in place (they stay views of the flat gradient buffers)."""

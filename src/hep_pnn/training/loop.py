@@ -21,7 +21,7 @@ from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 from hep_pnn.training.config import TrainingConfig
 from hep_pnn.training.datasets import stratified_split
 from hep_pnn.training.feedback import epoch_bar, epoch_summary
-from hep_pnn.training.flat import FlatParameters
+from hep_pnn.training.flat import FlatParameters, weight_decay_groups
 from hep_pnn.training.samplers import Population, plan_epoch
 from hep_pnn.training.validation import ValidationResult, validate
 from hep_pnn.training.weights import training_weights, unit_mean_per_group, weighted_bce
@@ -43,11 +43,8 @@ class NonFiniteLossError(PNNError):
 
 
 def l2_parameter_groups(model: torch.nn.Module) -> list[dict[str, Any]]:
-    r"""Adam parameter groups that apply the model's L2 penalty as weight decay.
-
-    The gradient of ``λ‖w‖²`` is ``2λw``, which is what Adam's (coupled, not AdamW's)
-    ``weight_decay = 2λ`` adds to the gradient, inside the fused optimizer kernel instead
-    of through autograd. Needs ``model.l2_groups()`` (parameters, λ) pairs.
+    r"""Adam parameter groups that apply the model's L2 penalty as weight decay
+    (:func:`~hep_pnn.training.flat.weight_decay_groups` of ``model.l2_groups()``).
 
     Example:
         >>> from hep_pnn.models import build_model, preset
@@ -55,10 +52,7 @@ def l2_parameter_groups(model: torch.nn.Module) -> list[dict[str, Any]]:
         >>> [(len(g["params"]), g["weight_decay"]) for g in l2_parameter_groups(net)]
         [(4, 2e-05), (4, 2e-06)]
     """
-    return [
-        {"params": list(params), "weight_decay": 2.0 * factor}
-        for params, factor in model.l2_groups()
-    ]
+    return weight_decay_groups(model.l2_groups())
 
 
 def make_optimizer(groups: Any, *, learning_rate: float) -> torch.optim.Adam:
