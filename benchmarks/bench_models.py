@@ -20,6 +20,7 @@ from torch import nn
 
 from hep_pnn._memory import keep_freed_memory
 from hep_pnn.models import build_model, preset
+from hep_pnn.models.direct import DirectStep
 from hep_pnn.training.flat import FlatParameters
 
 N_FEATURES = 27
@@ -100,12 +101,14 @@ class StraightforwardAffine(nn.Module):
 
 
 def training_step(
-    net: nn.Module, *, batch: int, optimizer: str, decay: bool = False
+    net: nn.Module, *, batch: int, optimizer: str, decay: bool = False, direct: bool = False
 ) -> Callable[[], object]:
     """One BCE + L2 forward/backward/Adam step on a fixed random batch.
 
     ``decay``: as the trainer does for networks with ``l2_groups()``: parameters in two
     flat buffers, the L2 term as Adam's (coupled) weight decay, its value still computed.
+    ``direct`` (with ``decay``): loss and gradients from :class:`DirectStep` (no autograd),
+    as the trainer does for the networks it covers.
     """
     generator = torch.Generator().manual_seed(1)
     x = torch.randn(batch, N_FEATURES, generator=generator)
@@ -117,8 +120,15 @@ def training_step(
     adam = torch.optim.Adam(groups, lr=1e-3, **options[optimizer])
     loss_fn = nn.BCEWithLogitsLoss()
     net.train()
+    direct_step = DirectStep(net) if direct else None
+    ones = torch.ones(batch)
 
     def step() -> None:
+        if direct_step is not None:
+            result = direct_step(x, mass, y, ones)
+            _ = result.loss + float(flat.l2_value())
+            adam.step()
+            return
         if flat is not None:
             flat.zero_grad()
             loss = loss_fn(net(x, mass), y)
@@ -158,17 +168,20 @@ def main() -> None:
     names = [f"f{i}" for i in range(N_FEATURES)]
 
     def model_step(
-        name: str, *, fused: bool, optimizer: str, decay: bool = False
+        name: str, *, fused: bool, optimizer: str, decay: bool = False, direct: bool = False
     ) -> Callable[[], object]:
         net = build_model(preset(name), feature_names=names, seed=0)
         net.fused = fused
-        return training_step(net, batch=args.batch, optimizer=optimizer, decay=decay)
+        return training_step(net, batch=args.batch, optimizer=optimizer, decay=decay, direct=direct)
 
     roofline = "matmul chain, same shapes (roofline)"
     steps = {
         roofline: matmul_roofline(args.batch, (N_FEATURES, *HIDDEN, 1)),
+        "affine, fused kernels, direct step (no autograd), as the trainer": model_step(
+            "affine", fused=True, optimizer="fused", decay=True, direct=True
+        ),
         "affine, fused kernels, Adam fused": model_step("affine", fused=True, optimizer="fused"),
-        "affine, fused kernels, Adam fused, as the trainer: flat, L2 as decay": model_step(
+        "affine, fused kernels, Adam fused, autograd, flat, L2 as decay": model_step(
             "affine", fused=True, optimizer="fused", decay=True
         ),
         "affine, fused kernels, Adam foreach": model_step(
@@ -185,8 +198,11 @@ def main() -> None:
             batch=args.batch,
             optimizer="foreach",
         ),
+        "pnn, fused kernels, direct step (no autograd), as the trainer": model_step(
+            "pnn", fused=True, optimizer="fused", decay=True, direct=True
+        ),
         "pnn, fused kernels, Adam fused": model_step("pnn", fused=True, optimizer="fused"),
-        "pnn, fused kernels, Adam fused, as the trainer: flat, L2 as decay": model_step(
+        "pnn, fused kernels, Adam fused, autograd, flat, L2 as decay": model_step(
             "pnn", fused=True, optimizer="fused", decay=True
         ),
         "pnn, fused kernels, Adam foreach": model_step("pnn", fused=True, optimizer="foreach"),

@@ -6,6 +6,8 @@ Figures (docs/benchmarks.md, section "Training engine"):
   2 threads, and the share of the epoch time spent outside forward/backward/optimizer
   (sampling, gathering batches, loss bookkeeping), measured against the same steps on one
   pre-gathered batch;
+* the trainer's step without autograd (``DirectStep``) against its autograd path on the
+  same batch, in the same run;
 * the same figure for a straightforward PyTorch loop (``nn.Linear``/``nn.Dropout`` AffinePNN,
   ``DataLoader`` with ``shuffle=True``, default Adam), timed in the same run: report the ratio;
 * the extrapolated time of one 7M-event epoch (HEPMASS training size);
@@ -35,7 +37,6 @@ from torch import nn
 from hep_pnn.data import EventTable
 from hep_pnn.models import build_model, preset
 from hep_pnn.training import Trainer, TrainingConfig
-from hep_pnn.training.weights import weighted_bce
 
 MASSES = (500.0, 750.0, 1000.0, 1250.0, 1500.0)
 HEPMASS_TRAINING_EVENTS = 7_000_000
@@ -68,21 +69,22 @@ def make_trainer(table: EventTable, *, epoch_length: int) -> Trainer:
     return Trainer(net, table, config, generators={"dropout": net.generator}, log=str)
 
 
-def compute_only_seconds(trainer: Trainer, n_batches: int) -> float:
-    """The same forward/loss/backward/step on one pre-gathered batch, ``n_batches`` times."""
+def compute_only_seconds(trainer: Trainer, n_batches: int, *, direct: bool = True) -> float:
+    """The trainer's step (loss, gradients, Adam) on one pre-gathered batch, ``n_batches``
+    times; ``direct=False`` takes the autograd path even where the direct step applies."""
     index = torch.from_numpy(trainer.train_index[:1024].copy())
     x = trainer.features.index_select(0, index)
     m = torch.full((1024,), 1000.0)
     y, w = trainer.label.index_select(0, index), torch.ones(1024)
-    model, optimizer, flat = trainer.model, trainer.optimizer, trainer.flat
-    start = time.perf_counter()
-    for _ in range(n_batches):
-        loss = weighted_bce(model(x, m), y, w)  # L2: Adam's weight decay, as in the trainer
-        (loss.detach() + flat.l2_value()).item()
-        flat.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return time.perf_counter() - start
+    saved = trainer.direct
+    trainer.direct = saved if direct else None
+    try:
+        start = time.perf_counter()
+        for _ in range(n_batches):
+            trainer.train_step(x, m, y, w)
+        return time.perf_counter() - start
+    finally:
+        trainer.direct = saved
 
 
 class StraightforwardAffinePNN(nn.Module):
@@ -153,12 +155,15 @@ def throughput(n_events: int, n_batches: int, rounds: int) -> dict[str, float]:
     plain = straightforward_loop(table)
     trainer.train_epoch()  # warm-up (first-call costs)
     plain(5)
-    epoch, compute, straightforward = [], [], []
+    epoch, compute, autograd, straightforward = [], [], [], []
     for _ in range(rounds):
         epoch.append(timed(trainer.train_epoch))
         compute.append(compute_only_seconds(trainer, n_batches))
+        autograd.append(compute_only_seconds(trainer, n_batches, direct=False))
         straightforward.append(plain(n_batches))
-    epoch_s, compute_s, plain_s = (statistics.median(t) for t in (epoch, compute, straightforward))
+    epoch_s, compute_s, autograd_s, plain_s = (
+        statistics.median(t) for t in (epoch, compute, autograd, straightforward)
+    )
     validation = timed(trainer.validate)
     n_val = len(trainer.val_index)
     n_val_background = int((table.label[trainer.val_index] == 0).sum())
@@ -167,6 +172,7 @@ def throughput(n_events: int, n_batches: int, rounds: int) -> dict[str, float]:
     return {
         "events_per_s": ours,
         "pipeline_share": max(0.0, 1 - compute_s / epoch_s),
+        "direct_step_speedup_vs_autograd_step": autograd_s / compute_s,
         "straightforward_events_per_s": n_batches * 1024 / plain_s,
         "speedup_vs_straightforward": plain_s / epoch_s,
         "epoch_7M_seconds": HEPMASS_TRAINING_EVENTS / ours,

@@ -114,22 +114,28 @@ def test_ctrl_c_saves_and_resume_matches_uninterrupted_run(
     config = load_experiment(experiment, ["training.lr_schedule=cosine"])
     train_experiment(config, tmp_path / "reference", progress=False)
     calls = {"n": 0}
-    loss = loop_module.weighted_bce
 
-    def interrupted_in_second_epoch(*args: torch.Tensor) -> torch.Tensor:
-        calls["n"] += 1
-        # 225 training events -> 4 batches of 64 per epoch: call 6 is epoch 2, batch 2
-        if calls["n"] == 6:
-            raise KeyboardInterrupt
-        return loss(*args)
+    def interrupting(step):
+        def interrupted_in_second_epoch(self, *args: torch.Tensor):
+            calls["n"] += 1
+            # 225 training events -> 4 batches of 64 per epoch: call 6 is epoch 2, batch 2
+            if calls["n"] == 6:
+                raise KeyboardInterrupt
+            return step(self, *args)
 
-    monkeypatch.setattr(loop_module, "weighted_bce", interrupted_in_second_epoch)
-    with pytest.raises(KeyboardInterrupt):
-        train_experiment(config, tmp_path / "run", progress=False)
+        return interrupted_in_second_epoch
+
+    with monkeypatch.context() as patch:  # whichever step the trainer takes
+        for name in ("_direct_step", "_autograd_step"):
+            patch.setattr(
+                loop_module.Trainer, name, interrupting(getattr(loop_module.Trainer, name))
+            )
+        with pytest.raises(KeyboardInterrupt):
+            train_experiment(config, tmp_path / "run", progress=False)
+    assert calls["n"] == 6
     assert load_checkpoint(tmp_path / "run" / "checkpoint")[1]["epoch"] == 1
     assert (tmp_path / "run" / "model").is_dir() and (tmp_path / "run" / "last").is_dir()
     assert "continue with --resume" in (tmp_path / "run" / "train.log").read_text()
-    monkeypatch.setattr(loop_module, "weighted_bce", loss)
     resumed = train_experiment(None, tmp_path / "run", resume=True, progress=False)
     assert list(resumed.history["epoch"]) == [1, 2, 3]
     assert_same_weights(tmp_path / "run" / "last", tmp_path / "reference" / "last")

@@ -10,7 +10,7 @@ Dropout masks are counter-based: bit ``j`` of row ``i`` comes from a SplitMix64 
 number of threads, and a smaller batch or layer sees a corner of a bigger one's mask.
 A drop decision uses ``bits`` hashed words (bit planes) per 64 activations: the field
 read from the planes is compared with ``threshold`` without leaving the 64-bit words
-(a bit-sliced comparison). The forward pass stores the mask for the backward pass.
+(a bit-sliced comparison). The backward pass draws the mask again instead of storing it.
 Reductions over events use a fixed number of row chunks, so gradients are
 bit-identical for any thread count.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["CHUNKS", "backward", "forward", "keep_table", "mask"]
+__all__ = ["CHUNKS", "backward", "bce_with_logits", "forward", "keep_table", "mask"]
 
 #: Row chunks of the backward reductions (fixed, so results do not depend on threads).
 CHUNKS = 8
@@ -91,48 +91,87 @@ def mask(n_rows, width, key, bits, threshold, table):
 
 
 @njit(cache=True, parallel=True)
-def forward(z, mass, scale, shift, key, bits, threshold, table, out, mask):
-    """``out = (relu(z) * (m s₀ + s₁) + (m t₀ + t₁)) * mask``, writing the mask it draws
-    into ``mask`` for the backward pass; no mask (``mask`` untouched) when ``bits == 0``."""
+def forward(z, bias, mass, s0, s1, t0, t1, key, bits, threshold, table, out):
+    """``out = (relu(z + b) * (m s₀ + s₁) + (m t₀ + t₁)) * mask``, with the mask of ``key``
+    (none when ``bits == 0``); ``b, s₀, s₁, t₀, t₁`` are ``(width,)`` rows: the bias
+    (added here, not by the matmul, which saves a pass) and the coefficients of the scale
+    and the shift."""
     n, width = z.shape
-    n_words = (width + 63) // 64
     step = (n + CHUNKS - 1) // CHUNKS
     for c in prange(CHUNKS):
-        words = np.empty(n_words, np.uint64)
+        words = np.empty((width + 63) // 64, np.uint64)
+        row_mask = np.empty(width, z.dtype)
         for i in range(c * step, min(n, (c + 1) * step)):
             m = mass[i]
             if bits > 0:
                 _row_words(key, i, bits, threshold, words)
-                expand_row(words, table, mask[i])
-            for j in range(width):
-                zz = z[i, j]
-                a = zz * (zz > 0)
-                value = a * (m * scale[0, j] + scale[1, j]) + (m * shift[0, j] + shift[1, j])
-                out[i, j] = value * mask[i, j] if bits > 0 else value
+                expand_row(words, table, row_mask)
+                for j in range(width):
+                    zz = z[i, j] + bias[j]
+                    a = zz * (zz > 0)
+                    out[i, j] = (a * (m * s0[j] + s1[j]) + (m * t0[j] + t1[j])) * row_mask[j]
+            else:
+                for j in range(width):
+                    zz = z[i, j] + bias[j]
+                    a = zz * (zz > 0)
+                    out[i, j] = a * (m * s0[j] + s1[j]) + (m * t0[j] + t1[j])
 
 
 @njit(cache=True, parallel=True)
-def backward(grad, z, mass, scale, mask, grad_z, partial):
-    """Gradient of :func:`forward` for ``z`` and, in ``partial[chunk]``, the sums over events
-    of ``(g·a·m, g·a, g·m, g)`` (scale and shift coefficients) and of ``grad_z`` (the bias).
-    ``mask`` has zero rows when there was no dropout."""
+def backward(
+    grad, z, bias, mass, s0, s1, key, bits, threshold, table, grad_z, g_s0, g_s1, g_t0, g_t1, g_bias
+):
+    """Gradient of :func:`forward` for ``z`` (into ``grad_z``) and for the coefficient rows
+    and the bias: the sums over events of ``g·a·m, g·a, g·m, g`` and of ``grad_z``, added
+    up over fixed row chunks in a fixed order. The mask is drawn again from ``key``."""
     n, width = z.shape
-    dropped = mask.shape[0] > 0
     step = (n + CHUNKS - 1) // CHUNKS
+    partial = np.empty((CHUNKS, 5, width), z.dtype)
     for c in prange(CHUNKS):
         sums = np.zeros((5, width), z.dtype)
+        words = np.empty((width + 63) // 64, np.uint64)
+        row_mask = np.ones(width, z.dtype)
         for i in range(c * step, min(n, (c + 1) * step)):
             m = mass[i]
+            if bits > 0:
+                _row_words(key, i, bits, threshold, words)
+                expand_row(words, table, row_mask)
             for j in range(width):
-                g = grad[i, j] * mask[i, j] if dropped else grad[i, j]
-                zz = z[i, j]
+                g = grad[i, j] * row_mask[j]
+                zz = z[i, j] + bias[j]
                 positive = zz > 0
                 ga = g * (zz * positive)
                 sums[0, j] += ga * m
                 sums[1, j] += ga
                 sums[2, j] += g * m
                 sums[3, j] += g
-                gz = g * (m * scale[0, j] + scale[1, j]) * positive
+                gz = g * (m * s0[j] + s1[j]) * positive
                 grad_z[i, j] = gz
                 sums[4, j] += gz
         partial[c] = sums
+    for k, target in enumerate((g_s0, g_s1, g_t0, g_t1, g_bias)):
+        for j in range(width):
+            total = partial[0, k, j]
+            for c in range(1, CHUNKS):
+                total += partial[c, k, j]
+            target[j] = total
+
+
+@njit(cache=True)
+def bce_with_logits(logit, target, weight, grad):
+    """Mean of ``w · BCE(σ(z), y)`` over the batch, its gradient in ``z`` (into ``grad``),
+    and the weight sums of right decisions (``z > 0`` ⇔ ``y > 0.5``) and of all events."""
+    n = logit.shape[0]
+    loss = 0.0
+    right = 0.0
+    total = 0.0
+    for i in range(n):
+        z, y, w = logit[i], target[i], weight[i]
+        # log(1 + e^-|z|) and σ(z) without overflow for either sign of z
+        e = np.exp(-abs(z))
+        loss += w * (max(z, 0.0) - z * y + np.log1p(e))
+        sigmoid = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+        grad[i] = w * (sigmoid - y) / n
+        right += w if (z > 0) == (y > 0.5) else 0.0
+        total += w
+    return loss / n, right, total

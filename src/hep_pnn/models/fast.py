@@ -33,6 +33,7 @@ from hep_pnn.models import _kernels
 
 __all__ = [
     "dropout_key",
+    "dropout_keys",
     "dropout_mask",
     "effective_dropout",
     "linear_activate_condition_dropout",
@@ -88,7 +89,24 @@ def _table(p: float, dtype: np.dtype) -> np.ndarray:
 
 def dropout_key(generator: torch.Generator) -> int:
     """A 63-bit key for one dropout mask, drawn from ``generator`` (which it advances)."""
-    return int(torch.randint(0, 2**63 - 1, (1,), generator=generator, dtype=torch.int64))
+    return dropout_keys(generator, 1)[0]
+
+
+def dropout_keys(generator: torch.Generator, count: int) -> list[int]:
+    """``count`` keys for dropout masks in one draw from ``generator`` (which it advances).
+
+    Example:
+        >>> keys = dropout_keys(torch.Generator().manual_seed(0), 3)
+        >>> len(set(keys)), all(0 <= k < 2**63 for k in keys)
+        (3, True)
+    """
+    return torch.randint(0, 2**63 - 1, (count,), generator=generator, dtype=torch.int64).tolist()
+
+
+def _mask_arguments(p: float, key: int, dtype: torch.dtype) -> tuple:
+    """``(key, bits, threshold, table)``: the kernels' arguments for a mask of ``p``."""
+    bits, threshold, _ = _drop_parameters(p)
+    return np.uint64(key), bits, threshold, _table(float(p), _numpy_dtype(dtype))
 
 
 def dropout_mask(
@@ -148,28 +166,30 @@ class _LinearReluConditionDropout(torch.autograd.Function):
         p: float,
         key: int,
     ) -> Tensor:
-        z = torch.addmm(bias, x, weight.T)
+        z = torch.mm(x, weight.T)  # the kernels add the bias
         out = torch.empty_like(z)
-        bits, threshold, _ = _drop_parameters(p)
-        table = _table(float(p), _numpy_dtype(z.dtype))
-        mask = torch.empty((z.shape[0] if bits else 0, z.shape[1]), dtype=z.dtype)
-        arrays = [_numpy(t) for t in (z, mass, scale_coefficients, shift_coefficients)]
+        scale, shift = _numpy(scale_coefficients), _numpy(shift_coefficients)
         _match_torch_threads()
-        _kernels.forward(*arrays, np.uint64(key), bits, threshold, table, out.numpy(), mask.numpy())
-        ctx.save_for_backward(x, weight, z, mass, scale_coefficients, mask)
+        _kernels.forward(
+            _numpy(z), _numpy(bias), _numpy(mass), *scale, *shift,
+            *_mask_arguments(p, key, z.dtype), out.numpy(),
+        )  # fmt: skip
+        ctx.save_for_backward(x, weight, z, bias, mass, scale_coefficients)
+        ctx.p, ctx.key = p, key
         return out
 
     @staticmethod
     def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: Tensor
     ) -> tuple[Tensor | None, ...]:
-        x, weight, z, mass, scale_coefficients, mask = ctx.saved_tensors
+        x, weight, z, bias, mass, scale_coefficients = ctx.saved_tensors
         grad_z = torch.empty_like(z)
-        arrays = [_numpy(t) for t in (grad, z, mass, scale_coefficients, mask)]
-        partial = np.empty((_kernels.CHUNKS, 5, z.shape[1]), arrays[1].dtype)
+        sums = z.new_empty(5, z.shape[1])
         _match_torch_threads()
-        _kernels.backward(*arrays, grad_z.numpy(), partial)
-        sums = torch.from_numpy(partial.sum(axis=0))
+        _kernels.backward(
+            _numpy(grad), _numpy(z), _numpy(bias), _numpy(mass), *_numpy(scale_coefficients),
+            *_mask_arguments(ctx.p, ctx.key, z.dtype), grad_z.numpy(), *sums.numpy(),
+        )  # fmt: skip
         grad_x = grad_z @ weight if ctx.needs_input_grad[0] else None
         grad_weight = grad_z.T @ x if ctx.needs_input_grad[1] else None
         return grad_x, grad_weight, sums[4], None, sums[0:2], sums[2:4], None, None

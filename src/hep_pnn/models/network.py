@@ -26,6 +26,7 @@ from hep_pnn.models.conditioning import CONDITIONINGS, Conditioning, linear
 from hep_pnn.models.config import ModelConfig
 from hep_pnn.models.fast import (
     dropout_key,
+    dropout_keys,
     dropout_mask,
     linear_activate_condition_dropout,
     reference_activate_modulate_dropout,
@@ -79,20 +80,27 @@ class HiddenBlock(nn.Module):
         x: Tensor,
         mass: Tensor | None,
         *,
+        key: int | None = None,
         generator: torch.Generator | None = None,
         fused: bool = True,
     ) -> Tensor:
-        """``x (n, in_width)`` and scaled ``mass (n, 1)``; dropout masks from ``generator``."""
+        """``x (n, in_width)`` and scaled ``mass (n, 1)``; the dropout mask of ``key``
+        (drawn from ``generator`` if not given)."""
         conditioning = self.conditioning
         modulating = conditioning is not None and not conditioning.extra_width
         dropping = self.training and self.dropout > 0
-        key = dropout_key(generator) if dropping else 0
+        if not dropping:
+            key = 0
+        elif key is None:
+            key = dropout_key(generator)
         # Inference and export take the plain path: no autograd to save there.
         fast = fused and self.training and self.activation == "relu"
         if fast and (dropping or modulating) and (not modulating or conditioning.affine_in_mass):
             coefficients = conditioning.coefficients() if modulating else (None, None)
             p = self.dropout if dropping else 0.0
             weight, bias = self.linear.weight, self.linear.bias
+            if mass is None:  # a network without mass input, with dropout
+                mass = x.new_zeros(x.shape[0], 1)
             h = linear_activate_condition_dropout(
                 x, weight, bias, mass, *coefficients, p=p, key=key
             )
@@ -222,9 +230,16 @@ class ParametricNet(nn.Module):
             m = self.preprocessing.mass(mass).unsqueeze(1)
         if self.input_conditioning is not None:
             x = self.input_conditioning(x, m)
-        for block in self.hidden:
-            x = block(x, m, generator=self.generator, fused=self.fused)
+        for block, key in zip(self.hidden, self.dropout_keys(), strict=True):
+            x = block(x, m, key=key, fused=self.fused)
         return x
+
+    def dropout_keys(self) -> list[int]:
+        """One dropout key per hidden block for a training step (0 where nothing drops),
+        all drawn from :attr:`generator` at once; nothing is drawn in eval mode."""
+        dropping = [self.training and block.dropout > 0 for block in self.hidden]
+        keys = iter(dropout_keys(self.generator, sum(dropping)) if any(dropping) else [])
+        return [next(keys) if drops else 0 for drops in dropping]
 
     def forward(self, features: Tensor, mass: Tensor | None = None) -> Tensor:
         """Logits of shape ``(n,)`` from raw ``features (n, f)`` and raw ``mass (n,)`` in GeV."""

@@ -16,6 +16,7 @@ from hep_pnn._memory import keep_freed_memory
 from hep_pnn._random import spawn
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import PNNError
+from hep_pnn.models.direct import DirectStep, supports
 from hep_pnn.training.background_mass import BackgroundMasses
 from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 from hep_pnn.training.config import TrainingConfig
@@ -168,6 +169,8 @@ class Trainer:
         # decay (docs/training.md); anything else: plain Adam, L2 term in the loss.
         self.flat = FlatParameters(model) if hasattr(model, "l2_groups") else None
         groups = model.parameters() if self.flat is None else self.flat.param_groups()
+        # ...and networks the fused kernels cover entirely skip autograd (docs/training.md)
+        self.direct = DirectStep(model) if self.flat is not None and supports(model) else None
         self.optimizer = make_optimizer(groups, learning_rate=config.learning_rate)
         self.scheduler = _scheduler(self.optimizer, config)
         self.progress = TrainingProgress()
@@ -204,17 +207,13 @@ class Trainer:
         weight = self.weight.index_select(0, index).mul_(torch.from_numpy(plan.weight_scale))
         self.model.train()
         total, size = 0.0, self.config.batch_size
-        right = torch.zeros(())
-        total_weight = torch.zeros(())
+        right = total_weight = 0.0
         for batch, start in enumerate(range(0, len(index), size), start=1):
             rows = slice(start, start + size)
-            logits = self.model(self.features.index_select(0, index[rows]), mass[rows])
-            loss = weighted_bce(logits, target[rows], weight[rows])
-            if self.flat is not None:  # the gradient of the L2 term comes from Adam
-                value = (loss.detach() + self.flat.l2_value()).item()
-            else:
-                loss = loss + self.model.l2_penalty()
-                value = loss.item()
+            x = self.features.index_select(0, index[rows])
+            value, batch_right, batch_weight = self.train_step(
+                x, mass[rows], target[rows], weight[rows]
+            )
             if not math.isfinite(value):
                 raise NonFiniteLossError(
                     f"the training loss is {value} at epoch {epoch}, batch {batch}",
@@ -222,20 +221,48 @@ class Trainer:
                     fix="check the inputs for NaN/inf values or lower training.learning_rate; "
                     "the checkpoint of the last good epoch is kept",
                 )
-            if self.flat is not None:
-                self.flat.zero_grad()
-            else:
-                self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
             total += value * (min(start + size, len(index)) - start)
-            with torch.no_grad():
-                right += (weight[rows] * ((logits > 0) == (target[rows] > 0.5))).sum()
-                total_weight += weight[rows].sum()
+            right += batch_right
+            total_weight += batch_weight
             if on_batch is not None:
                 on_batch(min(start + size, len(index)), value)
-        self.train_accuracy = float(right / total_weight) if float(total_weight) else math.nan
+        self.train_accuracy = right / total_weight if total_weight else math.nan
         return total / len(index)
+
+    def train_step(
+        self, features: torch.Tensor, mass: torch.Tensor, target: torch.Tensor, weight: torch.Tensor
+    ) -> tuple[float, float, float]:
+        """One optimisation step on a gathered batch of raw features and masses.
+
+        Returns the loss (weighted BCE + L2), the weight of correctly classified events and
+        the total weight; the parameters are left untouched when the loss is not finite.
+        """
+        step = self._autograd_step if self.direct is None else self._direct_step
+        value, right, total = step(features, mass, target, weight)
+        if math.isfinite(value):
+            self.optimizer.step()
+        return value, right, total
+
+    def _direct_step(self, x, mass, target, weight) -> tuple[float, float, float]:
+        """Loss and gradients without autograd (:class:`~hep_pnn.models.direct.DirectStep`)."""
+        result = self.direct(x, mass, target, weight)
+        return result.loss + float(self.flat.l2_value()), result.right, result.total_weight
+
+    def _autograd_step(self, x, mass, target, weight) -> tuple[float, float, float]:
+        """Forward and backward with autograd (any model); gradients left in ``.grad``."""
+        logits = self.model(x, mass)
+        loss = weighted_bce(logits, target, weight)
+        if self.flat is not None:  # the gradient of the L2 term comes from Adam
+            value = (loss.detach() + self.flat.l2_value()).item()
+            self.flat.zero_grad()
+        else:
+            loss = loss + self.model.l2_penalty()
+            value = loss.item()
+            self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        with torch.no_grad():
+            right = float((weight * ((logits > 0) == (target > 0.5))).sum())
+        return value, right, float(weight.sum())
 
     def validate(self) -> ValidationResult:
         """Loss and weighted AUC per mass on the validation events."""

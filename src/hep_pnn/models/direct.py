@@ -1,0 +1,222 @@
+r"""One training step of a :class:`~hep_pnn.models.ParametricNet` without autograd.
+
+At batch 1024 on two cores, the AffinePNN's matmuls take about half of an autograd
+training step; the rest is the fused kernels and, above all, the bookkeeping around
+≈ 30 small operations (graph nodes, views, allocations, gradient accumulation).
+:class:`DirectStep` computes the same loss and gradients with the matmuls and the
+numba kernels of :mod:`hep_pnn.models._kernels` only, written in the order
+back-propagation would run them, and sets every parameter's ``.grad`` (so a flat
+gradient buffer, :class:`~hep_pnn.training.flat.FlatParameters`, is written in place).
+
+It covers the networks whose every part the kernels cover (:func:`supports`): ReLU
+blocks conditioned by :class:`~hep_pnn.models.Affine`, :class:`~hep_pnn.models.Bias`,
+:class:`~hep_pnn.models.Scale` or nothing, the mass optionally concatenated at the input
+(Baldi's pNN), with or without dropout: every preset. Dropout keys are drawn from the
+model's generator in the same order as the autograd path, so both give the same
+values for the same seed (tested to float64 rounding).
+
+Loss: the mean over the batch of ``w_i · BCE(σ(z_i), y_i)``
+(:func:`~hep_pnn.training.weights.weighted_bce`); the L2 term is left to the optimizer's
+weight decay, as in :class:`~hep_pnn.training.Trainer`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from hep_pnn.models import _kernels
+from hep_pnn.models.conditioning import Affine, Bias, Concat, Scale
+from hep_pnn.models.fast import _mask_arguments, _match_torch_threads, _numpy_dtype
+from hep_pnn.models.network import HiddenBlock, ParametricNet
+
+__all__ = ["DirectStep", "StepResult", "supports"]
+
+_MODULATING = (Affine, Bias, Scale)
+
+
+def supports(net: nn.Module) -> bool:
+    """Whether :class:`DirectStep` covers ``net`` (else train it with autograd).
+
+    Example:
+        >>> from hep_pnn.models import build_model, preset
+        >>> net = build_model(preset("affine", hidden=(4,)), feature_names=["a"])
+        >>> supports(net), supports(build_model(preset("affine", activation="tanh"),
+        ...                                      feature_names=["a"]))
+        (True, False)
+    """
+    if not isinstance(net, ParametricNet) or not net.fused:
+        return False
+    if net.config.activation != "relu":
+        return False
+    if net.input_conditioning is not None and type(net.input_conditioning) is not Concat:
+        return False
+    return all(
+        block.conditioning is None or type(block.conditioning) in _MODULATING
+        for block in net.hidden
+    )
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one step measured on its batch."""
+
+    #: Mean over the batch of ``w · BCE`` (no L2 term).
+    loss: float
+    #: Sum of the weights of correctly classified events (logit > 0 ⇔ signal).
+    right: float
+    #: Sum of the weights.
+    total_weight: float
+
+
+@dataclass
+class _Saved:
+    """What the backward pass needs of one block."""
+
+    x: Tensor
+    z: Tensor
+    s0: np.ndarray
+    s1: np.ndarray
+    #: the kernels' mask arguments (key, bits, threshold, table)
+    mask: tuple
+
+
+def _grad(parameter: Tensor) -> Tensor:
+    """``parameter.grad``, made (zeros) if missing."""
+    if parameter.grad is None:
+        parameter.grad = torch.zeros_like(parameter)
+    return parameter.grad
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """numpy views the kernels read and write for one block."""
+
+    #: coefficient rows (s₀, s₁, t₀, t₁): parameter views, or constants for empty slots
+    rows: tuple[np.ndarray, ...]
+    #: where their gradients and the bias gradient go (scratch rows for empty slots)
+    grads: tuple[np.ndarray, ...]
+
+
+class _Block:
+    """One hidden block as the kernels see it: weight, bias and the four coefficient
+    rows ``(s₀, s₁, t₀, t₁)`` of ``scale = m s₀ + s₁``, ``shift = m t₀ + t₁``."""
+
+    def __init__(self, block: HiddenBlock) -> None:
+        self.weight, self.bias = block.linear.weight, block.linear.bias
+        self.width = block.linear.out_features
+        self.dropout = block.dropout
+        conditioning = block.conditioning
+        scale = getattr(conditioning, "scale", None)
+        shift = getattr(conditioning, "shift", None)
+        self.rows = (
+            None if scale is None else scale.weight,
+            None if scale is None else scale.bias,
+            None if shift is None else shift.weight,
+            None if shift is None else shift.bias,
+        )
+        # empty slots: no scale is a scale of 1; a scale without bias has intercept 0
+        self.fills = (0.0, 1.0 if scale is None else 0.0, 0.0, 0.0)
+        self.parameters = [p for p in (self.weight, self.bias, *self.rows) if p is not None]
+        self._arrays: _Arrays | None = None
+        self._where: list[tuple] = []
+
+    def arrays(self) -> _Arrays:
+        """The views of :class:`_Arrays`, made again whenever a parameter or its gradient
+        was moved or retyped (``.to()``, a new ``.grad``) since the last call."""
+        where = [(p.data_ptr(), _grad(p).data_ptr(), p.dtype) for p in self.parameters]
+        if self._arrays is None or where != self._where:
+            dtype = _numpy_dtype(self.weight.dtype)
+            rows = tuple(
+                np.full(self.width, fill, dtype) if p is None else p.detach().view(-1).numpy()
+                for p, fill in zip(self.rows, self.fills, strict=True)
+            )
+            grads = tuple(
+                np.empty(self.width, dtype) if p is None else p.grad.view(-1).numpy()
+                for p in (*self.rows, self.bias)
+            )
+            self._arrays, self._where = _Arrays(rows, grads), where
+        return self._arrays
+
+
+class DirectStep:
+    r"""Loss and gradients of a :class:`ParametricNet` in training mode, without autograd.
+
+    Args:
+        net: a network :func:`supports` covers.
+
+    Example:
+        >>> from hep_pnn.models import build_model, preset
+        >>> net = build_model(preset("affine", hidden=(8, 4)), feature_names=["a", "b"])
+        >>> result = DirectStep(net)(torch.zeros(6, 2), torch.full((6,), 750.0),
+        ...                          torch.tensor([1.0, 0.0] * 3), torch.ones(6))
+        >>> result.loss > 0, result.total_weight, net.output.weight.grad.shape
+        (True, 6.0, torch.Size([1, 4]))
+    """
+
+    def __init__(self, net: ParametricNet) -> None:
+        if not supports(net):
+            raise ValueError("DirectStep covers ReLU networks with affine/bias/scale conditioning")
+        self.net = net
+        self.blocks = [_Block(block) for block in net.hidden]
+
+    @torch.no_grad()
+    def __call__(
+        self, features: Tensor, mass: Tensor | None, target: Tensor, weight: Tensor
+    ) -> StepResult:
+        """One forward and backward pass over raw ``features (n, f)`` and ``mass (n,)``:
+        sets every parameter's ``.grad`` and returns the batch's loss and accuracy sums."""
+        net = self.net
+        _match_torch_threads()
+        x = net.preprocessing.features(features)
+        if net.uses_mass:
+            m = net.preprocessing.mass(mass).to(x.dtype).contiguous()
+        else:
+            m = x.new_zeros(x.shape[0])
+        if net.input_conditioning is not None:
+            x = torch.cat([x, m.unsqueeze(1)], dim=1)
+        m_np = m.numpy()
+        saved = []
+        for block, key in zip(self.blocks, net.dropout_keys(), strict=True):
+            x, record = self._forward_block(block, x.contiguous(), m_np, key)
+            saved.append(record)
+        out = net.output
+        logit = torch.addmm(out.bias, x, out.weight.T).view(-1)
+        grad = torch.empty_like(logit)
+        loss, right, total = _kernels.bce_with_logits(
+            logit.numpy(), target.numpy(), weight.numpy(), grad.numpy()
+        )
+        torch.mm(grad.unsqueeze(0), x, out=_grad(out.weight))
+        torch.sum(grad, 0, keepdim=True, out=_grad(out.bias))
+        upstream = grad.unsqueeze(1) @ out.weight
+        for index in range(len(self.blocks) - 1, -1, -1):
+            upstream = self._backward_block(
+                self.blocks[index], saved[index], m_np, upstream, need_input=index > 0
+            )
+        return StepResult(float(loss), float(right), float(total))
+
+    @staticmethod
+    def _forward_block(block: _Block, x: Tensor, m: np.ndarray, key: int) -> tuple[Tensor, _Saved]:
+        z = torch.mm(x, block.weight.T)  # the kernels add the bias
+        rows = block.arrays().rows
+        mask = _mask_arguments(block.dropout, key, z.dtype)
+        h = torch.empty_like(z)
+        bias = block.bias.detach().numpy()
+        _kernels.forward(z.numpy(), bias, m, *rows, *mask, h.numpy())
+        return h, _Saved(x=x, z=z, s0=rows[0], s1=rows[1], mask=mask)
+
+    @staticmethod
+    def _backward_block(
+        block: _Block, saved: _Saved, m: np.ndarray, upstream: Tensor, *, need_input: bool
+    ) -> Tensor | None:
+        z = saved.z
+        grad_z = torch.empty_like(z)
+        _kernels.backward(
+            upstream.contiguous().numpy(), z.numpy(), block.bias.detach().numpy(), m,
+            saved.s0, saved.s1, *saved.mask, grad_z.numpy(), *block.arrays().grads,
+        )  # fmt: skip
+        torch.mm(grad_z.T, saved.x, out=_grad(block.weight))
+        return grad_z @ block.weight if need_input else None
