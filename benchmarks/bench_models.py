@@ -126,13 +126,13 @@ def training_step(
     def step() -> None:
         if direct_step is not None:
             result = direct_step(x, mass, y, ones)
-            _ = result.loss + float(flat.l2_value())
+            _ = result.loss + flat.l2_value()
             adam.step()
             return
         if flat is not None:
             flat.zero_grad()
             loss = loss_fn(net(x, mass), y)
-            _ = (loss.detach() + flat.l2_value()).item()
+            _ = loss.item() + flat.l2_value()
         else:
             adam.zero_grad(set_to_none=True)
             loss = loss_fn(net(x, mass), y) + net.l2_penalty()

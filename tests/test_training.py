@@ -317,5 +317,5 @@ def test_flat_parameters_give_the_same_adam_steps_as_separate_tensors() -> None:
             optimizer.step()
     for (name, a), b in zip(nets[0].named_parameters(), nets[1].parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7, msg=name)  # SIMD tails differ
-    assert flat.l2_value().item() == pytest.approx(nets[1].l2_penalty().item(), rel=1e-5)
+    assert flat.l2_value() == pytest.approx(nets[1].l2_penalty().item(), rel=1e-5)
     assert sum(p.numel() for p in flat.parameters) == sum(p.numel() for p in nets[1].parameters())

@@ -20,17 +20,23 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["CHUNKS", "backward", "bce_with_logits", "forward", "keep_table", "mask"]
+__all__ = ["CHUNKS", "KEPT_BYTES", "backward", "bce_with_logits", "forward", "mask"]
 
 #: Row chunks of the backward reductions (fixed, so results do not depend on threads).
 CHUNKS = 8
 
 
-def keep_table(keep: float, dtype: np.dtype) -> np.ndarray:
-    """``(256, 8)`` table: for each byte of drop bits, the eight mask values it encodes."""
+def _kept_bytes() -> np.ndarray:
+    """``(256,)`` table: for each byte of drop bits, a ``uint64`` whose eight bytes are 1
+    where the activation is kept and 0 where it is dropped (bit k ↔ byte k)."""
     byte = np.arange(256)[:, None]
-    dropped = (byte >> np.arange(8)[None, :]) & 1
-    return np.where(dropped == 1, 0.0, keep).astype(dtype)
+    kept = 1 - ((byte >> np.arange(8)[None, :]) & 1)
+    shifts = (8 * np.arange(8)).astype(np.uint64)[None, :]
+    return (kept.astype(np.uint64) << shifts).sum(axis=1).astype(np.uint64)
+
+
+#: see :func:`_kept_bytes`
+KEPT_BYTES = _kept_bytes()
 
 
 @njit(cache=True, inline="always")
@@ -62,54 +68,52 @@ def _row_words(key, row, bits, threshold, out):
 
 
 @njit(cache=True, inline="always")
-def expand_row(words, table, buf):
-    """Mask values of one row from its drop bits, eight at a time through ``table``."""
-    width = buf.shape[0]
-    for w in range(words.shape[0]):
-        word = words[w]
-        for b in range(8):
-            start = w * 64 + b * 8
-            byte = (word >> np.uint64(8 * b)) & np.uint64(255)
-            if start + 8 <= width:
-                for k in range(8):
-                    buf[start + k] = table[byte, k]
-            else:
-                for k in range(max(0, width - start)):
-                    buf[start + k] = table[byte, k]
+def _row_kept(key, row, bits, threshold, words, packed):
+    """One row's keep flags, a byte per activation (1 kept, 0 dropped), into ``packed``
+    (``uint64`` words, 8 flags each; read it through ``packed.view(np.uint8)``)."""
+    _row_words(key, row, bits, threshold, words)
+    for q in range(packed.shape[0]):
+        packed[q] = KEPT_BYTES[(words[q >> 3] >> np.uint64((q & 7) * 8)) & np.uint64(255)]
 
 
 @njit(cache=True)
-def mask(n_rows, width, key, bits, threshold, table):
-    """The ``(n_rows, width)`` mask values that :func:`forward` applies for ``key``."""
-    out = np.ones((n_rows, width), table.dtype)
+def mask(n_rows, width, key, bits, threshold, keep):
+    """The ``(n_rows, width)`` mask values that :func:`forward` applies for ``key``:
+    ``keep`` (``1 / (1 - p)``) or 0."""
+    out = np.full((n_rows, width), keep)
     if bits > 0:
-        words = np.empty((width + 63) // 64, np.uint64)
+        n_words = (width + 63) // 64
+        words = np.empty(n_words, np.uint64)
+        packed = np.empty(n_words * 8, np.uint64)
+        flags = packed.view(np.uint8)
         for i in range(n_rows):
-            _row_words(key, i, bits, threshold, words)
-            expand_row(words, table, out[i])
+            _row_kept(key, i, bits, threshold, words, packed)
+            for j in range(width):
+                out[i, j] = keep * flags[j]
     return out
 
 
 @njit(cache=True, parallel=True)
-def forward(z, bias, mass, s0, s1, t0, t1, key, bits, threshold, table, out):
+def forward(z, bias, mass, s0, s1, t0, t1, key, bits, threshold, keep, out):
     """``out = (relu(z + b) * (m s₀ + s₁) + (m t₀ + t₁)) * mask``, with the mask of ``key``
     (none when ``bits == 0``); ``b, s₀, s₁, t₀, t₁`` are ``(width,)`` rows: the bias
     (added here, not by the matmul, which saves a pass) and the coefficients of the scale
     and the shift."""
     n, width = z.shape
     step = (n + CHUNKS - 1) // CHUNKS
+    n_words = (width + 63) // 64
     for c in prange(CHUNKS):
-        words = np.empty((width + 63) // 64, np.uint64)
-        row_mask = np.empty(width, z.dtype)
+        words = np.empty(n_words, np.uint64)
+        packed = np.empty(n_words * 8, np.uint64)
+        flags = packed.view(np.uint8)
         for i in range(c * step, min(n, (c + 1) * step)):
             m = mass[i]
             if bits > 0:
-                _row_words(key, i, bits, threshold, words)
-                expand_row(words, table, row_mask)
+                _row_kept(key, i, bits, threshold, words, packed)
                 for j in range(width):
                     zz = z[i, j] + bias[j]
                     a = zz * (zz > 0)
-                    out[i, j] = (a * (m * s0[j] + s1[j]) + (m * t0[j] + t1[j])) * row_mask[j]
+                    out[i, j] = (a * (m * s0[j] + s1[j]) + (m * t0[j] + t1[j])) * (keep * flags[j])
             else:
                 for j in range(width):
                     zz = z[i, j] + bias[j]
@@ -119,7 +123,7 @@ def forward(z, bias, mass, s0, s1, t0, t1, key, bits, threshold, table, out):
 
 @njit(cache=True, parallel=True)
 def backward(
-    grad, z, bias, mass, s0, s1, key, bits, threshold, table, grad_z, g_s0, g_s1, g_t0, g_t1, g_bias
+    grad, z, bias, mass, s0, s1, key, bits, threshold, keep, grad_z, g_s0, g_s1, g_t0, g_t1, g_bias
 ):
     """Gradient of :func:`forward` for ``z`` (into ``grad_z``) and for the coefficient rows
     and the bias: the sums over events of ``g·a·m, g·a, g·m, g`` and of ``grad_z``, added
@@ -127,17 +131,18 @@ def backward(
     n, width = z.shape
     step = (n + CHUNKS - 1) // CHUNKS
     partial = np.empty((CHUNKS, 5, width), z.dtype)
+    n_words = (width + 63) // 64
     for c in prange(CHUNKS):
         sums = np.zeros((5, width), z.dtype)
-        words = np.empty((width + 63) // 64, np.uint64)
-        row_mask = np.ones(width, z.dtype)
+        words = np.empty(n_words, np.uint64)
+        packed = np.full(n_words * 8, KEPT_BYTES[0])  # all kept: no dropout
+        flags = packed.view(np.uint8)
         for i in range(c * step, min(n, (c + 1) * step)):
             m = mass[i]
             if bits > 0:
-                _row_words(key, i, bits, threshold, words)
-                expand_row(words, table, row_mask)
+                _row_kept(key, i, bits, threshold, words, packed)
             for j in range(width):
-                g = grad[i, j] * row_mask[j]
+                g = grad[i, j] * (keep * flags[j])
                 zz = z[i, j] + bias[j]
                 positive = zz > 0
                 ga = g * (zz * positive)

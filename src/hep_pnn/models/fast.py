@@ -78,13 +78,15 @@ def _drop_parameters(p: float) -> tuple[int, int, float]:
     return bits, threshold, 1.0 / (1.0 - threshold / (1 << bits))
 
 
+@functools.lru_cache(maxsize=8)
 def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
     return torch.empty(0, dtype=dtype).numpy().dtype
 
 
 @functools.lru_cache(maxsize=16)
-def _table(p: float, dtype: np.dtype) -> np.ndarray:
-    return _kernels.keep_table(_drop_parameters(p)[2], dtype)
+def _keep(p: float, dtype: np.dtype) -> np.generic:
+    """``1 / (1 - p)`` (1 without dropout) as a scalar of ``dtype``."""
+    return dtype.type(_drop_parameters(p)[2])
 
 
 def dropout_key(generator: torch.Generator) -> int:
@@ -106,7 +108,7 @@ def dropout_keys(generator: torch.Generator, count: int) -> list[int]:
 def _mask_arguments(p: float, key: int, dtype: torch.dtype) -> tuple:
     """``(key, bits, threshold, table)``: the kernels' arguments for a mask of ``p``."""
     bits, threshold, _ = _drop_parameters(p)
-    return np.uint64(key), bits, threshold, _table(float(p), _numpy_dtype(dtype))
+    return np.uint64(key), bits, threshold, _keep(float(p), _numpy_dtype(dtype))
 
 
 def dropout_mask(
@@ -136,8 +138,8 @@ def dropout_mask(
             raise TypeError("dropout_mask needs a generator or a key")
         key = dropout_key(generator)
     bits, threshold, _ = _drop_parameters(p)
-    table = _table(float(p), _numpy_dtype(dtype))
-    return torch.from_numpy(_kernels.mask(*shape, key, bits, threshold, table))
+    keep = _keep(float(p), _numpy_dtype(dtype))
+    return torch.from_numpy(_kernels.mask(*shape, key, bits, threshold, keep))
 
 
 def _numpy(tensor: Tensor) -> np.ndarray:

@@ -83,9 +83,9 @@ class FlatParameters:
             flat.grad.zero_()
 
     @torch.no_grad()
-    def l2_value(self) -> torch.Tensor:
+    def l2_value(self) -> float:
         """``Σ λ ‖w‖²`` over the groups (the model's ``l2_penalty()``, without autograd)."""
         return sum(
-            factor * torch.dot(flat, flat)
+            factor * float(torch.dot(flat, flat))
             for flat, factor in zip(self.parameters, self.factors, strict=True)
         )

@@ -246,14 +246,14 @@ class Trainer:
     def _direct_step(self, x, mass, target, weight) -> tuple[float, float, float]:
         """Loss and gradients without autograd (:class:`~hep_pnn.models.direct.DirectStep`)."""
         result = self.direct(x, mass, target, weight)
-        return result.loss + float(self.flat.l2_value()), result.right, result.total_weight
+        return result.loss + self.flat.l2_value(), result.right, result.total_weight
 
     def _autograd_step(self, x, mass, target, weight) -> tuple[float, float, float]:
         """Forward and backward with autograd (any model); gradients left in ``.grad``."""
         logits = self.model(x, mass)
         loss = weighted_bce(logits, target, weight)
         if self.flat is not None:  # the gradient of the L2 term comes from Adam
-            value = (loss.detach() + self.flat.l2_value()).item()
+            value = loss.item() + self.flat.l2_value()
             self.flat.zero_grad()
         else:
             loss = loss + self.model.l2_penalty()
