@@ -86,6 +86,20 @@ def test_direct_step_equals_autograd(conditioning, placement, dropout):
     assert torch.equal(direct_net.generator.get_state(), autograd_net.generator.get_state())
 
 
+def test_eval_mode_step_has_no_dropout_like_autograd():
+    direct_net, autograd_net = _pair("affine", "every")
+    x, m, y, w = _batch()
+    for net in (direct_net, autograd_net):
+        net.eval()
+    result = DirectStep(direct_net)(x, m, y, w)
+    loss = weighted_bce(autograd_net(x, m), y, w)
+    loss.backward()
+    assert result.loss == pytest.approx(loss.item(), rel=1e-12)
+    torch.testing.assert_close(
+        direct_net.hidden[0].linear.weight.grad, autograd_net.hidden[0].linear.weight.grad
+    )
+
+
 def test_unsupported_networks_are_refused():
     assert not supports(build_model(preset("affine", activation="tanh"), feature_names=NAMES))
     assert not supports(

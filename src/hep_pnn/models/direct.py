@@ -108,7 +108,7 @@ class _Block:
     def __init__(self, block: HiddenBlock) -> None:
         self.weight, self.bias = block.linear.weight, block.linear.bias
         self.width = block.linear.out_features
-        self.dropout = block.dropout
+        self.dropout = block.dropout  # applied in training mode only
         conditioning = block.conditioning
         scale = getattr(conditioning, "scale", None)
         shift = getattr(conditioning, "shift", None)
@@ -181,7 +181,8 @@ class DirectStep:
         m_np = m.numpy()
         saved = []
         for block, key in zip(self.blocks, net.dropout_keys(), strict=True):
-            x, record = self._forward_block(block, x.contiguous(), m_np, key)
+            p = block.dropout if net.training else 0.0  # eval mode: no dropout, as autograd
+            x, record = self._forward_block(block, x.contiguous(), m_np, p, key)
             saved.append(record)
         out = net.output
         logit = torch.addmm(out.bias, x, out.weight.T).view(-1)
@@ -199,10 +200,12 @@ class DirectStep:
         return StepResult(float(loss), float(right), float(total))
 
     @staticmethod
-    def _forward_block(block: _Block, x: Tensor, m: np.ndarray, key: int) -> tuple[Tensor, _Saved]:
+    def _forward_block(
+        block: _Block, x: Tensor, m: np.ndarray, p: float, key: int
+    ) -> tuple[Tensor, _Saved]:
         z = torch.mm(x, block.weight.T)  # the kernels add the bias
         rows = block.arrays().rows
-        mask = _mask_arguments(block.dropout, key, z.dtype)
+        mask = _mask_arguments(p, key, z.dtype)
         h = torch.empty_like(z)
         bias = block.bias.detach().numpy()
         _kernels.forward(z.numpy(), bias, m, *rows, *mask, h.numpy())
