@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 import hep_pnn.data.hepmass as hepmass_module
+import hep_pnn.data.writers as writers
 from hep_pnn.data import (
     FEATURE_NAMES,
     EventTable,
@@ -22,6 +24,7 @@ from hep_pnn.data import (
     write_parquet,
     write_root,
 )
+from hep_pnn.data._csv import format_rows
 from hep_pnn.data.cache import cache_path
 from hep_pnn.errors import ConfigError, DataError, OutputExistsError
 from test_data_hepmass import hepmass_lines, write_lines
@@ -101,6 +104,21 @@ def test_writers_refuse_to_overwrite(tmp_path: Path, hepmass_table: EventTable) 
         write_events(hepmass_table, tmp_path / "a.txt")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_csv_rows_are_byte_identical_to_savetxt(dtype) -> None:
+    """The fast ``%.6f`` formatter writes exactly what ``np.savetxt`` writes: float32 blocks
+    through the kernel (signs, -0, NaN, exact decimal ties, 1e-9..1e11), others through
+    ``np.savetxt`` itself."""
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal((3000, 29)) * 10.0 ** rng.integers(-9, 12, (3000, 29))
+    values[:40] = rng.integers(-5000, 5000, (40, 29)) / 128.0  # x.5 at the 6th decimal
+    values[40, :6] = [-0.0, np.nan, 5e-7, -5e-7, 4.9e-7, 0.0]
+    block = values.astype(dtype).astype(np.float64)
+    expected = io.StringIO()
+    np.savetxt(expected, block, fmt="%.6f", delimiter=",")
+    assert format_rows(block) == expected.getvalue()
+
+
 def test_failed_write_leaves_old_file(
     tmp_path: Path, hepmass_table: EventTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,7 +128,7 @@ def test_failed_write_leaves_old_file(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savetxt", broken)
+    monkeypatch.setattr(writers, "format_rows", broken)
     with pytest.raises(OSError, match="disk full"):
         write_hepmass_csv(hepmass_table, path, overwrite=True)
     assert path.read_bytes() == before

@@ -15,6 +15,7 @@ from typing import IO, Literal
 import numpy as np
 
 from hep_pnn._io import atomic_path, check_writable
+from hep_pnn.data._csv import format_rows
 from hep_pnn.data.hepmass import HEPMASS_COLUMNS, IMB_COLUMNS
 from hep_pnn.data.native import write_parquet
 from hep_pnn.data.table import EventTable
@@ -35,9 +36,13 @@ _CHUNK_ROWS = 100_000
 
 
 def _open_text(target: Path, tmp: Path) -> IO[str]:
-    """Open the temporary file ``tmp``, gzip-compressed if the final ``target`` ends in .gz."""
+    """Open the temporary file ``tmp``, gzip-compressed if the final ``target`` ends in .gz.
+
+    Level 1: HEPMASS-like CSV text compresses at ≈ 40 MB/s to 2.4× smaller, against
+    ≈ 9 MB/s and 2.8× at gzip's default 6 (docs/benchmarks.md); any level reads the same.
+    """
     if target.suffix == ".gz":
-        return gzip.open(tmp, "wt", compresslevel=6, encoding="utf-8", newline="\n")
+        return gzip.open(tmp, "wt", compresslevel=1, encoding="utf-8", newline="\n")
     return open(tmp, "w", encoding="utf-8", newline="\n")
 
 
@@ -75,7 +80,7 @@ def write_hepmass_csv(
         for start in range(0, len(table), _CHUNK_ROWS):
             rows = slice(start, start + _CHUNK_ROWS)
             block = np.column_stack([table.label[rows], table.features[rows], table.mass[rows]])
-            np.savetxt(stream, block.astype(np.float64), fmt="%.6f", delimiter=",")
+            stream.write(format_rows(block.astype(np.float64)))
     return target
 
 
