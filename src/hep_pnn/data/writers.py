@@ -80,7 +80,7 @@ def write_hepmass_csv(
         for start in range(0, len(table), _CHUNK_ROWS):
             rows = slice(start, start + _CHUNK_ROWS)
             block = np.column_stack([table.label[rows], table.features[rows], table.mass[rows]])
-            stream.write(format_rows(block.astype(np.float64)))
+            stream.write(format_rows(block))
     return target
 
 

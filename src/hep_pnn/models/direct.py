@@ -72,18 +72,6 @@ class StepResult:
     total_weight: float
 
 
-@dataclass
-class _Saved:
-    """What the backward pass needs of one block."""
-
-    x: Tensor
-    z: Tensor
-    s0: np.ndarray
-    s1: np.ndarray
-    #: the kernels' mask arguments (key, bits, threshold, table)
-    mask: tuple
-
-
 def _grad(parameter: Tensor) -> Tensor:
     """``parameter.grad``, made (zeros) if missing."""
     if parameter.grad is None:
@@ -95,10 +83,23 @@ def _grad(parameter: Tensor) -> Tensor:
 class _Arrays:
     """numpy views the kernels read and write for one block."""
 
+    #: the bias
+    bias: np.ndarray
     #: coefficient rows (s₀, s₁, t₀, t₁): parameter views, or constants for empty slots
     rows: tuple[np.ndarray, ...]
     #: where their gradients and the bias gradient go (scratch rows for empty slots)
     grads: tuple[np.ndarray, ...]
+
+
+@dataclass
+class _Saved:
+    """What the backward pass needs of one block."""
+
+    x: Tensor
+    z: Tensor
+    arrays: _Arrays
+    #: the kernels' mask arguments (key, bits, threshold, keep)
+    mask: tuple
 
 
 class _Block:
@@ -138,7 +139,8 @@ class _Block:
                 np.empty(self.width, dtype) if p is None else p.grad.view(-1).numpy()
                 for p in (*self.rows, self.bias)
             )
-            self._arrays, self._where = _Arrays(rows, grads), where
+            bias = self.bias.detach().numpy()
+            self._arrays, self._where = _Arrays(bias, rows, grads), where
         return self._arrays
 
 
@@ -204,22 +206,22 @@ class DirectStep:
         block: _Block, x: Tensor, m: np.ndarray, p: float, key: int
     ) -> tuple[Tensor, _Saved]:
         z = torch.mm(x, block.weight.T)  # the kernels add the bias
-        rows = block.arrays().rows
+        arrays = block.arrays()
         mask = _mask_arguments(p, key, z.dtype)
         h = torch.empty_like(z)
-        bias = block.bias.detach().numpy()
-        _kernels.forward(z.numpy(), bias, m, *rows, *mask, h.numpy())
-        return h, _Saved(x=x, z=z, s0=rows[0], s1=rows[1], mask=mask)
+        _kernels.forward(z.numpy(), arrays.bias, m, *arrays.rows, *mask, h.numpy())
+        return h, _Saved(x=x, z=z, arrays=arrays, mask=mask)
 
     @staticmethod
     def _backward_block(
         block: _Block, saved: _Saved, m: np.ndarray, upstream: Tensor, *, need_input: bool
     ) -> Tensor | None:
-        z = saved.z
+        z, arrays = saved.z, saved.arrays
         grad_z = torch.empty_like(z)
+        s0, s1, _, _ = arrays.rows
         _kernels.backward(
-            upstream.contiguous().numpy(), z.numpy(), block.bias.detach().numpy(), m,
-            saved.s0, saved.s1, *saved.mask, grad_z.numpy(), *block.arrays().grads,
+            upstream.contiguous().numpy(), z.numpy(), arrays.bias, m, s0, s1, *saved.mask,
+            grad_z.numpy(), *arrays.grads,
         )  # fmt: skip
         torch.mm(grad_z.T, saved.x, out=_grad(block.weight))
         return grad_z @ block.weight if need_input else None

@@ -106,7 +106,7 @@ def dropout_keys(generator: torch.Generator, count: int) -> list[int]:
 
 
 def _mask_arguments(p: float, key: int, dtype: torch.dtype) -> tuple:
-    """``(key, bits, threshold, table)``: the kernels' arguments for a mask of ``p``."""
+    """``(key, bits, threshold, keep)``: the kernels' arguments for a mask of ``p``."""
     bits, threshold, _ = _drop_parameters(p)
     return np.uint64(key), bits, threshold, _keep(float(p), _numpy_dtype(dtype))
 
