@@ -27,6 +27,7 @@ __all__ = [
     "TWO_PI",
     "ZERO",
     "add",
+    "atan2",
     "boost",
     "breit_wigner",
     "decay",
@@ -45,7 +46,7 @@ __all__ = [
 #: floating-point semantics (x / 0 is inf or nan, not an exception).
 kernel = njit(cache=True, nogil=True, error_model="numpy")
 #: Decorator of the helpers the kernels call: compiled into each kernel (and cached with it).
-helper = njit(nogil=True, error_model="numpy")
+helper = njit(nogil=True, error_model="numpy", inline="always")
 
 F32 = np.float32
 ZERO, HALF, ONE, TWO = F32(0.0), F32(0.5), F32(1.0), F32(2.0)
@@ -111,6 +112,45 @@ def asinh(x):
     else:
         value = math.log(a + math.sqrt(a * a + 1.0))
     return F32(math.copysign(value, x))
+
+
+def _atan_series(degree: int = 7) -> tuple[float, ...]:
+    """Coefficients of atan(t)/t as a polynomial in t² for |t| ≤ tan(π/8), fitted by least
+    squares at Chebyshev nodes (max error ≈ 1e-15, far below a float32 ulp)."""
+    t = np.tan(np.pi / 8) * np.cos(np.pi * (np.arange(512) + 0.5) / 1024)
+    return tuple(np.polynomial.polynomial.polyfit(t * t, np.arctan(t) / t, degree).tolist())
+
+
+_ATAN = _atan_series()
+_TAN_PI_8, _PI_4, _PI_2 = math.tan(math.pi / 8), math.pi / 4, math.pi / 2
+
+
+@helper
+def atan2(y, x):
+    """``atan2(y, x)`` of float32 values, in float64 rounded once to float32.
+
+    libm's ``atan2f`` costs about 30 ns here, a quarter of the reconstruction: this
+    reduces to |t| ≤ tan(π/8) (octant symmetries and atan t = π/4 + atan((t−1)/(t+1)))
+    and evaluates a fitted polynomial. Agrees with numpy's float32 ``arctan2`` to one ulp;
+    ``atan2(0, 0)`` is 0.
+    """
+    ax, ay = abs(np.float64(x)), abs(np.float64(y))
+    big, small = max(ax, ay), min(ax, ay)
+    if not big > 0:
+        return F32(0.0) * x
+    t, offset = small / big, 0.0
+    if t > _TAN_PI_8:
+        t, offset = (t - 1.0) / (t + 1.0), _PI_4
+    z = t * t
+    series = _ATAN[7]
+    for k in range(6, -1, -1):
+        series = series * z + _ATAN[k]
+    angle = offset + t * series
+    if ay > ax:
+        angle = _PI_2 - angle
+    if x < 0:
+        angle = math.pi - angle
+    return F32(math.copysign(angle, y))
 
 
 @helper

@@ -1,7 +1,8 @@
 r"""``generate``: HEPMASS-like events at any resonance mass, seeded and reproducible.
 
 Events are simulated in fixed blocks of :data:`BLOCK_SIZE` *generated* events; the random
-stream of each block comes from ``SeedSequence(seed, spawn_key=(process, mass, block))``,
+streams of each block (partons, detector, background masses) come from
+``SeedSequence(seed, spawn_key=(process, mass, block))``,
 so the output depends only on the seed and the physics options, not on ``chunk_size``
 (how many blocks are simulated per batch) or ``threads``.
 """
@@ -37,15 +38,17 @@ def _block(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Simulate one block: (features of the selected events, their positions, masses)."""
     key = (PROCESS_ORDER.index(name), round(mass * 1000), index)
-    rng = np.random.default_rng(np.random.SeedSequence(options.seed, spawn_key=key))
+    sequence = np.random.SeedSequence(options.seed, spawn_key=key)
+    partons_state, detector_state, mass_state = sequence.generate_state(3, np.uint64)
     process = PROCESSES[name]
-    event = simulate(process.partons(rng, BLOCK_SIZE, mass, options.width_fraction), rng)
+    partons = process.partons(partons_state, BLOCK_SIZE, mass, options.width_fraction)
+    event = simulate(partons, detector_state)
     raw = raw_features(event)
-    features = raw.astype(np.float32) if options.raw else standardise(raw)
+    features = raw if options.raw else standardise(raw)
     positions = np.flatnonzero(event.selected)
     assigned = None
     if process.label == 0:
-        assigned = options.draw_background_masses(rng, len(positions))
+        assigned = options.draw_background_masses(mass_state, len(positions))
     return features, positions, assigned
 
 

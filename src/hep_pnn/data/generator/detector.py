@@ -11,12 +11,12 @@ Example:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from hep_pnn.data.generator._fourvec import HALF, ONE, ZERO, helper, kernel, numpy_sum
+from hep_pnn.data.generator._draws import RandomSource, normal, stream, uniform
+from hep_pnn.data.generator._fourvec import HALF, ONE, ZERO, helper, kernel
 from hep_pnn.data.generator.processes import BOTTOM, CHARM, M_B, PartonEvent
 
 __all__ = ["DetectorEvent", "simulate"]
@@ -60,7 +60,7 @@ class DetectorEvent:
 
 
 _F32 = np.float32
-_LEPTON_STOCHASTIC, _LEPTON_LINEAR = _F32(LEPTON_STOCHASTIC), _F32(LEPTON_LINEAR)
+_LEPTON_STOCHASTIC2, _LEPTON_LINEAR = _F32(LEPTON_STOCHASTIC**2), _F32(LEPTON_LINEAR)
 _JET_NOISE = _F32(JET_NOISE)
 _JET_STOCHASTIC2, _JET_CONSTANT2 = _F32(JET_STOCHASTIC**2), _F32(JET_CONSTANT**2)
 _JET_ANGLE_RESOLUTION = _F32(JET_ANGLE_RESOLUTION)
@@ -82,38 +82,44 @@ def _within(pz, transverse, sinh_eta_max):
 
 
 @helper
-def _measure_jet(jet, true_pt, bottom, draws):
-    """Smeared jet: energy response, semileptonic b loss, then small η and φ shifts.
+def _measure_jet(state, jet, true_pt, bottom):
+    """``(state, jet)``: the smeared jet: energy response, semileptonic b loss, then small
+    η and φ shifts.
 
-    ``draws`` are the jet's (response normal, semileptonic uniform, loss uniform, φ normal,
-    η normal). Shifting φ and η by small angles (σ = 0.02) to second order avoids the
-    costly pT/η/φ round trip: errors are O(δ³) ≈ 1e-5 of the resolution itself.
+    Shifting φ and η by small angles (σ = 0.02) to second order avoids the costly
+    pT/η/φ round trip: errors are O(δ³) ≈ 1e-5 of the resolution itself.
     """
     noise = _JET_NOISE / true_pt
     sigma = np.sqrt(noise * noise + _JET_STOCHASTIC2 / true_pt + _JET_CONSTANT2)
-    response = ONE + sigma * draws[0]
-    if bottom and draws[1] < _B_SEMILEPTONIC_FRACTION:
-        response = response - _B_SEMILEPTONIC_MAX_LOSS * draws[2]
+    state, z = normal(state)
+    response = ONE + sigma * z
+    if bottom:
+        state, u_decay = uniform(state)
+        state, u_loss = uniform(state)
+        if u_decay < _B_SEMILEPTONIC_FRACTION:
+            response = response - _B_SEMILEPTONIC_MAX_LOSS * u_loss
     response = response if response > 0 else ZERO
-    d_phi = _JET_ANGLE_RESOLUTION * draws[3]
-    d_eta = _JET_ANGLE_RESOLUTION * draws[4]
+    state, z_phi = normal(state)
+    state, z_eta = normal(state)
+    d_phi = _JET_ANGLE_RESOLUTION * z_phi
+    d_eta = _JET_ANGLE_RESOLUTION * z_eta
     cos_phi, sin_phi = ONE - HALF * d_phi * d_phi, d_phi
     momentum = np.sqrt(true_pt * true_pt + jet[2] * jet[2])
     px = (jet[0] * cos_phi - jet[1] * sin_phi) * response
     py = (jet[0] * sin_phi + jet[1] * cos_phi) * response
     pz = (jet[2] * (ONE + HALF * d_eta * d_eta) + momentum * d_eta) * response
     m = _M_B if bottom else ZERO
-    return px, py, pz, np.sqrt(px * px + py * py + pz * pz + m * m)
+    return state, (px, py, pz, np.sqrt(px * px + py * py + pz * pz + m * m))
 
 
 @kernel
-def _simulate_kernel(lepton, jets, flavour, lepton_draw, jet_draws, btag_draw, met_draw, out):
-    """Detector response and selection of every event; the selected ones are written to
-    the first rows of ``out`` (the arrays of a :class:`DetectorEvent`, ``selected`` for
-    all events). Returns the number of selected events.
+def _simulate_kernel(state, lepton, jets, flavour, out):
+    """Detector response and selection of every event, drawn from ``state``; the selected
+    ones are written to the first rows of ``out`` (the arrays of a :class:`DetectorEvent`,
+    ``selected`` for all events). Returns the number of selected events.
 
-    Draws: ``lepton_draw`` ``(n,)`` normal; ``jet_draws`` ``(5, n, MAX_JETS)`` as
-    :func:`_measure_jet`; ``btag_draw`` ``(n, MAX_JETS)`` uniform; ``met_draw`` ``(2, n)``.
+    The lepton comes first: an event whose lepton fails the selection is dropped before
+    its jets are measured.
     """
     lepton_out, jets_out, btag_out, n_jets_out, met_out, selected = out
     n_slots = jets.shape[2]
@@ -121,48 +127,49 @@ def _simulate_kernel(lepton, jets, flavour, lepton_draw, jet_draws, btag_draw, m
     jet_pt = np.empty(n_slots, np.float32)
     tag = np.empty(n_slots, np.int8)
     good = np.empty(n_slots, np.bool_)
-    visible = np.empty((3, n_slots), np.float32)  # px, py, pT of the calorimeter jets
-    draws = np.empty(5, np.float32)
     leading = np.empty(4, np.intp)
     k = 0
     for i in range(lepton.shape[1]):
         lepton_pt = np.sqrt(lepton[0, i] * lepton[0, i] + lepton[1, i] * lepton[1, i])
-        scale = ONE + math.hypot(_LEPTON_STOCHASTIC, _LEPTON_LINEAR * lepton_pt) * lepton_draw[i]
+        state, z = normal(state)
+        linear = _LEPTON_LINEAR * lepton_pt
+        scale = ONE + np.sqrt(_LEPTON_STOCHASTIC2 + linear * linear) * z
         lx, ly = lepton[0, i] * scale, lepton[1, i] * scale
         lz, le = lepton[2, i] * scale, lepton[3, i] * scale
+        measured_pt = np.sqrt(lx * lx + ly * ly)
+        selected[i] = measured_pt >= _LEPTON_PT_MIN and _within(lz, measured_pt, _SINH_LEPTON)
+        if not selected[i]:
+            continue
         n_good = 0
+        visible_x, visible_y, sum_et = lx, ly, measured_pt
         for j in range(n_slots):
             parton = (jets[0, i, j], jets[1, i, j], jets[2, i, j])
             true_pt = np.sqrt(parton[0] * parton[0] + parton[1] * parton[1])
+            jet_pt[j], good[j] = ZERO, False
             if not true_pt > 0:  # no parton (or one along the beam): no jet, not in the MET
-                jet_pt[j], good[j] = ZERO, False
-                visible[0, j], visible[1, j], visible[2, j] = ZERO, ZERO, ZERO
                 continue
-            for d in range(5):
-                draws[d] = jet_draws[d, i, j]
             bottom = flavour[i, j] == BOTTOM
-            p = _measure_jet(parton, true_pt, bottom, draws)
+            state, p = _measure_jet(state, parton, true_pt, bottom)
             transverse = np.sqrt(p[0] * p[0] + p[1] * p[1])
             for c in range(4):
                 measured[j, c] = p[c]
             jet_pt[j] = transverse
             efficiency = _BTAG_B if bottom else (_BTAG_C if flavour[i, j] == CHARM else _BTAG_LIGHT)
-            tag[j] = btag_draw[i, j] < efficiency and _within(p[2], transverse, _SINH_BTAG)
-            in_calorimeter = transverse > 0 and _within(p[2], transverse, _SINH_CALORIMETER)
-            visible[0, j] = p[0] if in_calorimeter else ZERO
-            visible[1, j] = p[1] if in_calorimeter else ZERO
-            visible[2, j] = transverse if in_calorimeter else ZERO
+            state, u_tag = uniform(state)
+            tag[j] = u_tag < efficiency and _within(p[2], transverse, _SINH_BTAG)
+            if transverse > 0 and _within(p[2], transverse, _SINH_CALORIMETER):
+                visible_x, visible_y = visible_x + p[0], visible_y + p[1]
+                sum_et += transverse
             good[j] = transverse >= _JET_PT_MIN and _within(p[2], transverse, _SINH_JET)
             n_good += good[j]
-        measured_pt = np.sqrt(lx * lx + ly * ly)
-        lepton_ok = measured_pt >= _LEPTON_PT_MIN and _within(lz, measured_pt, _SINH_LEPTON)
-        selected[i] = lepton_ok and n_good >= N_JETS_MIN
+        selected[i] = n_good >= N_JETS_MIN
         if not selected[i]:
             continue
-        sum_et = measured_pt + numpy_sum(visible[2])
         soft = _SOFT_MET_RESOLUTION * np.sqrt(sum_et)
-        met_out[k, 0] = -(lx + numpy_sum(visible[0])) + soft * met_draw[0, i]
-        met_out[k, 1] = -(ly + numpy_sum(visible[1])) + soft * met_draw[1, i]
+        state, z_x = normal(state)
+        state, z_y = normal(state)
+        met_out[k, 0] = -visible_x + soft * z_x
+        met_out[k, 1] = -visible_y + soft * z_y
         lepton_out[k, 0], lepton_out[k, 1], lepton_out[k, 2], lepton_out[k, 3] = lx, ly, lz, le
         n_jets_out[k] = n_good
         _leading_four(jet_pt, good, leading)
@@ -192,26 +199,18 @@ def _leading_four(transverse, good, leading):
         filled += 1
 
 
-def simulate(partons: PartonEvent, rng: np.random.Generator) -> DetectorEvent:
+def simulate(partons: PartonEvent, rng: RandomSource) -> DetectorEvent:
     """Smear the partons, tag b jets, compute missing ET and apply the HEPMASS selection.
 
     Args:
         partons: parton-level events from a :class:`~.processes.Process`.
-        rng: the random generator (the number of draws does not depend on the events).
+        rng: a numpy ``Generator`` (one draw seeds the kernel's stream) or a stream
+            state (:func:`~._draws.stream`).
 
     Returns:
         The measured objects of the events that pass the selection.
     """
-    n, n_slots = partons.flavour.shape
-    lepton_draw = rng.standard_normal(n, dtype=np.float32)
-    jet_draws = np.empty((5, n, n_slots), np.float32)
-    rng.standard_normal(dtype=np.float32, out=jet_draws[0])  # energy response
-    rng.random(dtype=np.float32, out=jet_draws[1])  # semileptonic b decay?
-    rng.random(dtype=np.float32, out=jet_draws[2])  # its energy loss
-    rng.standard_normal(dtype=np.float32, out=jet_draws[3])  # φ shift
-    rng.standard_normal(dtype=np.float32, out=jet_draws[4])  # η shift
-    btag_draw = rng.random((n, n_slots), dtype=np.float32)
-    met_draw = rng.standard_normal((2, n), dtype=np.float32)  # soft term
+    n = partons.flavour.shape[0]
     out = (
         np.empty((n, 4), np.float32),
         np.empty((n, 4, 4), np.float32),
@@ -220,7 +219,6 @@ def simulate(partons: PartonEvent, rng: np.random.Generator) -> DetectorEvent:
         np.empty((n, 2), np.float32),
         np.empty(n, np.bool_),
     )
-    args = (partons.lepton, partons.jets, partons.flavour, lepton_draw, jet_draws)
-    k = _simulate_kernel(*args, btag_draw, met_draw, out)
+    k = _simulate_kernel(stream(rng), partons.lepton, partons.jets, partons.flavour, out)
     lepton, jets, btag, n_jets, met, selected = out
     return DetectorEvent(lepton[:k], jets[:k], btag[:k], n_jets[:k], met[:k], selected)

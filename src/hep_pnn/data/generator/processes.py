@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hep_pnn.data.generator._draws import RandomSource, gamma, normal, poisson, stream, uniform
 from hep_pnn.data.generator._fourvec import (
+    F32,
     HALF,
     ONE,
     PI,
@@ -30,7 +32,6 @@ from hep_pnn.data.generator._fourvec import (
     helper,
     kernel,
     massless,
-    numpy_sum,
     sinh_cosh,
 )
 from hep_pnn.data.generator.kinematics import cauchy_window
@@ -98,6 +99,8 @@ _RADIATION_ETA_WIDTH, _WJETS_ETA_WIDTH = _F32(RADIATION_ETA_WIDTH), _F32(WJETS_E
 _BOTTOM_BELOW = _F32(RADIATION_HEAVY_FRACTIONS[1])
 _CHARM_BELOW = _F32(RADIATION_HEAVY_FRACTIONS[1] + RADIATION_HEAVY_FRACTIONS[0])
 _SQRT_S, _RAPIDITY_WIDTH, _M_B = _F32(LHC_SQRT_S), _F32(0.3), _F32(M_B)
+_HALF_SQRT_S, _SPECTRUM_SCALE = _F32(0.5 * LHC_SQRT_S), _F32(TTBAR_SPECTRUM_SCALE)
+_SPECTRUM_A, _SPECTRUM_B = (float(a) for a in TTBAR_SPECTRUM_SHAPE)
 
 
 def _window(centre: float, width: float, low: float, high: float) -> tuple[np.float32, ...]:
@@ -109,20 +112,6 @@ _TOP_WINDOW = _window(M_TOP, GAMMA_TOP, M_TOP - 12.0, M_TOP + 12.0)
 _W_WINDOW = _window(M_W, GAMMA_W, 65.0, 95.0)
 
 
-@kernel
-def _breit_wigner_kernel(u, window):
-    """Breit–Wigner masses at the uniform draws ``u`` (one pass, float32)."""
-    out = np.empty_like(u)
-    for i in range(u.shape[0]):
-        out[i] = breit_wigner(u[i], window)
-    return out
-
-
-def _breit_wigner(rng: np.random.Generator, window: tuple, size: int) -> np.ndarray:
-    """Masses of a truncated Breit–Wigner, drawn as :func:`~.kinematics.breit_wigner` does."""
-    return _breit_wigner_kernel(rng.random(size, dtype=np.float32), window)
-
-
 @helper
 def _flavour(u):
     """Light, or a gluon splitting to c or b (fractions ``RADIATION_HEAVY_FRACTIONS``)."""
@@ -130,20 +119,33 @@ def _flavour(u):
 
 
 @helper
-def _soft_jet(draws, i, j, present, low, exponent, eta_width, out, offset):
-    """Jet ``j`` of event ``i`` into slot ``offset + j`` of ``out`` = (jets, flavour), from
-    ``draws`` = (pT, η, φ, flavour) draws ``(4, n, jets)``: pT ``low * u^exponent`` (density
-    falling like a power), Gaussian η, uniform φ; absent ones zero. Returns the jet."""
-    jets, flavour = out
-    jet = (ZERO, ZERO, ZERO, ZERO)
-    if present:
-        transverse = low * (ONE - draws[0, i, j]) ** exponent
-        azimuth = TWO_PI * draws[2, i, j] - PI
-        jet = massless(transverse, eta_width * draws[1, i, j], azimuth)
-    for c in range(4):
-        jets[c, i, offset + j] = jet[c]
-    flavour[i, offset + j] = _flavour(draws[3, i, j]) if present else LIGHT
-    return jet
+def _soft_jet(state, low, exponent, eta_width):
+    """A jet parton and its flavour: pT ``low * u^exponent`` (density falling like a
+    power), Gaussian η, uniform φ; a gluon splitting to c or b now and then. Returns
+    ``(state, jet, flavour)``."""
+    state, u_pt = uniform(state)
+    state, z_eta = normal(state)
+    state, u_phi = uniform(state)
+    state, u_flavour = uniform(state)
+    transverse = low * (ONE - u_pt) ** exponent
+    jet = massless(transverse, eta_width * z_eta, TWO_PI * u_phi - PI)
+    return state, jet, _flavour(u_flavour)
+
+
+@helper
+def _soft_jets(state, present, slots, low, exponent, eta_width, jets, flavour, i, offset):
+    """The first ``present`` of ``slots`` jets of event ``i`` from slot ``offset`` on
+    (:func:`_soft_jet`; absent ones zero). Returns ``(state, px, py)``, their summed
+    transverse momentum."""
+    px, py = ZERO, ZERO
+    for j in range(slots):
+        jet, kind = (ZERO, ZERO, ZERO, ZERO), LIGHT
+        if j < present:
+            state, jet, kind = _soft_jet(state, low, exponent, eta_width)
+            px, py = px + jet[0], py + jet[1]
+        _store_jet(jets, i, offset + j, jet)
+        flavour[i, offset + j] = kind
+    return state, px, py
 
 
 @helper
@@ -170,71 +172,98 @@ def _store_jet(jets, i, j, p):
         jets[c, i, j] = p[c]
 
 
-@kernel
-def _top_pair_kernel(count, radiation, rapidity, m_pair, m_top, angles, m_w, charm, out):
-    """tt̄ events into ``out`` = (lepton, neutrino, jets, flavour) of a :class:`PartonEvent`.
+@helper
+def _isotropic(state, parent, m1, m2):
+    """``(state, daughter, daughter)``: :func:`~._fourvec.decay` with its two uniform draws."""
+    state, u_cos = uniform(state)
+    state, u_phi = uniform(state)
+    first, second = decay(parent, m1, m2, u_cos, u_phi)
+    return state, first, second
 
-    ``count`` and ``radiation`` are the radiation draws (Poisson counts and the
-    ``(4, n, MAX_RADIATION)`` uniforms and normals), ``angles`` the ``(5, 2, n)`` draws of
-    the five decays t t̄, t → Wb, t̄ → Wb, W → ℓν, W → qq′, ``charm`` the W → cs draws.
-    """
+
+@helper
+def _pair_mass(state, m_top, resonance, window):
+    """m_tt̄: a Breit–Wigner at the resonance (above the two top masses) or, for SM tt̄,
+    threshold plus a beta-prime excess (a ratio of two gammas), below √s/2. Returns
+    ``(state, m_tt̄)``."""
+    if resonance:
+        state, u = uniform(state)
+        return state, max(breit_wigner(u, window), m_top + ONE)
+    state, numerator = gamma(state, _SPECTRUM_A)
+    state, denominator = gamma(state, _SPECTRUM_B)
+    excess = F32(numerator / denominator)
+    return state, min(m_top + _SPECTRUM_SCALE * excess, _HALF_SQRT_S)
+
+
+@kernel
+def _top_pair_kernel(state, resonance, window, out):
+    """tt̄ events into ``out`` = (lepton, neutrino, jets, flavour) of a :class:`PartonEvent`:
+    top masses, m_tt̄ (:func:`_pair_mass`), radiation, the tt̄ system recoiling against it,
+    then the decays t t̄, t → Wb, t̄ → Wb, W → ℓν, W → qq′, all drawn from ``state``."""
     lepton, neutrino, jets, flavour = out
-    for i in range(m_pair.shape[0]):
-        n_radiated = min(count[i], MAX_RADIATION)
-        px, py = ZERO, ZERO
-        for j in range(MAX_RADIATION):
-            jet = _soft_jet(
-                radiation,
-                i,
-                j,
-                j < n_radiated,
-                _RADIATION_PT_MIN,
-                _RADIATION_PT_EXPONENT,
-                _RADIATION_ETA_WIDTH,
-                (jets, flavour),
-                4,
-            )
-            px, py = px + jet[0], py + jet[1]  # numpy sums 4 values in this order
-        system = _system(m_pair[i], -px, -py, rapidity[i])
-        top_lep, top_had = decay(system, m_top[0, i], m_top[1, i], angles[0, 0, i], angles[0, 1, i])
-        w_lep, b_lep = decay(top_lep, m_w[0, i], _M_B, angles[1, 0, i], angles[1, 1, i])
-        w_had, b_had = decay(top_had, m_w[1, i], _M_B, angles[2, 0, i], angles[2, 1, i])
-        charged, invisible = decay(w_lep, ZERO, ZERO, angles[3, 0, i], angles[3, 1, i])
-        quark1, quark2 = decay(w_had, ZERO, ZERO, angles[4, 0, i], angles[4, 1, i])
+    for i in range(lepton.shape[1]):
+        state, u_top = uniform(state)
+        state, u_antitop = uniform(state)
+        m_top = breit_wigner(u_top, _TOP_WINDOW)
+        m_antitop = breit_wigner(u_antitop, _TOP_WINDOW)
+        state, m_pair = _pair_mass(state, m_top + m_antitop, resonance, window)
+        state, count = poisson(state, RADIATION_MEAN_COUNT)
+        state, px, py = _soft_jets(
+            state,
+            min(count, MAX_RADIATION),
+            MAX_RADIATION,
+            _RADIATION_PT_MIN,
+            _RADIATION_PT_EXPONENT,
+            _RADIATION_ETA_WIDTH,
+            jets,
+            flavour,
+            i,
+            4,
+        )
+        state, rapidity = normal(state)
+        system = _system(m_pair, -px, -py, rapidity)
+        state, top_lep, top_had = _isotropic(state, system, m_top, m_antitop)
+        state, u_w_lep = uniform(state)
+        state, u_w_had = uniform(state)
+        m_w_lep, m_w_had = breit_wigner(u_w_lep, _W_WINDOW), breit_wigner(u_w_had, _W_WINDOW)
+        state, w_lep, b_lep = _isotropic(state, top_lep, m_w_lep, _M_B)
+        state, w_had, b_had = _isotropic(state, top_had, m_w_had, _M_B)
+        state, charged, invisible = _isotropic(state, w_lep, ZERO, ZERO)
+        state, quark1, quark2 = _isotropic(state, w_had, ZERO, ZERO)
         _store(lepton, i, charged)
         _store(neutrino, i, invisible)
         for j, parton in enumerate((b_lep, b_had, quark1, quark2)):
             _store_jet(jets, i, j, parton)
         # W → cs in about half of the hadronic decays (CKM-suppressed modes neglected).
+        state, u_charm = uniform(state)
         flavour[i, 0], flavour[i, 1] = BOTTOM, BOTTOM
-        flavour[i, 2] = CHARM if charm[i] < HALF else LIGHT
+        flavour[i, 2] = CHARM if u_charm < HALF else LIGHT
         flavour[i, 3] = LIGHT
 
 
 @kernel
-def _wjets_kernel(count, partons, rapidity, m_w, angles, out):
-    """W+jets events into ``out`` (as :func:`_top_pair_kernel`); ``partons`` holds the
-    ``(4, n, MAX_JETS)`` draws of the jets, ``angles`` the ``(2, n)`` draws of W → ℓν."""
+def _wjets_kernel(state, out):
+    """W+jets events into ``out`` (as :func:`_top_pair_kernel`): four to eight jet partons
+    (:func:`_soft_jet`), the W recoiling against them, W → ℓν."""
     lepton, neutrino, jets, flavour = out
-    px = np.empty(MAX_JETS, np.float32)
-    py = np.empty(MAX_JETS, np.float32)
-    for i in range(m_w.shape[0]):
-        n_partons = 4 + min(count[i], MAX_JETS - 4)
-        for j in range(MAX_JETS):
-            jet = _soft_jet(
-                partons,
-                i,
-                j,
-                j < n_partons,
-                _WJETS_PT_MIN,
-                _WJETS_PT_EXPONENT,
-                _WJETS_ETA_WIDTH,
-                (jets, flavour),
-                0,
-            )
-            px[j], py[j] = jet[0], jet[1]
-        system = _system(m_w[i], -numpy_sum(px), -numpy_sum(py), rapidity[i])
-        charged, invisible = decay(system, ZERO, ZERO, angles[0, i], angles[1, i])
+    for i in range(lepton.shape[1]):
+        state, count = poisson(state, WJETS_EXTRA_COUNT)
+        state, px, py = _soft_jets(
+            state,
+            4 + min(count, MAX_JETS - 4),
+            MAX_JETS,
+            _WJETS_PT_MIN,
+            _WJETS_PT_EXPONENT,
+            _WJETS_ETA_WIDTH,
+            jets,
+            flavour,
+            i,
+            0,
+        )
+        state, u_w = uniform(state)
+        state, rapidity = normal(state)
+        system = _system(breit_wigner(u_w, _W_WINDOW), -px, -py, rapidity)
+        state, charged, invisible = _isotropic(state, system, ZERO, ZERO)
         _store(lepton, i, charged)
         _store(neutrino, i, invisible)
 
@@ -254,74 +283,30 @@ def _fields(event: PartonEvent) -> tuple[np.ndarray, ...]:
     return event.lepton, event.neutrino, event.jets, event.flavour
 
 
-def _soft_jet_draws(
-    rng: np.random.Generator, n: int, jets: int, *, flavour: bool = True
-) -> np.ndarray:
-    """``(4, n, jets)`` draws: pT uniform, η normal, φ uniform, then (if ``flavour``; else
-    draw ``[3]`` later) the flavour uniform."""
-    draws = np.empty((4, n, jets), np.float32)
-    rng.random(dtype=np.float32, out=draws[0])
-    rng.standard_normal(dtype=np.float32, out=draws[1])
-    rng.random(dtype=np.float32, out=draws[2])
-    if flavour:
-        rng.random(dtype=np.float32, out=draws[3])
-    return draws
-
-
-def _decay_draws(rng: np.random.Generator, n: int) -> np.ndarray:
-    """The ``(2, n)`` uniforms of isotropic decays: cos θ, then φ."""
-    return np.stack([rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)])
-
-
-def _top_pair(rng: np.random.Generator, m_pair: np.ndarray, m_top: np.ndarray) -> PartonEvent:
-    """tt̄ of invariant mass ``m_pair`` → (bℓν)(bqq′) plus radiation; isotropic decays.
-
-    Radiation: Poisson count, falling pT, Gaussian η, uniform φ; the tt̄ system recoils
-    against it.
-    """
-    n = m_pair.shape[0]
-    count = rng.poisson(RADIATION_MEAN_COUNT, n)
-    radiation = _soft_jet_draws(rng, n, MAX_RADIATION)
-    rapidity = rng.standard_normal(n, dtype=np.float32)
-    pair_decay = _decay_draws(rng, n)
-    m_w = _breit_wigner(rng, _W_WINDOW, 2 * n).reshape(2, n)
-    angles = np.stack([pair_decay, *(_decay_draws(rng, n) for _ in range(4))])
-    charm = rng.random(n, dtype=np.float32)
+def _top_pair(
+    rng: RandomSource, n: int, *, resonance: bool, window: tuple = _TOP_WINDOW
+) -> PartonEvent:
     event = _empty_event(n)
-    _top_pair_kernel(count, radiation, rapidity, m_pair, m_top, angles, m_w, charm, _fields(event))
+    _top_pair_kernel(stream(rng), resonance, window, _fields(event))
     return event
 
 
-def _top_masses(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``(2, n)`` top and antitop masses (Breit–Wigner)."""
-    return _breit_wigner(rng, _TOP_WINDOW, 2 * n).reshape(2, n)
-
-
-def _signal(rng: np.random.Generator, n: int, mass: float, width_fraction: float) -> PartonEvent:
-    m_top = _top_masses(rng, n)
+def _signal(rng: RandomSource, n: int, mass: float, width_fraction: float) -> PartonEvent:
+    """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; isotropic decays."""
     width = width_fraction * mass
-    m_pair = _breit_wigner(rng, _window(mass, width, mass - 10 * width, mass + 10 * width), n)
-    return _top_pair(rng, np.maximum(m_pair, m_top.sum(axis=0) + 1.0), m_top)
+    window = _window(mass, width, mass - 10 * width, mass + 10 * width)
+    return _top_pair(rng, n, resonance=True, window=window)
 
 
-def _ttbar(rng: np.random.Generator, n: int, mass: float, width_fraction: float) -> PartonEvent:
-    m_top = _top_masses(rng, n)
-    shape_a, shape_b = TTBAR_SPECTRUM_SHAPE
-    excess = (rng.gamma(shape_a, size=n) / rng.gamma(shape_b, size=n)).astype(np.float32)
-    m_pair = m_top.sum(axis=0) + TTBAR_SPECTRUM_SCALE * excess
-    return _top_pair(rng, np.minimum(m_pair, 0.5 * LHC_SQRT_S), m_top)
+def _ttbar(rng: RandomSource, n: int, mass: float, width_fraction: float) -> PartonEvent:
+    """SM tt̄ (falling m_tt̄ from threshold) → (bℓν)(bqq′) plus radiation."""
+    return _top_pair(rng, n, resonance=False)
 
 
-def _wjets(rng: np.random.Generator, n: int, mass: float, width_fraction: float) -> PartonEvent:
+def _wjets(rng: RandomSource, n: int, mass: float, width_fraction: float) -> PartonEvent:
     """W(→ℓν) + at least four light/charm/bottom partons with falling pT."""
-    count = rng.poisson(WJETS_EXTRA_COUNT, n)
-    partons = _soft_jet_draws(rng, n, MAX_JETS, flavour=False)
-    m_w = _breit_wigner(rng, _W_WINDOW, n)
-    rapidity = rng.standard_normal(n, dtype=np.float32)
-    angles = _decay_draws(rng, n)
-    rng.random(dtype=np.float32, out=partons[3])
     event = _empty_event(n)
-    _wjets_kernel(count, partons, rapidity, m_w, angles, _fields(event))
+    _wjets_kernel(stream(rng), _fields(event))
     return event
 
 
@@ -334,14 +319,15 @@ class Process:
         label: 1 for signal, 0 for background.
         background_share: share of an integer ``n_background`` given to this process.
         cross_section: σ × BR(ℓ + jets) in pb as a function of the signal mass.
-        partons: ``(rng, n, mass, width_fraction) -> PartonEvent``.
+        partons: ``(rng, n, mass, width_fraction) -> PartonEvent``; ``rng`` is a numpy
+            ``Generator`` or a kernel stream state (:func:`~._draws.stream`).
     """
 
     name: str
     label: int
     background_share: float
     cross_section: Callable[[float], float]
-    partons: Callable[[np.random.Generator, int, float, float], PartonEvent]
+    partons: Callable[[RandomSource, int, float, float], PartonEvent]
 
 
 #: Benchmark σ(pp → X → tt̄) at m_X = 1 TeV in pb, falling like m^-4 (a hypothetical resonance).

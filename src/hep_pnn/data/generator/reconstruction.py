@@ -13,11 +13,10 @@ Example:
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 
-from hep_pnn.data.generator._fourvec import add, eta, helper, kernel, mass, pt
+from hep_pnn.data.generator._fourvec import add, atan2, eta, helper, kernel, mass, pt
 from hep_pnn.data.generator.detector import DetectorEvent
 from hep_pnn.data.generator.processes import M_TOP, M_W
 
@@ -132,15 +131,15 @@ def _raw_features_kernel(lepton, jets, btag, n_jets, met, out):
         b_lep, b_had, q1, q2 = _permutation(assign_jets(jets, btag, i, lepton_w, terms))
         lepton_pt = pt(measured)
         out[i, 0], out[i, 1] = lepton_pt, eta(measured, lepton_pt)
-        out[i, 2] = math.atan2(measured[1], measured[0])
-        out[i, 3] = math.hypot(met[i, 0], met[i, 1])
-        out[i, 4] = math.atan2(met[i, 1], met[i, 0])
+        out[i, 2] = atan2(measured[1], measured[0])
+        out[i, 3] = np.sqrt(met[i, 0] * met[i, 0] + met[i, 1] * met[i, 1])
+        out[i, 4] = atan2(met[i, 1], met[i, 0])
         out[i, 5] = n_jets[i]
         for r in range(4):
             jet = _jet(jets, i, r)
             jet_pt = pt(jet)
             out[i, 6 + 4 * r], out[i, 7 + 4 * r] = jet_pt, eta(jet, jet_pt)
-            out[i, 8 + 4 * r], out[i, 9 + 4 * r] = math.atan2(jet[1], jet[0]), btag[i, r]
+            out[i, 8 + 4 * r], out[i, 9 + 4 * r] = atan2(jet[1], jet[0]), btag[i, r]
         w_had = add(_jet(jets, i, q1), _jet(jets, i, q2))
         out[i, 22] = mass(w_had)
         out[i, 23] = mass(add(w_had, _jet(jets, i, b_had)))

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from hep_pnn.data.features import HEPMASS_MASSES
+from hep_pnn.data.generator._draws import choose, uniforms
 from hep_pnn.data.generator.processes import (
     BACKGROUNDS,
     LHC_SQRT_S,
@@ -119,12 +120,12 @@ class GeneratorOptions:
             if self.background_counts.get(name, 0) > 0:
                 yield name, 0.0, self.background_counts[name]
 
-    def draw_background_masses(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Mass hypotheses of ``n`` background events (see ``background_mass``)."""
+    def draw_background_masses(self, state: np.uint64, n: int) -> np.ndarray:
+        """Mass hypotheses of ``n`` background events (see ``background_mass``), drawn
+        from the kernel stream ``state``."""
         if self.background_mass == "uniform":
-            return rng.uniform(min(self.masses), max(self.masses), n)
-        counts = np.asarray(self.signal_counts, dtype=float)
-        return np.asarray(self.masses)[rng.choice(len(counts), size=n, p=counts / counts.sum())]
+            return uniforms(state, min(self.masses), max(self.masses), n)
+        return choose(state, np.asarray(self.masses), np.asarray(self.signal_counts), n)
 
     def progress_bar(self) -> _NoProgress | _RichProgress:
         total = sum(self.signal_counts) + sum(self.background_counts.values())
