@@ -41,7 +41,8 @@ def test_two_body_decay_conserves_momentum_and_masses():
 def _kernel_decays(parent, m1, m2, u, x, first, second, sinh_cosh, asinh):
     for i in range(parent.shape[1]):
         p = (parent[0, i], parent[1, i], parent[2, i], parent[3, i])
-        a, b = _fourvec.decay(p, m1, m2, u[0, i], u[1, i])
+        azimuth = np.float32(2 * np.pi) * u[1, i]
+        a, b = _fourvec.decay(p, m1, m2, u[0, i], np.cos(azimuth), np.sin(azimuth))
         for c in range(4):
             first[c, i], second[c, i] = a[c], b[c]
     for i in range(x.shape[0]):

@@ -35,7 +35,9 @@ from hep_pnn.data.generator._fourvec import F32, helper, kernel
 
 __all__ = [
     "RandomSource",
+    "cauchy",
     "choose",
+    "direction",
     "gamma",
     "gammas",
     "normal",
@@ -53,6 +55,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 _S11, _S40, _STRIP = np.uint64(11), np.uint64(40), np.uint64(0x7F)
+_S32, _LOW32 = np.uint64(32), np.uint64(0xFFFFFFFF)
 _TO_F32, _TO_F64 = F32(2.0**-24), 2.0**-53
 #: Decorator of the rarely taken paths: a call, not inlined into every draw.
 _rare = njit(nogil=True, error_model="numpy")
@@ -92,6 +95,38 @@ def uniform64(state):
     finite)."""
     state, bits = _bits(state)
     return state, (np.float64(bits >> _S11) + 1.0) * _TO_F64
+
+
+@helper
+def _square(state):
+    """``(state, x, y)``: a point uniform in the square [−1, 1)² (32 random bits each)."""
+    state, bits = _bits(state)
+    x = np.float64(bits >> _S32) * 2.0**-31 - 1.0
+    return state, x, np.float64(bits & _LOW32) * 2.0**-31 - 1.0
+
+
+@helper
+def direction(state):
+    """``(state, cos φ, sin φ)`` for φ uniform, float32, without trigonometry: a point
+    uniform in the unit disk (from the square, 79 % accepted) at angle θ gives
+    cos 2θ = (x² − y²)/r² and sin 2θ = 2xy/r² (von Neumann 1951)."""
+    while True:
+        state, x, y = _square(state)
+        r2 = x * x + y * y
+        if 0.0 < r2 < 1.0:
+            return state, F32((x * x - y * y) / r2), F32(2.0 * x * y / r2)
+
+
+@helper
+def cauchy(state, low, high):
+    """``(state, c)``: a standard Cauchy variate truncated to [``low``, ``high``] (float64),
+    as y/x of a point uniform in the unit disk, whose angle is uniform: no ``tan``."""
+    while True:
+        state, x, y = _square(state)
+        if x * x + y * y < 1.0 and x != 0.0:
+            c = y / x
+            if low <= c <= high:
+                return state, c
 
 
 def _ziggurat(strips: int, tail: float, area: float) -> tuple[np.ndarray, np.ndarray]:

@@ -10,9 +10,9 @@ so the output depends only on the seed and the physics options, not on ``chunk_s
 from __future__ import annotations
 
 import inspect
-import math
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ def _block(
     partons = process.partons(partons_state, BLOCK_SIZE, mass, options.width_fraction)
     event = simulate(partons, detector_state)
     raw = raw_features(event)
-    features = raw if options.raw else standardise(raw)
+    features = raw if options.raw else standardise(raw, out=raw)
     positions = np.flatnonzero(event.selected)
     assigned = None
     if process.label == 0:
@@ -59,27 +59,37 @@ def _fill_sample(
     pool: ThreadPoolExecutor,
     advance: Callable[[int], None],
 ) -> None:
-    """Simulate the blocks of one sample into ``table`` (its rows), then set its weights."""
+    """Simulate the blocks of one sample into ``table`` (its rows), then set its weights.
+
+    Blocks run in the pool a few at a time and are taken in order: a new block is
+    submitted whenever one is taken, as long as the blocks in flight are not expected
+    (from the selection efficiency so far) to cover the events still needed.
+    """
     name, mass, n_events = sample
-    filled, next_block, batch = 0, 0, options.threads
+    window = max(options.threads, min(options.chunk_size // BLOCK_SIZE, 2 * options.threads))
+    pending: deque[tuple[int, Future]] = deque()
+    filled, done, next_block = 0, 0, 0
     while filled < n_events:
-        indices = range(next_block, next_block + batch)
-        results = pool.map(lambda i: _block(options, name, mass, i), indices)
-        for index, (features, positions, assigned) in zip(indices, results, strict=True):
-            take = min(len(positions), n_events - filled)
-            table.features[filled : filled + take] = features[:take]
-            if assigned is not None:
-                table.mass[filled : filled + take] = assigned[:take]
-            filled += take
-            advance(take)
-            if filled == n_events:
-                # The sample ends inside this block, just after its last kept event.
-                n_generated = index * BLOCK_SIZE + int(positions[take - 1]) + 1
-                break
-        next_block += batch
-        efficiency = max(filled, 1) / (next_block * BLOCK_SIZE)
-        needed = math.ceil((n_events - filled) / (efficiency * BLOCK_SIZE))
-        batch = min(max(needed, 1), max(options.threads, options.chunk_size // BLOCK_SIZE))
+        efficiency = filled / (done * BLOCK_SIZE) if done else 1.0
+        expected = len(pending) * BLOCK_SIZE * max(efficiency, 1e-3)
+        while not pending or (len(pending) < window and expected < n_events - filled):
+            future = pool.submit(_block, options, name, mass, next_block)
+            pending.append((next_block, future))
+            next_block += 1
+            expected += BLOCK_SIZE * max(efficiency, 1e-3)
+        index, future = pending.popleft()
+        features, positions, assigned = future.result()
+        done += 1
+        take = min(len(positions), n_events - filled)
+        table.features[filled : filled + take] = features[:take]
+        if assigned is not None:
+            table.mass[filled : filled + take] = assigned[:take]
+        filled += take
+        advance(take)
+    for _, future in pending:
+        future.cancel()
+    # The sample ends inside the last block taken, just after its last kept event.
+    n_generated = index * BLOCK_SIZE + int(positions[take - 1]) + 1
     cross_section_fb = 1000.0 * PROCESSES[name].cross_section(mass)
     table.weight[:] = cross_section_fb * options.luminosity / n_generated
 
@@ -171,7 +181,8 @@ def generate(
         seed: the seed; same seed and options give byte-identical events.
         width_fraction: Breit–Wigner width of the resonance as a fraction of its mass.
         luminosity: integrated luminosity in fb⁻¹; ``weight = σ × L / N_generated``.
-        chunk_size: generated events simulated per batch (memory vs overhead only).
+        chunk_size: at most this many generated events in flight (memory only; at least
+            one block of 4,096 per thread, and two per thread are enough for speed).
         threads: worker threads (default: up to 2); does not change the output.
         raw: return physical values (GeV, rad, jet count, 0/1 b-tag), not standardised.
         progress: show a progress bar (on runs of 100,000 events or more).

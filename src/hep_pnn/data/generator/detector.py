@@ -89,8 +89,9 @@ def _measure_jet(state, jet, true_pt, bottom):
     Shifting φ and η by small angles (σ = 0.02) to second order avoids the costly
     pT/η/φ round trip: errors are O(δ³) ≈ 1e-5 of the resolution itself.
     """
-    noise = _JET_NOISE / true_pt
-    sigma = np.sqrt(noise * noise + _JET_STOCHASTIC2 / true_pt + _JET_CONSTANT2)
+    inverse = ONE / true_pt
+    noise = _JET_NOISE * inverse
+    sigma = np.sqrt(noise * noise + _JET_STOCHASTIC2 * inverse + _JET_CONSTANT2)
     state, z = normal(state)
     response = ONE + sigma * z
     if bottom:

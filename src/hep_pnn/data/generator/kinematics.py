@@ -1,7 +1,7 @@
 r"""Vectorised numpy four-vector kinematics (used by the four-top example).
 
 The event generator's numba kernels use scalar versions of the same formulas
-(:mod:`._fourvec`), with the Breit–Wigner constants of :func:`cauchy_window`.
+(:mod:`._fourvec`), drawing their random numbers themselves (:mod:`._draws`).
 
 A four-vector is an array whose *first* axis has length 4 and holds ``(px, py, pz, E)``
 in GeV; the remaining axes index events (and objects). Components-first keeps every

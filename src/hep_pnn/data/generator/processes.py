@@ -19,22 +19,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hep_pnn.data.generator._draws import RandomSource, gamma, normal, poisson, stream, uniform
+from hep_pnn.data.generator._draws import (
+    RandomSource,
+    cauchy,
+    direction,
+    gamma,
+    normal,
+    poisson,
+    stream,
+    uniform,
+)
 from hep_pnn.data.generator._fourvec import (
     F32,
     HALF,
     ONE,
-    PI,
-    TWO_PI,
     ZERO,
-    breit_wigner,
     decay,
     helper,
     kernel,
     massless,
     sinh_cosh,
 )
-from hep_pnn.data.generator.kinematics import cauchy_window
 
 __all__ = [
     "BACKGROUNDS",
@@ -103,9 +108,19 @@ _HALF_SQRT_S, _SPECTRUM_SCALE = _F32(0.5 * LHC_SQRT_S), _F32(TTBAR_SPECTRUM_SCAL
 _SPECTRUM_A, _SPECTRUM_B = (float(a) for a in TTBAR_SPECTRUM_SHAPE)
 
 
-def _window(centre: float, width: float, low: float, high: float) -> tuple[np.float32, ...]:
-    """:func:`~.kinematics.cauchy_window` as float32 scalars, for the kernels."""
-    return tuple(_F32(value) for value in cauchy_window(centre, width, low, high))
+def _window(centre: float, width: float, low: float, high: float) -> tuple[float, ...]:
+    """A Breit–Wigner of ``width`` truncated to [``low``, ``high``], for the kernels:
+    ``(centre, half width, low and high in half widths from the centre)``."""
+    half = 0.5 * width
+    return (float(centre), half, (low - centre) / half, (high - centre) / half)
+
+
+@helper
+def _breit_wigner(state, window):
+    """``(state, m)``: a float32 mass from the truncated Breit–Wigner ``window``."""
+    centre, half, low, high = window
+    state, c = cauchy(state, low, high)
+    return state, F32(centre + half * c)
 
 
 _TOP_WINDOW = _window(M_TOP, GAMMA_TOP, M_TOP - 12.0, M_TOP + 12.0)
@@ -125,10 +140,10 @@ def _soft_jet(state, low, exponent, eta_width):
     ``(state, jet, flavour)``."""
     state, u_pt = uniform(state)
     state, z_eta = normal(state)
-    state, u_phi = uniform(state)
+    state, cos_phi, sin_phi = direction(state)
     state, u_flavour = uniform(state)
     transverse = low * (ONE - u_pt) ** exponent
-    jet = massless(transverse, eta_width * z_eta, TWO_PI * u_phi - PI)
+    jet = massless(transverse, eta_width * z_eta, cos_phi, sin_phi)
     return state, jet, _flavour(u_flavour)
 
 
@@ -174,10 +189,10 @@ def _store_jet(jets, i, j, p):
 
 @helper
 def _isotropic(state, parent, m1, m2):
-    """``(state, daughter, daughter)``: :func:`~._fourvec.decay` with its two uniform draws."""
+    """``(state, daughter, daughter)``: :func:`~._fourvec.decay` with its draws."""
     state, u_cos = uniform(state)
-    state, u_phi = uniform(state)
-    first, second = decay(parent, m1, m2, u_cos, u_phi)
+    state, cos_phi, sin_phi = direction(state)
+    first, second = decay(parent, m1, m2, u_cos, cos_phi, sin_phi)
     return state, first, second
 
 
@@ -187,8 +202,8 @@ def _pair_mass(state, m_top, resonance, window):
     threshold plus a beta-prime excess (a ratio of two gammas), below √s/2. Returns
     ``(state, m_tt̄)``."""
     if resonance:
-        state, u = uniform(state)
-        return state, max(breit_wigner(u, window), m_top + ONE)
+        state, m = _breit_wigner(state, window)
+        return state, max(m, m_top + ONE)
     state, numerator = gamma(state, _SPECTRUM_A)
     state, denominator = gamma(state, _SPECTRUM_B)
     excess = F32(numerator / denominator)
@@ -202,10 +217,8 @@ def _top_pair_kernel(state, resonance, window, out):
     then the decays t t̄, t → Wb, t̄ → Wb, W → ℓν, W → qq′, all drawn from ``state``."""
     lepton, neutrino, jets, flavour = out
     for i in range(lepton.shape[1]):
-        state, u_top = uniform(state)
-        state, u_antitop = uniform(state)
-        m_top = breit_wigner(u_top, _TOP_WINDOW)
-        m_antitop = breit_wigner(u_antitop, _TOP_WINDOW)
+        state, m_top = _breit_wigner(state, _TOP_WINDOW)
+        state, m_antitop = _breit_wigner(state, _TOP_WINDOW)
         state, m_pair = _pair_mass(state, m_top + m_antitop, resonance, window)
         state, count = poisson(state, RADIATION_MEAN_COUNT)
         state, px, py = _soft_jets(
@@ -223,9 +236,8 @@ def _top_pair_kernel(state, resonance, window, out):
         state, rapidity = normal(state)
         system = _system(m_pair, -px, -py, rapidity)
         state, top_lep, top_had = _isotropic(state, system, m_top, m_antitop)
-        state, u_w_lep = uniform(state)
-        state, u_w_had = uniform(state)
-        m_w_lep, m_w_had = breit_wigner(u_w_lep, _W_WINDOW), breit_wigner(u_w_had, _W_WINDOW)
+        state, m_w_lep = _breit_wigner(state, _W_WINDOW)
+        state, m_w_had = _breit_wigner(state, _W_WINDOW)
         state, w_lep, b_lep = _isotropic(state, top_lep, m_w_lep, _M_B)
         state, w_had, b_had = _isotropic(state, top_had, m_w_had, _M_B)
         state, charged, invisible = _isotropic(state, w_lep, ZERO, ZERO)
@@ -260,9 +272,9 @@ def _wjets_kernel(state, out):
             i,
             0,
         )
-        state, u_w = uniform(state)
+        state, m_w = _breit_wigner(state, _W_WINDOW)
         state, rapidity = normal(state)
-        system = _system(breit_wigner(u_w, _W_WINDOW), -px, -py, rapidity)
+        system = _system(m_w, -px, -py, rapidity)
         state, charged, invisible = _isotropic(state, system, ZERO, ZERO)
         _store(lepton, i, charged)
         _store(neutrino, i, invisible)
