@@ -10,14 +10,14 @@ so the output depends only on the seed and the physics options, not on ``chunk_s
 from __future__ import annotations
 
 import inspect
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from hep_pnn.data.features import FEATURE_NAMES, HEPMASS_MASSES
+from hep_pnn.data.generator._scheduler import BlockQueue
 from hep_pnn.data.generator.detector import simulate
 from hep_pnn.data.generator.processes import BACKGROUNDS, PROCESSES
 from hep_pnn.data.generator.reconstruction import raw_features
@@ -54,31 +54,19 @@ def _block(
 
 def _fill_sample(
     options: GeneratorOptions,
-    sample: tuple[str, float, int],
+    sample: tuple[int, str, float, int],
     table: EventTable,
-    pool: ThreadPoolExecutor,
+    queue: BlockQueue,
     advance: Callable[[int], None],
 ) -> None:
-    """Simulate the blocks of one sample into ``table`` (its rows), then set its weights.
-
-    Blocks run in the pool a few at a time and are taken in order: a new block is
-    submitted whenever one is taken, as long as the blocks in flight are not expected
-    (from the selection efficiency so far) to cover the events still needed.
-    """
-    name, mass, n_events = sample
-    window = max(options.threads, min(options.chunk_size // BLOCK_SIZE, 2 * options.threads))
-    pending: deque[tuple[int, Future]] = deque()
-    filled, done, next_block = 0, 0, 0
+    """Fill ``table`` (the rows of one sample) from its blocks in order, then set its
+    weights; ``sample`` is (position in the queue, process, mass, count)."""
+    position, name, mass, n_events = sample
+    filled, done = 0, 0
     while filled < n_events:
         efficiency = filled / (done * BLOCK_SIZE) if done else 1.0
-        expected = len(pending) * BLOCK_SIZE * max(efficiency, 1e-3)
-        while not pending or (len(pending) < window and expected < n_events - filled):
-            future = pool.submit(_block, options, name, mass, next_block)
-            pending.append((next_block, future))
-            next_block += 1
-            expected += BLOCK_SIZE * max(efficiency, 1e-3)
-        index, future = pending.popleft()
-        features, positions, assigned = future.result()
+        queue.top_up(position, still_needed=n_events - filled, efficiency=efficiency)
+        index, (features, positions, assigned) = queue.take(position)
         done += 1
         take = min(len(positions), n_events - filled)
         table.features[filled : filled + take] = features[:take]
@@ -86,8 +74,7 @@ def _fill_sample(
             table.mass[filled : filled + take] = assigned[:take]
         filled += take
         advance(take)
-    for _, future in pending:
-        future.cancel()
+    queue.finish(position)
     # The sample ends inside the last block taken, just after its last kept event.
     n_generated = index * BLOCK_SIZE + int(positions[take - 1]) + 1
     cross_section_fb = 1000.0 * PROCESSES[name].cross_section(mass)
@@ -115,16 +102,28 @@ def _iter_tables(options: GeneratorOptions, *, one_table: bool = False) -> Itera
     samples = list(options.samples())
     groups = [samples] if one_table else [[sample] for sample in samples]
     progress = options.progress_bar()
+    # Two blocks per thread keep the threads busy; chunk_size may only lower that.
+    window = max(options.threads, min(options.chunk_size // BLOCK_SIZE, 2 * options.threads))
     try:
         with ThreadPoolExecutor(max_workers=options.threads) as pool:
+            queue = BlockQueue(
+                pool,
+                lambda s, b: _block(options, samples[s][0], samples[s][1], b),
+                sizes=[count for _, _, count in samples],
+                block=BLOCK_SIZE,
+                window=window,
+            )
+            position = 0
             for group in groups:
                 table = _empty_table(group)
                 start = 0
-                for sample in group:
+                for name, mass, count in group:
                     # Row slices of the table share its memory, so filling them fills it.
-                    rows = table.select(slice(start, start + sample[2]))
-                    _fill_sample(options, sample, rows, pool, progress.advance)
-                    start += sample[2]
+                    rows = table.select(slice(start, start + count))
+                    sample = (position, name, mass, count)
+                    _fill_sample(options, sample, rows, queue, progress.advance)
+                    start += count
+                    position += 1
                 yield table
     finally:
         progress.close()
