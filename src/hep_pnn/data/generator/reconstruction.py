@@ -88,8 +88,9 @@ def assign_jets(jets, btag, i, lepton_w, terms):
 
     χ² = ((m_jj − m_W)/σ)² + ((m_jjj − m_t)/σ)² + ((m_jℓν − m_t)/σ)² plus a penalty for
     each b-tagged W quark and each untagged b quark. The 12 assignments share their 6 W
-    pairs and 4 leptonic tops, so only those and the 12 hadronic tops are computed. The
-    hadronic terms are float32 and the leptonic ones float64, each χ² rounded to float32.
+    pairs, and both tops depend only on the leptonic b (the hadronic top is the other three
+    jets, whichever of them is its b), so only 6 + 4 terms are computed. The hadronic
+    terms are float32 and the leptonic ones float64, each χ² rounded to float32.
     """
     for q in range(len(_PAIRS)):
         a, b = _PAIRS[q, 0], _PAIRS[q, 1]
@@ -99,16 +100,24 @@ def assign_jets(jets, btag, i, lepton_w, terms):
         terms[q] = np.float32(w + 2 * BTAG_PENALTY * (btag[i, a] + btag[i, b]))
     for r in range(4):
         top_lep = add(lepton_w, _widen(_jet(jets, i, r)))
-        terms[len(_PAIRS) + r] = _mass_term(top_lep, M_TOP, SIGMA_TOP_LEP)
+        others = _others(r)
+        top_had = add(
+            add(_jet(jets, i, others[0]), _jet(jets, i, others[1])), _jet(jets, i, others[2])
+        )
+        top_had_term = _mass_term(top_had, _M_TOP, _SIGMA_TOP_HAD)
+        terms[len(_PAIRS) + r] = top_had_term + _mass_term(top_lep, M_TOP, SIGMA_TOP_LEP)
     best, best_chi2 = 0, np.float32(np.inf)
     for p in range(len(PERMUTATIONS)):
-        b_lep, b_had, q1, q2 = _permutation(p)
-        top_had = add(add(_jet(jets, i, q1), _jet(jets, i, q2)), _jet(jets, i, b_had))
-        chi2 = np.float32(terms[_PAIR_OF[p]]) + _mass_term(top_had, _M_TOP, _SIGMA_TOP_HAD)
-        chi2 = np.float32(chi2 + terms[len(_PAIRS) + b_lep])
-        if chi2 < best_chi2:
-            best, best_chi2 = p, chi2
+        chi2 = np.float32(terms[_PAIR_OF[p]] + terms[len(_PAIRS) + PERMUTATIONS[p, 0]])
+        better = chi2 < best_chi2
+        best, best_chi2 = (p, chi2) if better else (best, best_chi2)
     return best
+
+
+@helper
+def _others(r):
+    """The three jet indices other than ``r``, in increasing order."""
+    return (1, 2, 3) if r == 0 else ((0, 2, 3) if r == 1 else ((0, 1, 3) if r == 2 else (0, 1, 2)))
 
 
 @helper
