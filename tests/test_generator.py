@@ -16,7 +16,7 @@ from hep_pnn.data.generator import (
     preset_sizes,
     standardise,
 )
-from hep_pnn.data.generator.api import _block
+from hep_pnn.data.generator.api import _block, _Workspace
 from hep_pnn.data.generator.validation import validate
 from hep_pnn.errors import ConfigError
 
@@ -91,7 +91,7 @@ def test_weights_are_cross_section_times_luminosity_over_generated_events():
     )
     for name, mass in [("signal", 800.0), ("ttbar", 0.0)]:
         count = len(table.where_process(name))
-        positions = _block(options, name, mass, 0)[1]
+        positions = _block(options, name, mass, 0, _Workspace.create())[1]
         n_generated = int(positions[count - 1]) + 1  # the block holds enough events
         sigma_fb = 1000.0 * PROCESSES[name].cross_section(800.0)
         weights = table.where_process(name).weight

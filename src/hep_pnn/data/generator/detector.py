@@ -19,7 +19,7 @@ from hep_pnn.data.generator._draws import RandomSource, normal, stream, uniform
 from hep_pnn.data.generator._fourvec import HALF, ONE, ZERO, helper, kernel
 from hep_pnn.data.generator.processes import BOTTOM, CHARM, M_B, PartonEvent
 
-__all__ = ["DetectorEvent", "simulate"]
+__all__ = ["DetectorEvent", "empty_detector_event", "simulate"]
 
 # Jet energy resolution σ/pT = N/pT ⊕ S/√pT ⊕ C (ATLAS/CMS-like, docs/generator.md).
 JET_NOISE, JET_STOCHASTIC, JET_CONSTANT = 3.0, 1.0, 0.06
@@ -200,19 +200,9 @@ def _leading_four(transverse, good, leading):
         filled += 1
 
 
-def simulate(partons: PartonEvent, rng: RandomSource) -> DetectorEvent:
-    """Smear the partons, tag b jets, compute missing ET and apply the HEPMASS selection.
-
-    Args:
-        partons: parton-level events from a :class:`~.processes.Process`.
-        rng: a numpy ``Generator`` (one draw seeds the kernel's stream) or a stream
-            state (:func:`~._draws.stream`).
-
-    Returns:
-        The measured objects of the events that pass the selection.
-    """
-    n = partons.flavour.shape[0]
-    out = (
+def empty_detector_event(n: int) -> DetectorEvent:
+    """A :class:`DetectorEvent` with room for ``n`` events, for :func:`simulate` to fill."""
+    return DetectorEvent(
         np.empty((n, 4), np.float32),
         np.empty((n, 4, 4), np.float32),
         np.empty((n, 4), np.int8),
@@ -220,6 +210,26 @@ def simulate(partons: PartonEvent, rng: RandomSource) -> DetectorEvent:
         np.empty((n, 2), np.float32),
         np.empty(n, np.bool_),
     )
-    k = _simulate_kernel(stream(rng), partons.lepton, partons.jets, partons.flavour, out)
-    lepton, jets, btag, n_jets, met, selected = out
+
+
+def simulate(
+    partons: PartonEvent, rng: RandomSource, *, out: DetectorEvent | None = None
+) -> DetectorEvent:
+    """Smear the partons, tag b jets, compute missing ET and apply the HEPMASS selection.
+
+    Args:
+        partons: parton-level events from a :class:`~.processes.Process`.
+        rng: a numpy ``Generator`` (one draw seeds the kernel's stream) or a stream
+            state (:func:`~._draws.stream`).
+        out: an :func:`empty_detector_event` of at least as many events to fill (the
+            result then views its arrays) instead of new arrays.
+
+    Returns:
+        The measured objects of the events that pass the selection.
+    """
+    n = partons.flavour.shape[0]
+    out = empty_detector_event(n) if out is None else out
+    fields = (out.lepton, out.jets, out.btag, out.n_jets, out.met, out.selected[:n])
+    k = _simulate_kernel(stream(rng), partons.lepton, partons.jets, partons.flavour, fields)
+    lepton, jets, btag, n_jets, met, selected = fields
     return DetectorEvent(lepton[:k], jets[:k], btag[:k], n_jets[:k], met[:k], selected)

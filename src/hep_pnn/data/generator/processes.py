@@ -52,6 +52,7 @@ __all__ = [
     "TTBAR_THRESHOLD",
     "PartonEvent",
     "Process",
+    "empty_event",
 ]
 
 LHC_SQRT_S = 13_000.0
@@ -280,7 +281,7 @@ def _wjets_kernel(state, out):
         _store(neutrino, i, invisible)
 
 
-def _empty_event(n: int) -> PartonEvent:
+def empty_event(n: int) -> PartonEvent:
     """A :class:`PartonEvent` of ``n`` events for a kernel to fill."""
     return PartonEvent(
         lepton=np.empty((4, n), np.float32),
@@ -296,28 +297,33 @@ def _fields(event: PartonEvent) -> tuple[np.ndarray, ...]:
 
 
 def _top_pair(
-    rng: RandomSource, n: int, *, resonance: bool, window: tuple = _TOP_WINDOW
+    rng: RandomSource, out: PartonEvent, *, resonance: bool, window: tuple = _TOP_WINDOW
 ) -> PartonEvent:
-    event = _empty_event(n)
-    _top_pair_kernel(stream(rng), resonance, window, _fields(event))
-    return event
+    _top_pair_kernel(stream(rng), resonance, window, _fields(out))
+    return out
 
 
-def _signal(rng: RandomSource, n: int, mass: float, width_fraction: float) -> PartonEvent:
+def _signal(
+    rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
+) -> PartonEvent:
     """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; isotropic decays."""
     width = width_fraction * mass
     window = _window(mass, width, mass - 10 * width, mass + 10 * width)
-    return _top_pair(rng, n, resonance=True, window=window)
+    return _top_pair(rng, empty_event(n) if out is None else out, resonance=True, window=window)
 
 
-def _ttbar(rng: RandomSource, n: int, mass: float, width_fraction: float) -> PartonEvent:
+def _ttbar(
+    rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
+) -> PartonEvent:
     """SM tt̄ (falling m_tt̄ from threshold) → (bℓν)(bqq′) plus radiation."""
-    return _top_pair(rng, n, resonance=False)
+    return _top_pair(rng, empty_event(n) if out is None else out, resonance=False)
 
 
-def _wjets(rng: RandomSource, n: int, mass: float, width_fraction: float) -> PartonEvent:
+def _wjets(
+    rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
+) -> PartonEvent:
     """W(→ℓν) + at least four light/charm/bottom partons with falling pT."""
-    event = _empty_event(n)
+    event = empty_event(n) if out is None else out
     _wjets_kernel(stream(rng), _fields(event))
     return event
 
@@ -331,15 +337,16 @@ class Process:
         label: 1 for signal, 0 for background.
         background_share: share of an integer ``n_background`` given to this process.
         cross_section: σ × BR(ℓ + jets) in pb as a function of the signal mass.
-        partons: ``(rng, n, mass, width_fraction) -> PartonEvent``; ``rng`` is a numpy
-            ``Generator`` or a kernel stream state (:func:`~._draws.stream`).
+        partons: ``(rng, n, mass, width_fraction, out=None) -> PartonEvent``; ``rng`` is a
+            numpy ``Generator`` or a kernel stream state (:func:`~._draws.stream`), ``out``
+            an :func:`empty_event` of ``n`` events to fill instead of a new one.
     """
 
     name: str
     label: int
     background_share: float
     cross_section: Callable[[float], float]
-    partons: Callable[[RandomSource, int, float, float], PartonEvent]
+    partons: Callable[..., PartonEvent]
 
 
 #: Benchmark σ(pp → X → tt̄) at m_X = 1 TeV in pb, falling like m^-4 (a hypothetical resonance).

@@ -161,8 +161,10 @@ def _raw_features_kernel(lepton, jets, btag, n_jets, met, out):
         out[i, 26] = mass(resonance)
 
 
-def raw_features(event: DetectorEvent) -> np.ndarray:
-    """The 27 HEPMASS features in physical units (GeV, rad, count, 0/1), shape ``(n, 27)``."""
-    out = np.empty((len(event.n_jets), 27), np.float32)
+def raw_features(event: DetectorEvent, *, out: np.ndarray | None = None) -> np.ndarray:
+    """The 27 HEPMASS features in physical units (GeV, rad, count, 0/1), shape ``(n, 27)``
+    (the first rows of ``out``, a float32 array of at least ``n`` rows, if given)."""
+    n = len(event.n_jets)
+    out = np.empty((n, 27), np.float32) if out is None else out[:n]
     _raw_features_kernel(event.lepton, event.jets, event.btag, event.n_jets, event.met, out)
     return out
