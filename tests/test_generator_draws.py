@@ -140,3 +140,18 @@ def test_block_queue_runs_blocks_in_order_and_only_what_is_needed():
     # Sample 0 needs 3 blocks at full efficiency; later samples get only the blocks
     # they surely need (ceil(9 / 8) = 2 and 1), never more.
     assert sorted(runs) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (2, 0)]
+
+
+def test_block_queue_hands_blocks_run_for_nothing_to_discard():
+    from concurrent.futures import ThreadPoolExecutor
+
+    discarded: list[tuple[int, int]] = []
+    with ThreadPoolExecutor(1) as pool:
+        queue = BlockQueue(
+            pool, lambda s, b: (s, b), sizes=[4], block=8, window=3, discard=discarded.append
+        )
+        queue.top_up(0, still_needed=4, efficiency=0.1)  # expects to need 3 blocks
+        assert queue.take(0) == (0, (0, 0))
+        pool.submit(lambda: None).result()  # the other two have run by now
+        queue.finish(0)
+    assert sorted(discarded) == [(0, 1), (0, 2)]

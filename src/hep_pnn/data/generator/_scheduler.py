@@ -30,7 +30,8 @@ __all__ = ["BlockQueue"]
 
 class BlockQueue:
     """Blocks of samples ``0 … len(sizes) - 1`` submitted to ``pool`` as ``run(sample,
-    block)``, at most ``window`` at a time; ``sizes`` are the selected events wanted."""
+    block)``, at most ``window`` at a time; ``sizes`` are the selected events wanted, and
+    ``discard`` receives the results of blocks run but not needed."""
 
     def __init__(
         self,
@@ -40,8 +41,10 @@ class BlockQueue:
         sizes: Sequence[int],
         block: int,
         window: int,
+        discard: Callable[[Any], None] | None = None,
     ) -> None:
         self._pool, self._run, self._block, self._window = pool, run, block, window
+        self._discard = discard
         self._sure = [math.ceil(size / block) for size in sizes]
         self._pending: list[deque[tuple[int, Future]]] = [deque() for _ in sizes]
         self._next = [0] * len(sizes)
@@ -78,7 +81,13 @@ class BlockQueue:
         return index, future.result()
 
     def finish(self, sample: int) -> None:
-        """Drop the blocks of ``sample`` still in flight (it has all its events)."""
+        """Drop the blocks of ``sample`` still in flight (it has all its events); those
+        already running are handed to ``discard`` when they end."""
         for _, future in self._pending[sample]:
-            future.cancel()
+            if not future.cancel() and self._discard is not None:
+                future.add_done_callback(self._drop)
         self._pending[sample].clear()
+
+    def _drop(self, future: Future) -> None:
+        if future.exception() is None:
+            self._discard(future.result())

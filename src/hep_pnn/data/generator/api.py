@@ -159,6 +159,7 @@ def _iter_tables(options: GeneratorOptions, *, one_table: bool = False) -> Itera
                 sizes=[count for _, _, count in samples],
                 block=BLOCK_SIZE,
                 window=window,
+                discard=lambda result: workspaces.release(result[0]),
             )
             position = 0
             for group in groups:
