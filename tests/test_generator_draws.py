@@ -8,7 +8,7 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from hep_pnn.data.generator import _draws, _fourvec
+from hep_pnn.data.generator import _draws, _fourvec, processes
 from hep_pnn.data.generator._scheduler import BlockQueue
 
 # A fixed seed: each p-value threshold below then fails with probability 0 or 1, not 1e-3.
@@ -54,7 +54,7 @@ def test_normals_follow_the_normal_distribution_including_the_tails():
         assert abs(observed - expected) < 5 * np.sqrt(expected), (cut, observed, expected)
 
 
-@pytest.mark.parametrize("shape", [1.6, 3.6])
+@pytest.mark.parametrize("shape", [0.5, 1.6, 3.6])
 def test_gammas_follow_the_gamma_distribution(shape):
     x = _draws.gammas(STATE, shape, 300_000)
     assert stats.kstest(x, "gamma", args=(shape,)).pvalue > 1e-3
@@ -118,6 +118,9 @@ def test_atan2_agrees_with_numpy_to_one_ulp_in_every_octant():
     _atan2(y, x, got)
     expected = np.arctan2(y, x)
     assert np.all(np.abs(got - expected) <= np.spacing(np.abs(expected)))
+    nan_y, nan_x = np.float32([np.nan, 1.0, np.nan]), np.float32([1.0, np.nan, np.nan])
+    _atan2(nan_y, nan_x, got[:3])
+    assert np.isnan(got[:3]).all()
 
 
 def test_block_queue_runs_blocks_in_order_and_only_what_is_needed():
@@ -155,3 +158,18 @@ def test_block_queue_hands_blocks_run_for_nothing_to_discard():
         pool.submit(lambda: None).result()  # the other two have run by now
         queue.finish(0)
     assert sorted(discarded) == [(0, 1), (0, 2)]
+
+
+def test_stages_refuse_output_arrays_of_the_wrong_size():
+    from hep_pnn.data.generator.detector import empty_detector_event, simulate
+    from hep_pnn.data.generator.reconstruction import raw_features
+
+    with pytest.raises(ValueError, match="holds 64 events, not 100"):
+        processes.PROCESSES["ttbar"].partons(STATE, 100, 0.0, 0.0, out=processes.empty_event(64))
+    partons = processes.PROCESSES["ttbar"].partons(STATE, 100, 0.0, 0.0)
+    with pytest.raises(ValueError, match="room for 64 events, not 100"):
+        simulate(partons, STATE, out=empty_detector_event(64))
+    event = simulate(partons, STATE, out=empty_detector_event(128))
+    assert len(event.selected) == 100 and 0 < len(event.n_jets) <= 100
+    with pytest.raises(ValueError, match="at least"):
+        raw_features(event, out=np.empty((len(event.n_jets) - 1, 27), np.float32))

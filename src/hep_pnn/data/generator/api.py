@@ -4,7 +4,7 @@ Events are simulated in fixed blocks of :data:`BLOCK_SIZE` *generated* events; t
 streams of each block (partons, detector, background masses) come from
 ``SeedSequence(seed, spawn_key=(process, mass, block))``,
 so the output depends only on the seed and the physics options, not on ``chunk_size``
-(how many blocks are simulated per batch) or ``threads``.
+(a cap on the blocks in flight at once) or ``threads``.
 """
 
 from __future__ import annotations
@@ -233,8 +233,9 @@ def generate(
         seed: the seed; same seed and options give byte-identical events.
         width_fraction: Breit–Wigner width of the resonance as a fraction of its mass.
         luminosity: integrated luminosity in fb⁻¹; ``weight = σ × L / N_generated``.
-        chunk_size: at most this many generated events in flight (memory only; at least
-            one block of 4,096 per thread, and six per thread are enough for speed).
+        chunk_size: at most this many generated events in flight, in blocks of 4,096
+            (memory only; at least one block per thread, and six per thread are enough for
+            speed); blocks dropped at the end of a sample may still finish running.
         threads: worker threads (default: up to 2); does not change the output.
         raw: return physical values (GeV, rad, jet count, 0/1 b-tag), not standardised.
         progress: show a progress bar (on runs of 100,000 events or more).

@@ -228,7 +228,10 @@ def simulate(
         The measured objects of the events that pass the selection.
     """
     n = partons.flavour.shape[0]
-    out = empty_detector_event(n) if out is None else out
+    if out is None:
+        out = empty_detector_event(n)
+    elif len(out.selected) < n:
+        raise ValueError(f"out has room for {len(out.selected)} events, not {n}")
     fields = (out.lepton, out.jets, out.btag, out.n_jets, out.met, out.selected[:n])
     k = _simulate_kernel(stream(rng), partons.lepton, partons.jets, partons.flavour, fields)
     lepton, jets, btag, n_jets, met, selected = fields

@@ -296,6 +296,15 @@ def _fields(event: PartonEvent) -> tuple[np.ndarray, ...]:
     return event.lepton, event.neutrino, event.jets, event.flavour
 
 
+def _output(n: int, out: PartonEvent | None) -> PartonEvent:
+    """``out`` if it holds ``n`` events (an :func:`empty_event`), else a new event."""
+    if out is None:
+        return empty_event(n)
+    if out.flavour.shape != (n, MAX_JETS):
+        raise ValueError(f"out holds {out.flavour.shape[0]} events, not {n}")
+    return out
+
+
 def _top_pair(
     rng: RandomSource, out: PartonEvent, *, resonance: bool, window: tuple = _TOP_WINDOW
 ) -> PartonEvent:
@@ -309,21 +318,21 @@ def _signal(
     """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; isotropic decays."""
     width = width_fraction * mass
     window = _window(mass, width, mass - 10 * width, mass + 10 * width)
-    return _top_pair(rng, empty_event(n) if out is None else out, resonance=True, window=window)
+    return _top_pair(rng, _output(n, out), resonance=True, window=window)
 
 
 def _ttbar(
     rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
 ) -> PartonEvent:
     """SM tt̄ (falling m_tt̄ from threshold) → (bℓν)(bqq′) plus radiation."""
-    return _top_pair(rng, empty_event(n) if out is None else out, resonance=False)
+    return _top_pair(rng, _output(n, out), resonance=False)
 
 
 def _wjets(
     rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
 ) -> PartonEvent:
     """W(→ℓν) + at least four light/charm/bottom partons with falling pT."""
-    event = empty_event(n) if out is None else out
+    event = _output(n, out)
     _wjets_kernel(stream(rng), _fields(event))
     return event
 

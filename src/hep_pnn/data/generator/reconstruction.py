@@ -89,8 +89,9 @@ def assign_jets(jets, btag, i, lepton_w, terms):
     χ² = ((m_jj − m_W)/σ)² + ((m_jjj − m_t)/σ)² + ((m_jℓν − m_t)/σ)² plus a penalty for
     each b-tagged W quark and each untagged b quark. The 12 assignments share their 6 W
     pairs, and both tops depend only on the leptonic b (the hadronic top is the other three
-    jets, whichever of them is its b), so only 6 + 4 terms are computed. The hadronic
-    terms are float32 and the leptonic ones float64, each χ² rounded to float32.
+    jets, whichever of them is its b), so only 6 + 4 terms are computed. The masses of
+    the hadronic terms are float32 and of the leptonic ones float64; each χ² is summed in
+    float64 and rounded once to float32.
     """
     for q in range(len(_PAIRS)):
         a, b = _PAIRS[q, 0], _PAIRS[q, 1]
@@ -165,6 +166,10 @@ def raw_features(event: DetectorEvent, *, out: np.ndarray | None = None) -> np.n
     """The 27 HEPMASS features in physical units (GeV, rad, count, 0/1), shape ``(n, 27)``
     (the first rows of ``out``, a float32 array of at least ``n`` rows, if given)."""
     n = len(event.n_jets)
-    out = np.empty((n, 27), np.float32) if out is None else out[:n]
+    if out is None:
+        out = np.empty((n, 27), np.float32)
+    elif out.shape[0] < n or out.shape[1:] != (27,) or out.dtype != np.float32:
+        raise ValueError(f"out must be a float32 array of at least ({n}, 27), not {out.shape}")
+    out = out[:n]
     _raw_features_kernel(event.lepton, event.jets, event.btag, event.n_jets, event.met, out)
     return out
