@@ -26,6 +26,8 @@ __all__ = ["PERMUTATIONS", "assign_jets", "neutrino", "raw_features"]
 PERMUTATIONS = np.array([p for p in itertools.permutations(range(4)) if p[2] < p[3]], dtype=np.intp)
 _PAIRS = np.array(list(itertools.combinations(range(4), 2)), dtype=np.intp)
 _PAIR_OF = np.array([_PAIRS.tolist().index([p[2], p[3]]) for p in PERMUTATIONS], dtype=np.intp)
+#: The three jets other than jet r (the hadronic top when r is the leptonic b), in order.
+_OTHERS = np.array([[j for j in range(4) if j != r] for r in range(4)], dtype=np.intp)
 # χ² resolutions (GeV) and the cost of using a b-tagged jet as a W quark or an untagged
 # jet as a b quark.
 SIGMA_W_HAD, SIGMA_TOP_HAD, SIGMA_TOP_LEP = 10.0, 15.0, 20.0
@@ -101,10 +103,8 @@ def assign_jets(jets, btag, i, lepton_w, terms):
         terms[q] = np.float32(w + 2 * BTAG_PENALTY * (btag[i, a] + btag[i, b]))
     for r in range(4):
         top_lep = add(lepton_w, _widen(_jet(jets, i, r)))
-        others = _others(r)
-        top_had = add(
-            add(_jet(jets, i, others[0]), _jet(jets, i, others[1])), _jet(jets, i, others[2])
-        )
+        first, second, third = _OTHERS[r, 0], _OTHERS[r, 1], _OTHERS[r, 2]
+        top_had = add(add(_jet(jets, i, first), _jet(jets, i, second)), _jet(jets, i, third))
         top_had_term = _mass_term(top_had, _M_TOP, _SIGMA_TOP_HAD)
         terms[len(_PAIRS) + r] = top_had_term + _mass_term(top_lep, M_TOP, SIGMA_TOP_LEP)
     best, best_chi2 = 0, np.float32(np.inf)
@@ -113,12 +113,6 @@ def assign_jets(jets, btag, i, lepton_w, terms):
         better = chi2 < best_chi2
         best, best_chi2 = (p, chi2) if better else (best, best_chi2)
     return best
-
-
-@helper
-def _others(r):
-    """The three jet indices other than ``r``, in increasing order."""
-    return (1, 2, 3) if r == 0 else ((0, 2, 3) if r == 1 else ((0, 1, 3) if r == 2 else (0, 1, 2)))
 
 
 @helper
