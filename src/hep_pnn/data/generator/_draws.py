@@ -237,22 +237,18 @@ def gamma(state, shape):
     return state, d * v
 
 
+_NORMAL, _GAMMA, _POISSON = 0, 1, 2
+
+
 @kernel
 def _fill(state, kind, parameter, out):
     for i in range(out.shape[0]):
-        if kind == 0:
+        if kind == _NORMAL:
             state, out[i] = normal64(state)
-        elif kind == 1:
+        elif kind == _GAMMA:
             state, out[i] = gamma(state, parameter)
         else:
             state, out[i] = poisson(state, parameter)
-
-
-def normals(state: np.uint64, n: int) -> np.ndarray:
-    """``n`` standard normals (float64) from ``state``, as the kernels draw them."""
-    out = np.empty(n)
-    _fill(state, 0, 0.0, out)
-    return out
 
 
 @kernel
@@ -293,15 +289,22 @@ def uniforms(state: np.uint64, low: float, high: float, n: int) -> np.ndarray:
     return out
 
 
+def _filled(kind: int, state: np.uint64, parameter: float, n: int) -> np.ndarray:
+    out = np.empty(n)
+    _fill(state, kind, parameter, out)
+    return out
+
+
+def normals(state: np.uint64, n: int) -> np.ndarray:
+    """``n`` standard normals (float64) from ``state``, as the kernels draw them."""
+    return _filled(_NORMAL, state, 0.0, n)
+
+
 def gammas(state: np.uint64, shape: float, n: int) -> np.ndarray:
     """``n`` Gamma(``shape``, 1) variates (float64) from ``state``."""
-    out = np.empty(n)
-    _fill(state, 1, shape, out)
-    return out
+    return _filled(_GAMMA, state, shape, n)
 
 
 def poissons(state: np.uint64, mean: float, n: int) -> np.ndarray:
     """``n`` Poisson counts (as float64) from ``state``."""
-    out = np.empty(n)
-    _fill(state, 2, mean, out)
-    return out
+    return _filled(_POISSON, state, mean, n)
