@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from torch import nn
 
 from hep_pnn.data import EventTable
+from hep_pnn.models.conditioning import CONDITIONINGS, AffineInMass, Conditioning, Line, linear
 
 
 @pytest.fixture
@@ -23,3 +26,55 @@ def small_table() -> EventTable:
         process=process,
         feature_names=["a", "b", "c"],
     )
+
+
+# --- conditioning mechanisms defined by a user (pyhf's test_custom_mods habit) ---------
+
+
+class SoftFilm(Conditioning):
+    """``h ⊙ (softplus(a) m + b) + c m``: affine in m, with lines *computed* from its
+    parameters (not whole parameters), so the fast paths must carry gradients through."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__(width)
+        grid = torch.linspace(-0.5, 0.5, width)
+        self.a = nn.Parameter(grid.clone())
+        self.b = nn.Parameter(1.0 - grid)
+        self.c = nn.Parameter(grid.flip(0).clone())
+
+    def modulation(self, mass):
+        return nn.functional.softplus(self.a) * mass + self.b, self.c * mass
+
+    def coefficients(self):
+        return AffineInMass(Line(nn.functional.softplus(self.a), self.b), Line(self.c))
+
+
+class Gate(Conditioning):
+    """``h ⊙ 2σ(W m + b)``: not affine in m, declares no coefficients."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__(width)
+        self.gate = linear(1, width)
+
+    def modulation(self, mass):
+        return 2.0 * torch.sigmoid(self.gate(mass)), None
+
+
+#: Mechanisms registered by the tests themselves, next to the built-in ones.
+CUSTOM_MECHANISMS: dict[str, type[Conditioning]] = {"user_film": SoftFilm, "user_gate": Gate}
+#: Every mechanism the parametrised model tests run over.
+ALL_MECHANISMS = [*CONDITIONINGS, *CUSTOM_MECHANISMS]
+
+
+@pytest.fixture
+def custom_mechanisms(monkeypatch) -> dict[str, type[Conditioning]]:
+    """Register the user-defined mechanisms for one test (the registry is restored after)."""
+    for name, mechanism in CUSTOM_MECHANISMS.items():
+        monkeypatch.setitem(CONDITIONINGS, name, mechanism)
+    return CUSTOM_MECHANISMS
+
+
+@pytest.fixture(params=ALL_MECHANISMS)
+def mechanism(request, custom_mechanisms) -> str:
+    """The name of every registered mechanism in turn, the user-defined ones included."""
+    return request.param

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import ALL_MECHANISMS
 from hep_pnn.models import (
     CONDITIONINGS,
     PRESETS,
@@ -22,18 +23,21 @@ FEATURES = ("a", "b", "c", "d")
 SMALL = (6, 5)
 
 CASES = {f"preset-{name}": preset(name, hidden=SMALL) for name in PRESETS} | {
-    f"{mechanism}-{placement}": ModelConfig(
-        hidden=SMALL, conditioning=mechanism, placement=placement, dropout=0.25
-    )
-    for mechanism in CONDITIONINGS
+    f"{mechanism}-{placement}": (mechanism, placement)
+    for mechanism in ALL_MECHANISMS
     for placement in ("input", "every", "output")
 }
 
 
 @pytest.fixture(params=list(CASES), ids=list(CASES))
-def case(request):
+def case(request, custom_mechanisms):
     """A freshly built small network, fitted to small data, and that data."""
     config = CASES[request.param]
+    if isinstance(config, tuple):  # built here: the user-defined mechanisms are registered now
+        mechanism, placement = config
+        config = ModelConfig(
+            hidden=SMALL, conditioning=mechanism, placement=placement, dropout=0.25
+        )
     rng = np.random.default_rng(7)
     features = rng.normal(loc=3.0, scale=2.0, size=(64, len(FEATURES))).astype(np.float32)
     mass = rng.choice([500.0, 1000.0, 1500.0], size=64).astype(np.float32)

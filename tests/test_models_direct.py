@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from hep_pnn.data import EventTable
-from hep_pnn.models import build_model, preset
+from hep_pnn.models import CONDITIONINGS, build_model, preset
 from hep_pnn.models._kernels import bce_with_logits
 from hep_pnn.models.direct import DirectStep, supports
 from hep_pnn.training import Trainer, TrainingConfig
@@ -16,17 +16,25 @@ from hep_pnn.training.weights import weighted_bce
 
 NAMES = [f"f{i}" for i in range(5)]
 
-#: every (conditioning, placement) the direct step covers, plus the presets without mass
-COVERED = [
-    ("affine", "every"),
-    ("affine", "output"),
-    ("bias", "every"),
-    ("bias", "output"),
-    ("scale", "every"),
-    ("scale", "output"),
-    ("concat", "input"),
-    ("none", "every"),
-]
+PLACEMENTS = ("input", "every", "output")
+#: (mechanism, placement) pairs the direct step must refuse: a mechanism without lines in
+#: m anywhere, concatenation after a hidden layer, modulation of the input features
+REFUSED = (
+    {("user_gate", placement) for placement in PLACEMENTS}
+    | {("concat", "every"), ("concat", "output")}
+    | {(mechanism, "input") for mechanism in ("affine", "bias", "scale", "user_film")}
+)
+
+
+def _expected_support(mechanism: str, placement: str) -> bool:
+    if any(mechanism == known for known, _ in REFUSED):
+        return (mechanism, placement) not in REFUSED
+    # a mechanism registered later: covered where it declares lines and appends nothing
+    layer = CONDITIONINGS[mechanism](1)
+    lines = layer.coefficients()
+    if placement == "input":
+        return lines is not None and not lines.modulates and not any(layer.parameters())
+    return lines is not None and not layer.extra_width
 
 
 def _batch(n: int = 64, seed: int = 0, dtype=torch.float64):
@@ -61,11 +69,17 @@ def _pair(conditioning: str, placement: str, *, dropout: float = 0.25):
     return nets
 
 
-@pytest.mark.parametrize(("conditioning", "placement"), COVERED)
+@pytest.mark.parametrize("placement", PLACEMENTS)
 @pytest.mark.parametrize("dropout", [0.0, 0.25])
-def test_direct_step_equals_autograd(conditioning, placement, dropout):
-    direct_net, autograd_net = _pair(conditioning, placement, dropout=dropout)
-    assert supports(direct_net)
+def test_direct_step_equals_autograd(mechanism, placement, dropout):
+    """Every registered mechanism, the user-defined ones included: covered ones give
+    autograd's loss and gradients, the others are refused (and train with autograd)."""
+    direct_net, autograd_net = _pair(mechanism, placement, dropout=dropout)
+    assert supports(direct_net) == _expected_support(mechanism, placement)
+    if not supports(direct_net):
+        with pytest.raises(ValueError, match="DirectStep covers"):
+            DirectStep(direct_net)
+        return
     x, m, y, w = _batch()
     step = DirectStep(direct_net)
     for _ in range(2):  # the second step reuses the cached views
@@ -113,10 +127,12 @@ def test_unsupported_networks_are_refused():
         DirectStep(plain)
 
 
-def test_gradients_follow_parameters_that_moved():
+@pytest.mark.parametrize("conditioning", ["affine", "user_film"])
+def test_gradients_follow_parameters_that_moved(conditioning, custom_mechanisms):
     """Re-homing the parameters into flat buffers after the step was made still fills the
-    new gradient buffers (the cached numpy views are rebuilt)."""
-    direct_net, autograd_net = _pair("affine", "every")
+    new gradient buffers (the cached numpy views are rebuilt; computed lines hand their
+    gradients to autograd, which fills the flat buffer in place)."""
+    direct_net, autograd_net = _pair(conditioning, "every")
     step = DirectStep(direct_net)
     x, m, y, w = _batch()
     step(x, m, y, w)
@@ -125,10 +141,10 @@ def test_gradients_follow_parameters_that_moved():
     direct_net.generator.set_state(autograd_net.generator.get_state())
     step(x, m, y, w)
     weighted_bce(autograd_net(x, m), y, w).backward()
-    expected = torch.cat([p.grad.reshape(-1) for p in autograd_net.hidden[0].parameters()])
-    got = torch.cat([p.grad.reshape(-1) for p in direct_net.hidden[0].parameters()])
+    expected = torch.cat([p.grad.reshape(-1) for p in autograd_net.parameters()])
+    got = torch.cat([p.grad.reshape(-1) for p in direct_net.parameters()])
     torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-12)
-    assert flat.parameters[0].grad.abs().sum() > 0
+    assert all(p.grad.abs().sum() > 0 for p in flat.parameters)
 
 
 def test_bce_kernel_is_finite_and_exact_for_large_logits():
@@ -166,3 +182,25 @@ def test_trainer_takes_the_direct_step_and_trains_like_autograd():
     for a, b in zip(*histories, strict=True):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
         assert a["train_accuracy"] == pytest.approx(b["train_accuracy"], rel=1e-6)
+
+
+@pytest.mark.parametrize(("conditioning", "direct"), [("user_film", True), ("user_gate", False)])
+def test_trainer_chooses_the_step_by_capability(conditioning, direct, custom_mechanisms):
+    """A user-defined mechanism trains: through the direct step when it declares lines
+    in m, with autograd when not; and the loss goes down either way."""
+    rng = np.random.default_rng(1)
+    n = 400
+    features = rng.normal(size=(n, 5)).astype(np.float32)
+    label = (rng.random(n) < 0.5).astype(np.int8)
+    mass = rng.choice(np.array([500.0, 1500.0], np.float32), n)
+    features[:, 0] += 2 * label * (mass / 1000 - 1)
+    table = EventTable.from_arrays(features, label=label, mass=mass, feature_names=NAMES)
+    config = preset("affine", conditioning=conditioning, hidden=(16, 8), dropout=0.0)
+    net = build_model(config, feature_names=NAMES, seed=1)
+    trainer = Trainer(
+        net, table, TrainingConfig(epochs=3, batch_size=64, seed=3),
+        generators={"dropout": net.generator}, log=str,
+    )  # fmt: skip
+    assert (trainer.direct is not None) is direct
+    history = trainer.fit().history
+    assert history[-1]["train_loss"] < history[0]["train_loss"]

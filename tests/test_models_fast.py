@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from hep_pnn.models import CONDITIONINGS, build_model, dropout_mask, effective_dropout, preset
+from hep_pnn.models import (
+    CONDITIONINGS,
+    ModelConfig,
+    build_model,
+    dropout_mask,
+    effective_dropout,
+    network,
+    preset,
+)
+from hep_pnn.models.conditioning import sampled_coefficients
 from hep_pnn.models.fast import (
     linear_activate_condition_dropout,
     mass_design,
@@ -139,26 +148,59 @@ def test_l2_norm_kernel_matches_plain_sum():
         torch.testing.assert_close(fast, t.grad)
 
 
-@pytest.mark.parametrize("mechanism", ["affine", "bias", "scale"])
 def test_coefficients_reproduce_the_modulation(mechanism):
     layer = CONDITIONINGS[mechanism](6)
-    for parameter in layer.parameters():
-        torch.nn.init.normal_(parameter, generator=_generator(0))
-    mass = torch.rand(9, 1, generator=_generator(1))
-    for coefficients, direct in zip(layer.coefficients(), layer.modulation(mass), strict=True):
-        assert (coefficients is None) == (direct is None)
+    with torch.no_grad():
+        for parameter in layer.parameters():
+            parameter.normal_(generator=_generator(0))
+    mass = 3 * torch.rand(9, 1, generator=_generator(1)) - 1  # also outside [0, 1]
+    lines = layer.coefficients()
+    if lines is None:
+        return  # no lines declared: the fast paths never run it (tested below)
+    for line, direct in zip((lines.scale, lines.shift), layer.modulation(mass), strict=True):
+        assert (line is None) == (direct is None)
         if direct is not None:
-            torch.testing.assert_close(mass_design(mass) @ coefficients, direct)
+            torch.testing.assert_close(mass_design(mass) @ line.matrix(), direct)
 
 
-@pytest.mark.parametrize("name", ["affine", "pnn"])
-def test_fused_network_matches_reference_network(name):
+def test_a_gate_is_not_affine_and_declares_no_lines(custom_mechanisms):
+    gate = custom_mechanisms["user_gate"](4)
+    torch.nn.init.normal_(gate.gate.weight, generator=_generator(0))
+    assert gate.coefficients() is None
+    # what a fast path would wrongly apply: the line through m = 0 and m = 1
+    line = sampled_coefficients(gate).scale
+    mass = torch.tensor([[0.5], [2.0]])
+    assert not torch.allclose(mass_design(mass) @ line.matrix(), gate.modulation(mass)[0])
+
+
+def _fused_calls(monkeypatch) -> list[int]:
+    """Count the calls of the fused kernel from the network's blocks."""
+    calls = []
+    original = network.linear_activate_condition_dropout
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(network, "linear_activate_condition_dropout", counting)
+    return calls
+
+
+@pytest.mark.parametrize("placement", ["input", "every", "output"])
+@pytest.mark.parametrize("dropout", [0.0, 0.25])
+def test_fused_network_matches_reference_network(mechanism, placement, dropout, monkeypatch):
+    """Every registered mechanism, the user-defined ones included: the fused path (taken
+    exactly where the mechanism declares lines in m) gives the plain path's values."""
     names = [f"f{i}" for i in range(5)]
-    nets = [build_model(preset(name, hidden=(16, 8)), feature_names=names, seed=4) for _ in "ab"]
+    config = ModelConfig(
+        hidden=(16, 8), conditioning=mechanism, placement=placement, dropout=dropout
+    )
+    nets = [build_model(config, feature_names=names, seed=4) for _ in "ab"]
     nets[1].fused = False
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.normal(size=(50, 5)).astype(np.float32))
-    m = torch.from_numpy(rng.choice([500.0, 1000.0], size=50).astype(np.float32))
+    m = torch.from_numpy(rng.choice([500.0, 1000.0, 2500.0], size=50).astype(np.float32))
+    calls = _fused_calls(monkeypatch)
     outputs = []
     for net in nets:
         net.train()
@@ -170,6 +212,32 @@ def test_fused_network_matches_reference_network(name):
         nets[0].named_parameters(), nets[1].named_parameters(), strict=True
     ):
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6, msg=name_a)
+    conditioned = [block.conditioning is not None for block in nets[0].hidden]
+    declared = CONDITIONINGS[mechanism](1).coefficients()
+    modulating = declared is not None and declared.modulates
+    expected = sum(
+        (dropout > 0 or (cond and modulating)) and not (cond and declared is None)
+        for cond in conditioned
+    )
+    assert len(calls) == expected
+    if mechanism == "user_gate" and placement == "every":
+        assert calls == []  # never the fused kernel, which would make the gate a line
+    if mechanism in ("affine", "user_film") and placement == "every":
+        assert len(calls) == len(conditioned)
+
+
+def test_gate_network_computes_the_gate_in_training(custom_mechanisms):
+    """A non-affine mechanism trains with its true function of m, not a line through
+    m = 0 and m = 1 (the fast path used wrongly would fail this at m = 2.5)."""
+    config = ModelConfig(hidden=(6,), conditioning="user_gate", placement="every", dropout=0.0)
+    net = build_model(config, feature_names=["a", "b"], seed=1).train()
+    x = torch.randn(8, 2, generator=_generator(0))
+    mass = torch.full((8,), 2500.0)
+    block = net.hidden[0]
+    m = mass.unsqueeze(1) / 1000
+    hidden = torch.relu(block.linear(x)) * 2 * torch.sigmoid(block.conditioning.gate(m))
+    expected = net.output(hidden).squeeze(1)
+    torch.testing.assert_close(net(x, mass), expected)
 
 
 def test_dropout_generator_state_reproduces_a_step():

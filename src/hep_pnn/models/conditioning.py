@@ -1,15 +1,28 @@
 r"""Conditioning layers: how the (scaled) mass enters a layer of activations ``h``.
 
-Each mechanism is one small module. A *modulating* mechanism returns a per-event
-``(scale, shift)`` pair from the mass, and the layer computes ``h * scale + shift``;
-that split lets the fast kernels in :mod:`hep_pnn.models.fast` fuse the arithmetic with
-the activation and dropout. Concatenation instead widens ``h`` by one column.
+Every mechanism is one small module computing
 
-Adding a mechanism is one short class plus one entry in :data:`CONDITIONINGS`:
+``out = [h ⊙ scale(m) + shift(m), appended(m)]``
+
+through three methods, the whole contract the rest of the package relies on:
+
+* :meth:`Conditioning.modulation` — per-event ``(scale, shift)``, each ``(n, width)`` or
+  ``None`` (no scale / no shift). Used by the plain path and by
+  :func:`~hep_pnn.models.folding.fold_at_mass`, so any function of m works;
+* :meth:`Conditioning.appended` — columns put after ``h`` (``extra_width`` of them;
+  concatenation appends ``m``), or ``None``;
+* :meth:`Conditioning.coefficients` — the *capability* of the fast paths: scale and shift
+  as :class:`AffineInMass` lines ``slope · m + intercept`` per unit, or ``None`` when they
+  are not affine in m. The fused kernels (:mod:`hep_pnn.models.fast`) and the
+  autograd-free step (:mod:`hep_pnn.models.direct`) are used only when it returns lines;
+  otherwise the network trains with the plain autograd ops. ``None`` is the default, so a
+  new mechanism is exact until it declares more.
+
+Adding a mechanism is one class and one entry in :data:`CONDITIONINGS`:
 
 .. code-block:: python
 
-    class Gate(Conditioning):
+    class Gate(Conditioning):  # not affine in m: no coefficients(), plain path
         def __init__(self, width):
             super().__init__(width)
             self.gate = linear(1, width)
@@ -18,9 +31,19 @@ Adding a mechanism is one short class plus one entry in :data:`CONDITIONINGS`:
             return torch.sigmoid(self.gate(mass)), None
 
     CONDITIONINGS["gate"] = Gate
+
+References:
+    Baldi, Cranmer, Faucett, Sadowski, Whiteson, "Parameterized neural networks for
+    high-energy physics", Eur. Phys. J. C 76 (2016) 235, arXiv:1601.07913 (concatenation).
+
+    Anzalone, Diotalevi, Bonacorsi, "Improving parametric neural networks for high-energy
+    physics (and beyond)", Mach. Learn.: Sci. Technol. 3 (2022) 035017, arXiv:2202.00424
+    (biasing, scaling and affine conditioning).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -28,12 +51,16 @@ from torch import Tensor, nn
 __all__ = [
     "CONDITIONINGS",
     "Affine",
+    "AffineInMass",
     "Bias",
     "Concat",
     "Conditioning",
+    "Line",
     "Scale",
+    "line_of",
     "linear",
     "modulate",
+    "sampled_coefficients",
 ]
 
 
@@ -69,32 +96,106 @@ def linear(in_features: int, out_features: int, *, bias: bool = True) -> nn.Line
     return layer
 
 
-def _slope_intercept(values: Tensor | None) -> Tensor | None:
-    """Rows (slope, intercept) from a modulation evaluated at m = 1 (row 0) and m = 0."""
-    if values is None:
-        return None
-    return torch.stack([values[0] - values[1], values[1]])
+@dataclass(frozen=True)
+class Line:
+    """``slope · m + intercept`` per unit: two ``(width,)`` rows, ``None`` meaning 0.
+
+    Rows that are a parameter's whole storage (``layer.weight.view(-1)``) let the
+    autograd-free step write their gradients in place; any other tensor works too.
+
+    Example:
+        >>> Line(torch.tensor([2.0]), torch.tensor([1.0])).matrix().tolist()
+        [[2.0], [1.0]]
+    """
+
+    slope: Tensor | None
+    intercept: Tensor | None = None
+
+    def rows(self) -> tuple[Tensor | None, Tensor | None]:
+        """``(slope, intercept)``."""
+        return self.slope, self.intercept
+
+    def matrix(self) -> Tensor:
+        """The ``(2, width)`` matrix ``C`` with ``[m, 1] @ C`` the per-event values."""
+        present = self.slope if self.slope is not None else self.intercept
+        if present is None:
+            raise ValueError("a Line needs a slope or an intercept")
+        zeros = present.new_zeros(present.shape)
+        return torch.stack(
+            [
+                self.slope if self.slope is not None else zeros,
+                self.intercept if self.intercept is not None else zeros,
+            ]
+        )
 
 
-def _rows(layer: nn.Linear) -> Tensor:
-    """Coefficients ``(2, width)`` of ``layer(m)``: its weight column, then its bias (or 0)."""
-    slope = layer.weight.view(-1)
-    intercept = layer.bias if layer.bias is not None else slope.new_zeros(slope.shape)
-    return torch.stack([slope, intercept])
+@dataclass(frozen=True)
+class AffineInMass:
+    """What the fast paths need of a mechanism: ``scale`` and ``shift`` as lines in m.
+
+    ``None`` means no scale (a scale of 1) or no shift (0).
+    """
+
+    scale: Line | None = None
+    shift: Line | None = None
+
+    @property
+    def modulates(self) -> bool:
+        """Whether there is a scale or a shift at all (concatenation has neither)."""
+        return self.scale is not None or self.shift is not None
+
+    def matrices(self) -> tuple[Tensor | None, Tensor | None]:
+        """``(2, width)`` coefficient matrices of scale and shift, or ``None``."""
+        return (
+            None if self.scale is None else self.scale.matrix(),
+            None if self.shift is None else self.shift.matrix(),
+        )
+
+
+def line_of(layer: nn.Linear) -> Line:
+    """The :class:`Line` of ``layer(m)`` for an ``nn.Linear(1, width)``: its weight
+    column and its bias (or none), as views of the parameters.
+
+    Example:
+        >>> line_of(linear(1, 3, bias=False)).intercept is None
+        True
+    """
+    return Line(layer.weight.view(-1), layer.bias)
+
+
+def sampled_coefficients(conditioning: Conditioning) -> AffineInMass:
+    """Lines read off :meth:`Conditioning.modulation` at m = 1 and m = 0.
+
+    Exact for any mechanism whose scale and shift are affine in m (and only for those),
+    with gradients flowing back to its parameters: such a mechanism can return this from
+    :meth:`Conditioning.coefficients` instead of writing its lines out.
+
+    Example:
+        >>> layer = Affine(2)
+        >>> sampled_coefficients(layer).scale.slope.shape
+        torch.Size([2])
+    """
+    dtype = next((p.dtype for p in conditioning.parameters()), torch.get_default_dtype())
+    scale, shift = conditioning.modulation(torch.tensor([[1.0], [0.0]], dtype=dtype))
+
+    def line(values: Tensor | None) -> Line | None:
+        return None if values is None else Line(values[0] - values[1], values[1])
+
+    return AffineInMass(line(scale), line(shift))
 
 
 class Conditioning(nn.Module):
     r"""Base class: condition ``h`` of shape ``(n, width)`` on the scaled mass ``(n, 1)``.
 
+    Subclasses implement :meth:`modulation` and, when they can, :meth:`coefficients`
+    (the fast paths) and :meth:`appended` with :attr:`extra_width`.
+
     Args:
         width: number of activations that are conditioned.
     """
 
-    #: Columns the layer adds to ``h`` (1 for concatenation, else 0).
+    #: Columns :meth:`appended` adds after ``h`` (1 for concatenation, else 0).
     extra_width: int = 0
-    #: Whether scale and shift are affine functions of m (lets the fast kernels use
-    #: :meth:`coefficients`); set to ``False`` in a mechanism that is not.
-    affine_in_mass: bool = True
 
     def __init__(self, width: int) -> None:
         super().__init__()
@@ -104,22 +205,19 @@ class Conditioning(nn.Module):
         """Per-event ``(scale, shift)``, each ``(n, width)`` or ``None``."""
         raise NotImplementedError
 
-    def coefficients(self) -> tuple[Tensor | None, Tensor | None]:
-        """``(2, width)`` matrices ``C`` with ``scale = [m, 1] @ C_scale`` (same for shift).
+    def appended(self, mass: Tensor) -> Tensor | None:
+        """Columns ``(n, extra_width)`` put after the modulated ``h``, or ``None``."""
+        return None
 
-        Read off :meth:`modulation` at m = 1 and m = 0, so it holds for any mechanism
-        that is affine in m, and gradients flow back to the layer's parameters. The
-        built-in mechanisms override it to stack their ``Linear(1, width)`` parameters
-        directly (fewer small ops in every training step).
-        """
-        scale, shift = self.modulation(torch.tensor([[1.0], [0.0]], dtype=self._dtype()))
-        return _slope_intercept(scale), _slope_intercept(shift)
-
-    def _dtype(self) -> torch.dtype:
-        return next((p.dtype for p in self.parameters()), torch.get_default_dtype())
+    def coefficients(self) -> AffineInMass | None:
+        """Scale and shift as lines in m for the fast paths, or ``None``: not affine in m,
+        train with the plain autograd ops (the default, always correct)."""
+        return None
 
     def forward(self, h: Tensor, mass: Tensor) -> Tensor:
-        return modulate(h, *self.modulation(mass))
+        h = modulate(h, *self.modulation(mass))
+        extra = self.appended(mass)
+        return h if extra is None else torch.cat([h, extra], dim=1)
 
     def extra_repr(self) -> str:
         return f"width={self.width}"
@@ -131,6 +229,10 @@ class Concat(Conditioning):
     Example:
         >>> Concat(3)(torch.zeros(2, 3), torch.ones(2, 1)).shape
         torch.Size([2, 4])
+
+    References:
+        Baldi et al., "Parameterized neural networks for high-energy physics",
+        arXiv:1601.07913.
     """
 
     extra_width = 1
@@ -138,8 +240,11 @@ class Concat(Conditioning):
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return None, None
 
-    def forward(self, h: Tensor, mass: Tensor) -> Tensor:
-        return torch.cat([h, mass], dim=1)
+    def appended(self, mass: Tensor) -> Tensor:
+        return mass
+
+    def coefficients(self) -> AffineInMass:
+        return AffineInMass()
 
 
 class Bias(Conditioning):
@@ -149,6 +254,9 @@ class Bias(Conditioning):
         >>> layer = Bias(4)
         >>> sum(p.numel() for p in layer.parameters())
         4
+
+    References:
+        Anzalone, Diotalevi, Bonacorsi, MLST 3 (2022) 035017, arXiv:2202.00424.
     """
 
     def __init__(self, width: int) -> None:
@@ -158,8 +266,8 @@ class Bias(Conditioning):
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return None, self.shift(mass)
 
-    def coefficients(self) -> tuple[Tensor | None, Tensor | None]:
-        return None, _rows(self.shift)
+    def coefficients(self) -> AffineInMass:
+        return AffineInMass(shift=line_of(self.shift))
 
 
 class Scale(Conditioning):
@@ -169,6 +277,9 @@ class Scale(Conditioning):
         >>> layer = Scale(4)
         >>> layer(torch.ones(2, 4), torch.zeros(2, 1)).abs().sum().item()
         0.0
+
+    References:
+        Anzalone, Diotalevi, Bonacorsi, MLST 3 (2022) 035017, arXiv:2202.00424.
     """
 
     def __init__(self, width: int) -> None:
@@ -178,8 +289,8 @@ class Scale(Conditioning):
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return self.scale(mass), None
 
-    def coefficients(self) -> tuple[Tensor | None, Tensor | None]:
-        return _rows(self.scale), None
+    def coefficients(self) -> AffineInMass:
+        return AffineInMass(scale=line_of(self.scale))
 
 
 class Affine(Conditioning):
@@ -189,6 +300,10 @@ class Affine(Conditioning):
         >>> layer = Affine(300)
         >>> sum(p.numel() for p in layer.parameters())
         1200
+
+    References:
+        Anzalone, Diotalevi, Bonacorsi, "Improving parametric neural networks for
+        high-energy physics (and beyond)", MLST 3 (2022) 035017, arXiv:2202.00424.
     """
 
     def __init__(self, width: int) -> None:
@@ -199,8 +314,8 @@ class Affine(Conditioning):
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return self.scale(mass), self.shift(mass)
 
-    def coefficients(self) -> tuple[Tensor | None, Tensor | None]:
-        return _rows(self.scale), _rows(self.shift)
+    def coefficients(self) -> AffineInMass:
+        return AffineInMass(scale=line_of(self.scale), shift=line_of(self.shift))
 
 
 #: Conditioning mechanisms by the name used in :class:`~hep_pnn.models.ModelConfig`.

@@ -9,9 +9,10 @@ back-propagation would run them, and sets every parameter's ``.grad`` (so a flat
 gradient buffer, :class:`~hep_pnn.training.flat.FlatParameters`, is written in place).
 
 It covers the networks whose every part the kernels cover (:func:`supports`): ReLU
-blocks conditioned by :class:`~hep_pnn.models.Affine`, :class:`~hep_pnn.models.Bias`,
-:class:`~hep_pnn.models.Scale` or nothing, the mass optionally concatenated at the input
-(Baldi's pNN), with or without dropout: every preset. Dropout keys are drawn from the
+blocks whose conditioning declares its scale and shift as lines in m
+(:meth:`~hep_pnn.models.conditioning.Conditioning.coefficients`, as every built-in
+modulating mechanism does) or that have none, the mass optionally concatenated at the
+input (Baldi's pNN), with or without dropout: every preset. Dropout keys are drawn from the
 model's generator in the same order as the autograd path, so both give the same
 values for the same seed (tested to float64 rounding).
 
@@ -29,17 +30,39 @@ import torch
 from torch import Tensor, nn
 
 from hep_pnn.models import _kernels
-from hep_pnn.models.conditioning import Affine, Bias, Concat, Scale
+from hep_pnn.models.conditioning import AffineInMass, Conditioning
 from hep_pnn.models.fast import _mask_arguments, _match_torch_threads, _numpy_dtype
 from hep_pnn.models.network import HiddenBlock, ParametricNet
 
 __all__ = ["DirectStep", "StepResult", "supports"]
 
-_MODULATING = (Affine, Bias, Scale)
+
+def _block_lines(block: HiddenBlock) -> AffineInMass | None:
+    """The lines the kernels apply in ``block``, or ``None`` if the step cannot run it:
+    a mechanism without :meth:`~hep_pnn.models.conditioning.Conditioning.coefficients`,
+    or one that appends columns after a hidden layer."""
+    conditioning = block.conditioning
+    if conditioning is None:
+        return AffineInMass()
+    if conditioning.extra_width:
+        return None
+    return conditioning.coefficients()
+
+
+def _plain_input(conditioning: Conditioning | None) -> bool:
+    """Whether an input conditioning only appends parameter-free columns (Baldi's pNN)."""
+    if conditioning is None:
+        return True
+    lines = conditioning.coefficients()
+    return lines is not None and not lines.modulates and not any(conditioning.parameters())
 
 
 def supports(net: nn.Module) -> bool:
     """Whether :class:`DirectStep` covers ``net`` (else train it with autograd).
+
+    It covers fused ReLU networks whose every conditioning declares its lines in m
+    (:meth:`~hep_pnn.models.conditioning.Conditioning.coefficients`) and appends nothing
+    after a hidden layer, the input conditioning appending parameter-free columns only.
 
     Example:
         >>> from hep_pnn.models import build_model, preset
@@ -50,14 +73,9 @@ def supports(net: nn.Module) -> bool:
     """
     if not isinstance(net, ParametricNet) or not net.fused:
         return False
-    if net.config.activation != "relu":
+    if net.config.activation != "relu" or not _plain_input(net.input_conditioning):
         return False
-    if net.input_conditioning is not None and type(net.input_conditioning) is not Concat:
-        return False
-    return all(
-        block.conditioning is None or type(block.conditioning) in _MODULATING
-        for block in net.hidden
-    )
+    return all(_block_lines(block) is not None for block in net.hidden)
 
 
 @dataclass(frozen=True)
@@ -102,46 +120,106 @@ class _Saved:
     mask: tuple
 
 
+def _owner(row: Tensor, parameters: list[nn.Parameter]) -> nn.Parameter | None:
+    """The parameter whose whole storage ``row`` is (e.g. ``weight.view(-1)``), if any."""
+    for parameter in parameters:
+        if (
+            row.data_ptr() == parameter.data_ptr()
+            and row.numel() == parameter.numel()
+            and row.dtype == parameter.dtype
+            and parameter.is_contiguous()
+        ):
+            return parameter
+    return None
+
+
 class _Block:
     """One hidden block as the kernels see it: weight, bias and the four coefficient
-    rows ``(s₀, s₁, t₀, t₁)`` of ``scale = m s₀ + s₁``, ``shift = m t₀ + t₁``."""
+    rows ``(s₀, s₁, t₀, t₁)`` of ``scale = m s₀ + s₁``, ``shift = m t₀ + t₁``.
+
+    When every row the mechanism declares is a whole parameter (the built-in mechanisms),
+    the kernels read the parameters and write their gradients in place. Otherwise the
+    rows are evaluated each step and their gradients handed to autograd
+    (:meth:`finish_backward`), which carries them back to the mechanism's parameters.
+    """
 
     def __init__(self, block: HiddenBlock) -> None:
         self.weight, self.bias = block.linear.weight, block.linear.bias
         self.width = block.linear.out_features
         self.dropout = block.dropout  # applied in training mode only
-        conditioning = block.conditioning
-        scale = getattr(conditioning, "scale", None)
-        shift = getattr(conditioning, "shift", None)
-        self.rows = (
-            None if scale is None else scale.weight,
-            None if scale is None else scale.bias,
-            None if shift is None else shift.weight,
-            None if shift is None else shift.bias,
-        )
-        # empty slots: no scale is a scale of 1; a scale without bias has intercept 0
-        self.fills = (0.0, 1.0 if scale is None else 0.0, 0.0, 0.0)
-        self.parameters = [p for p in (self.weight, self.bias, *self.rows) if p is not None]
+        self.conditioning = block.conditioning
+        self.own = list(self.conditioning.parameters()) if self.conditioning else []
+        lines = _block_lines(block)
+        if lines is None:
+            raise ValueError("this block is not covered by DirectStep (see supports)")
+        # empty slots: no scale is a scale of 1; a missing row is 0
+        self.fills = (0.0, 1.0 if lines.scale is None else 0.0, 0.0, 0.0)
+        rows = self._rows(lines)
+        owners = [None if r is None else _owner(r, self.own) for r in rows]
+        present = [o for r, o in zip(rows, owners, strict=True) if r is not None]
+        # in place only if every row is a distinct whole parameter
+        self.in_place = None not in present and len(set(map(id, present))) == len(present)
+        self.owners = owners if self.in_place else [None] * 4
+        self.parameters = [p for p in (self.weight, self.bias, *self.owners) if p is not None]
         self._arrays: _Arrays | None = None
         self._where: list[tuple] = []
+        self._pending: list[tuple[Tensor, np.ndarray]] = []
+
+    @staticmethod
+    def _rows(lines: AffineInMass) -> tuple[Tensor | None, ...]:
+        scale = lines.scale.rows() if lines.scale is not None else (None, None)
+        shift = lines.shift.rows() if lines.shift is not None else (None, None)
+        return (*scale, *shift)
 
     def arrays(self) -> _Arrays:
-        """The views of :class:`_Arrays`, made again whenever a parameter or its gradient
-        was moved or retyped (``.to()``, a new ``.grad``) since the last call."""
+        """The views of :class:`_Arrays`: made again whenever a parameter or its gradient
+        was moved or retyped (``.to()``, a new ``.grad``) since the last call, and every
+        step for rows that are not whole parameters."""
+        if not self.in_place:
+            return self._evaluated_arrays()
         where = [(p.data_ptr(), _grad(p).data_ptr(), p.dtype) for p in self.parameters]
         if self._arrays is None or where != self._where:
             dtype = _numpy_dtype(self.weight.dtype)
             rows = tuple(
                 np.full(self.width, fill, dtype) if p is None else p.detach().view(-1).numpy()
-                for p, fill in zip(self.rows, self.fills, strict=True)
+                for p, fill in zip(self.owners, self.fills, strict=True)
             )
             grads = tuple(
                 np.empty(self.width, dtype) if p is None else p.grad.view(-1).numpy()
-                for p in (*self.rows, self.bias)
+                for p in (*self.owners, self.bias)
             )
             bias = self.bias.detach().numpy()
             self._arrays, self._where = _Arrays(bias, rows, grads), where
         return self._arrays
+
+    def _evaluated_arrays(self) -> _Arrays:
+        dtype = _numpy_dtype(self.weight.dtype)
+        with torch.enable_grad():
+            rows = self._rows(self.conditioning.coefficients())
+        values, grads, self._pending = [], [], []
+        for row, fill in zip(rows, self.fills, strict=True):
+            grad = np.zeros(self.width, dtype)
+            if row is None:
+                values.append(np.full(self.width, fill, dtype))
+            else:
+                values.append(row.detach().to(self.weight.dtype).contiguous().view(-1).numpy())
+                if row.requires_grad:
+                    self._pending.append((row, grad))
+            grads.append(grad)
+        grads.append(_grad(self.bias).view(-1).numpy())
+        return _Arrays(self.bias.detach().numpy(), tuple(values), tuple(grads))
+
+    def finish_backward(self) -> None:
+        """Carry the gradients of evaluated rows back to the mechanism's parameters
+        (set, not accumulated, like every other gradient of the step)."""
+        if not self._pending:
+            return
+        for parameter in self.own:
+            _grad(parameter).zero_()
+        rows = [row for row, _ in self._pending]
+        grads = [torch.from_numpy(grad).view(row.shape) for row, grad in self._pending]
+        torch.autograd.backward(rows, grads)
+        self._pending = []
 
 
 class DirectStep:
@@ -161,7 +239,10 @@ class DirectStep:
 
     def __init__(self, net: ParametricNet) -> None:
         if not supports(net):
-            raise ValueError("DirectStep covers ReLU networks with affine/bias/scale conditioning")
+            raise ValueError(
+                "DirectStep covers fused ReLU networks whose conditioning declares its "
+                "coefficients in m (see supports)"
+            )
         self.net = net
         self.blocks = [_Block(block) for block in net.hidden]
 
@@ -223,5 +304,6 @@ class DirectStep:
             upstream.contiguous().numpy(), z.numpy(), arrays.bias, m, s0, s1, *saved.mask,
             grad_z.numpy(), *arrays.grads,
         )  # fmt: skip
+        block.finish_backward()
         torch.mm(grad_z.T, saved.x, out=_grad(block.weight))
         return grad_z @ block.weight if need_input else None

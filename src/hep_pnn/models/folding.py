@@ -24,6 +24,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from hep_pnn.models.conditioning import Conditioning
 from hep_pnn.models.fast import _ACTIVATIONS
 
 __all__ = ["FOLDED_BATCH", "FoldedNet", "fold_at_mass"]
@@ -65,18 +66,14 @@ class FoldedNet(nn.Module):
         return f"widths={widths}, activation={self.activation}, mass={self.mass:g}"
 
 
-def _modulation_at(conditioning: nn.Module | None, m: Tensor) -> tuple[Tensor | None, ...]:
-    """``(scale, shift, extra_column)`` of a conditioning layer at scaled mass ``m`` (1, 1)."""
+def _modulation_at(conditioning: Conditioning | None, m: Tensor) -> tuple[Tensor | None, ...]:
+    """``(scale, shift, appended)`` of a conditioning layer at scaled mass ``m`` (1, 1):
+    vectors, whatever function of m the mechanism computes."""
     if conditioning is None:
         return None, None, None
-    if conditioning.extra_width:
-        return None, None, m.reshape(1)
     scale, shift = conditioning.modulation(m)
-    return (
-        None if scale is None else scale.reshape(-1),
-        None if shift is None else shift.reshape(-1),
-        None,
-    )
+    extra = conditioning.appended(m)
+    return tuple(None if v is None else v.reshape(-1) for v in (scale, shift, extra))
 
 
 def _fold_into(

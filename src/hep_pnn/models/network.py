@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from hep_pnn._random import spawn
 from hep_pnn.errors import DataError
 from hep_pnn.models._inference import as_inputs, batched, check_feature_names
-from hep_pnn.models.conditioning import CONDITIONINGS, Conditioning, linear
+from hep_pnn.models.conditioning import CONDITIONINGS, AffineInMass, Conditioning, linear
 from hep_pnn.models.config import ModelConfig
 from hep_pnn.models.fast import (
     dropout_key,
@@ -36,6 +36,15 @@ from hep_pnn.models.folding import FOLDED_BATCH, fold_at_mass
 from hep_pnn.models.preprocessing import Preprocessing
 
 __all__ = ["HiddenBlock", "ParametricNet", "build_model"]
+
+_UNCONDITIONED = AffineInMass()
+
+
+def _fast_coefficients(conditioning: Conditioning | None) -> AffineInMass | None:
+    """What the fused kernel applies after the activation: the mechanism's lines in m,
+    nothing for a block without conditioning, or ``None`` (plain path) when the
+    mechanism declares none (:meth:`~hep_pnn.models.conditioning.Conditioning.coefficients`)."""
+    return _UNCONDITIONED if conditioning is None else conditioning.coefficients()
 
 
 class HiddenBlock(nn.Module):
@@ -87,7 +96,6 @@ class HiddenBlock(nn.Module):
         """``x (n, in_width)`` and scaled ``mass (n, 1)``; the dropout mask of ``key``
         (drawn from ``generator`` if not given)."""
         conditioning = self.conditioning
-        modulating = conditioning is not None and not conditioning.extra_width
         dropping = self.training and self.dropout > 0
         if not dropping:
             key = 0
@@ -95,25 +103,26 @@ class HiddenBlock(nn.Module):
             key = dropout_key(generator)
         # Inference and export take the plain path: no autograd to save there.
         fast = fused and self.training and self.activation == "relu"
-        if fast and (dropping or modulating) and (not modulating or conditioning.affine_in_mass):
-            coefficients = conditioning.coefficients() if modulating else (None, None)
+        lines = _fast_coefficients(conditioning) if fast else None
+        if lines is not None and (dropping or lines.modulates):
             p = self.dropout if dropping else 0.0
             weight, bias = self.linear.weight, self.linear.bias
             if mass is None:  # a network without mass input, with dropout
                 mass = x.new_zeros(x.shape[0], 1)
             h = linear_activate_condition_dropout(
-                x, weight, bias, mass, *coefficients, p=p, key=key
+                x, weight, bias, mass, *lines.matrices(), p=p, key=key
             )
         else:
             z = self.linear(x)
-            scale, shift = conditioning.modulation(mass) if modulating else (None, None)
+            scale, shift = (
+                conditioning.modulation(mass) if conditioning is not None else (None, None)
+            )
             mask = dropout_mask(tuple(z.shape), self.dropout, key=key) if dropping else None
             h = reference_activate_modulate_dropout(
                 z, scale, shift, mask, activation=self.activation
             )
-        if conditioning is not None and conditioning.extra_width:
-            h = conditioning(h, mass)
-        return h
+        extra = conditioning.appended(mass) if conditioning is not None else None
+        return h if extra is None else torch.cat([h, extra], dim=1)
 
     def extra_repr(self) -> str:
         return f"activation={self.activation}, dropout={self.dropout}"
@@ -246,14 +255,18 @@ class ParametricNet(nn.Module):
         return self.output(self._trunk(features, mass)).squeeze(1)
 
     def l2_groups(self) -> list[tuple[list[nn.Parameter], float]]:
-        """``[(kernels, l2_kernel), (biases, l2_bias)]``: the parameters of every layer that
-        :meth:`l2_penalty` covers, with their coefficients."""
+        """``[(kernels, l2_kernel), (biases, l2_bias)]``: every parameter, with the
+        coefficient :meth:`l2_penalty` gives it. Biases are those of ``nn.Linear`` layers;
+        kernels are their weights and any parameter a conditioning mechanism holds
+        outside ``nn.Linear`` layers."""
         kernels, biases = [], []
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 kernels.append(module.weight)
                 if module.bias is not None:
                     biases.append(module.bias)
+            else:
+                kernels.extend(module.parameters(recurse=False))
         return [(kernels, self.config.l2_kernel), (biases, self.config.l2_bias)]
 
     def l2_penalty(self) -> Tensor:
