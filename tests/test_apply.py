@@ -246,7 +246,7 @@ def test_bad_options_raise_one_clear_error(
 
 
 def test_option_parsers() -> None:
-    assert parse_masses([1000, 812.5]) == [1000.0, 812.5]
+    assert parse_masses([1000, 812.5]) == (1000.0, 812.5)
     assert [score_column(m) for m in (500, 1000.0, 812.5, 0.25)] == [
         "score_m500",
         "score_m1000",

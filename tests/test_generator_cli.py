@@ -11,8 +11,8 @@ import pytest
 from hep_pnn.cli import main
 from hep_pnn.data import read_events, read_hepmass_imb
 from hep_pnn.data.generator import generate
-from hep_pnn.data.generator.output import parse_masses
 from hep_pnn.errors import ConfigError
+from hep_pnn.mass_lists import parse_masses
 
 
 def run_pnn(*args: str) -> subprocess.CompletedProcess[str]:

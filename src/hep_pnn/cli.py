@@ -164,8 +164,9 @@ def generate_command(
     import time
 
     from hep_pnn.data.generator import preset_sizes
-    from hep_pnn.data.generator.output import generate_to_file, parse_masses
+    from hep_pnn.data.generator.output import generate_to_file
     from hep_pnn.errors import ConfigError
+    from hep_pnn.mass_lists import parse_masses
 
     if process not in ("hepmass", "four-top"):
         raise ConfigError(
@@ -362,8 +363,8 @@ def evaluate(
     """Per-mass metrics and plots of a trained run, written to RUN_DIR/evaluation."""
     import warnings
 
-    from hep_pnn.apply.options import parse_masses
-    from hep_pnn.evaluation.command import evaluate_run_directory, parse_grid
+    from hep_pnn.evaluation.command import evaluate_run_directory
+    from hep_pnn.mass_lists import parse_masses
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -371,7 +372,7 @@ def evaluate(
             run_dir,
             data=data or (),
             masses=None if masses is None else parse_masses(masses),
-            grid=None if grid is None else parse_grid(grid),
+            grid=None if grid is None else parse_masses(grid, option="--grid"),
             grid_signal=grid_signal,
             bootstrap=bootstrap,
             seed=seed,

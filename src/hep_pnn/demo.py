@@ -19,10 +19,11 @@ import pandas as pd
 
 from hep_pnn._io import atomic_dir
 from hep_pnn.data.features import HEPMASS_MASSES
-from hep_pnn.evaluation.command import generator_signal_factory, parse_grid
+from hep_pnn.evaluation.command import generator_signal_factory
 from hep_pnn.evaluation.report import comparison_table, write_report
 from hep_pnn.evaluation.runs import RunEvaluation, evaluate_run, write_evaluation
 from hep_pnn.evaluation.scoring import ExtrapolationWarning
+from hep_pnn.mass_lists import parse_masses
 from hep_pnn.training.config import ExperimentConfig
 from hep_pnn.training.runs import train_experiment
 
@@ -93,7 +94,7 @@ def run_demo(
     configs = demo_configs(
         n_signal_per_mass=n_signal_per_mass, n_background=n_background, epochs=epochs, seed=seed
     )
-    masses = parse_grid(grid)
+    masses = list(parse_masses(grid, option="--grid"))
     factory = generator_signal_factory(n_signal=grid_signal, seed=seed + 1)
     with atomic_dir(output, overwrite=overwrite, option="--output") as tmp:
         evaluations: list[RunEvaluation] = []

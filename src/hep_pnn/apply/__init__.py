@@ -8,11 +8,11 @@ from hep_pnn.apply.options import (
     NAN_POLICIES,
     check_feature_map,
     parse_feature_map,
-    parse_masses,
     score_column,
 )
 from hep_pnn.apply.streaming import ApplySummary, apply_scores, load_scorer
 from hep_pnn.apply.writers import ScoreWriter, output_format
+from hep_pnn.mass_lists import parse_masses
 
 __all__ = [
     "NAN_POLICIES",

@@ -8,8 +8,7 @@ and C++ (``score_m500``, ``score_m812p5``).
 from __future__ import annotations
 
 import difflib
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -24,7 +23,6 @@ __all__ = [
     "check_feature_map",
     "missing_columns_error",
     "parse_feature_map",
-    "parse_masses",
     "score_column",
 ]
 
@@ -43,42 +41,6 @@ def score_column(mass: float) -> str:
     """
     text = np.format_float_positional(float(mass), trim="-")
     return "score_m" + text.replace(".", "p")
-
-
-def parse_masses(masses: str | Iterable[float], *, option: str = "--masses") -> list[float]:
-    """Mass hypotheses from ``"500,750,1000"`` or a list; each finite, positive and distinct.
-
-    Example:
-        >>> parse_masses("500, 750,812.5")
-        [500.0, 750.0, 812.5]
-    """
-    items = masses.split(",") if isinstance(masses, str) else list(masses)
-    values: list[float] = []
-    for item in items:
-        try:
-            value = float(item)
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"mass {str(item).strip()!r} is not a number",
-                where=option,
-                fix="give masses in GeV separated by commas, e.g. 500,750,1000",
-            ) from None
-        if not math.isfinite(value) or value <= 0:
-            raise ConfigError(
-                f"mass {value:g} is not a positive number", where=option, fix="use masses > 0 GeV"
-            )
-        values.append(value)
-    if not values:
-        raise ConfigError("no mass given", where=option, fix="e.g. --masses 500,750,1000")
-    names = [score_column(value) for value in values]
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ConfigError(
-            f"mass given more than once ({', '.join(repeated)})",
-            where=option,
-            fix="list each mass once",
-        )
-    return values
 
 
 def _map_from_text(text: str, option: str) -> dict[str, str]:

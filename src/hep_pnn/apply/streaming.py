@@ -4,7 +4,7 @@ Several inputs are scored in the order given and their scores concatenated into 
 output, so row ``i`` of the output belongs to entry ``i`` of the inputs chained in that
 order (a ROOT ``TChain`` of the inputs has the output tree as its friend). Memory stays
 bounded by ``chunk_size`` rows: inputs are read with
-:func:`hep_pnn.data.chunks.iter_columns` and the output is appended chunk by chunk into a
+:func:`hep_pnn.data.formats.iter_columns` and the output is appended chunk by chunk into a
 temporary file that is renamed into place only when everything succeeded.
 """
 
@@ -28,12 +28,12 @@ from hep_pnn.apply.options import (
     check_feature_map,
     missing_columns_error,
     parse_feature_map,
-    parse_masses,
     score_column,
 )
 from hep_pnn.apply.writers import ScoreWriter, output_format
-from hep_pnn.data.chunks import detect_format, iter_columns, list_columns
+from hep_pnn.data.formats import format_of, iter_columns, list_columns
 from hep_pnn.errors import ConfigError, DataError, ModelError
+from hep_pnn.mass_lists import parse_masses
 
 __all__ = ["ApplySummary", "apply_scores", "load_scorer"]
 
@@ -102,18 +102,10 @@ def _count_entries(paths: Sequence[Path], tree: str | None) -> int | None:
     """Total entries when cheap to know (Parquet footers, ROOT headers); None for CSV."""
     total = 0
     for path in paths:
-        kind = detect_format(path)
-        if kind == "parquet":
-            import pyarrow.parquet as pq
-
-            total += pq.ParquetFile(path).metadata.num_rows
-        elif kind == "root" and tree is not None:
-            import uproot
-
-            with uproot.open(path) as file:
-                total += int(file[tree].num_entries)
-        else:
+        count = format_of(path).count_rows(path, tree=tree)
+        if count is None:
             return None
+        total += count
     return total
 
 

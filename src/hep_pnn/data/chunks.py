@@ -1,4 +1,6 @@
-"""Bounded-memory streaming of columns from CSV, Parquet and ROOT files.
+"""Bounded-memory streaming of CSV text as Arrow batches, and the file checks readers share.
+
+The per-format readers (CSV, Parquet, ROOT) are in :mod:`hep_pnn.data.formats`.
 
 Row numbers in error messages are 1-based *data* rows: the first row after the
 header is row 1 (it is on line 2 of a CSV file).
@@ -12,7 +14,6 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -22,23 +23,12 @@ from hep_pnn.errors import DataError
 
 __all__ = [
     "csv_batches",
-    "detect_format",
     "estimate_csv_rows",
-    "iter_columns",
-    "list_columns",
     "read_csv_header",
+    "rechunk",
     "require_file",
 ]
 
-Format = Literal["csv", "parquet", "root"]
-_SUFFIXES: dict[str, Format] = {
-    ".csv": "csv",
-    ".gz": "csv",
-    ".txt": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".root": "root",
-}
 #: Bytes of CSV text parsed at a time: large enough for threads, small next to the data.
 CSV_BLOCK_BYTES = 1 << 20
 
@@ -60,25 +50,6 @@ def require_file(path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def detect_format(path: str | os.PathLike[str], format: Format | None = None) -> Format:
-    """The file format: ``format`` if given, else guessed from the suffix.
-
-    Example:
-        >>> detect_format("all_train.csv.gz"), detect_format("x.root")
-        ('csv', 'root')
-    """
-    if format is not None:
-        return format
-    suffix = Path(path).suffix.lower()
-    if suffix not in _SUFFIXES:
-        raise DataError(
-            f"unknown file type {suffix!r}",
-            where=f"file {path}",
-            fix="use .csv, .csv.gz, .parquet or .root, or set 'format' in the data description",
-        )
-    return _SUFFIXES[suffix]
-
-
 def read_csv_header(path: str | os.PathLike[str]) -> list[str]:
     """The column names on the first line of a ``.csv`` or ``.csv.gz`` file."""
     path = require_file(path)
@@ -88,41 +59,6 @@ def read_csv_header(path: str | os.PathLike[str]) -> list[str]:
     except (pa.ArrowException, OSError, EOFError, UnicodeDecodeError) as err:
         raise DataError(f"cannot read the file: {err}", where=f"file {path}") from None
     return [name.strip() for name in next(csv.reader([first.rstrip("\r")]), [])]
-
-
-def list_columns(
-    path: str | os.PathLike[str], *, tree: str | None = None, format: Format | None = None
-) -> list[str]:
-    """Column (or branch) names of a CSV, Parquet or ROOT file, in file order."""
-    path = require_file(path)
-    kind = detect_format(path, format)
-    try:
-        if kind == "csv":
-            return read_csv_header(path)
-        if kind == "parquet":
-            import pyarrow.parquet as pq
-
-            return list(pq.ParquetFile(path).schema_arrow.names)
-        return list(_open_tree(path, tree).keys(recursive=False))
-    except (pa.ArrowException, OSError, ValueError) as err:
-        raise DataError(
-            f"cannot read the {kind} file: {err}", where=f"file {path}", fix="check the file"
-        ) from None
-
-
-def _open_tree(path: Path, tree: str | None):
-    import uproot
-
-    file = uproot.open(path)
-    trees = [key.split(";")[0] for key, cls in file.classnames().items() if cls == "TTree"]
-    name = tree or (trees[0] if len(trees) == 1 else None)
-    if name is None or name not in trees:
-        raise DataError(
-            f"tree {tree!r} not found; trees are {sorted(set(trees))}",
-            where=f"file {path}",
-            fix="set 'tree' in the data description",
-        )
-    return file[name]
 
 
 def _locate_csv_problem(path: Path, error: Exception) -> DataError:
@@ -295,7 +231,8 @@ def csv_batches(
         ) from None
 
 
-def _rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+def rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """Record batches of exactly ``size`` rows (the last one may be shorter)."""
     pending: list[pa.RecordBatch] = []
     count = 0
     for batch in batches:
@@ -308,65 +245,3 @@ def _rechunk(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.Record
             pending, count = rest.to_batches(), rest.num_rows
     if count:
         yield from pa.Table.from_batches(pending).combine_chunks().to_batches()
-
-
-def _numpy_columns(batch: pa.RecordBatch, columns: Sequence[str]) -> dict[str, np.ndarray]:
-    return {name: batch.column(name).to_numpy(zero_copy_only=False) for name in columns}
-
-
-def iter_columns(
-    path: str | os.PathLike[str],
-    columns: Sequence[str],
-    *,
-    tree: str | None = None,
-    chunk_size: int = 100_000,
-    format: Format | None = None,
-) -> Iterator[dict[str, np.ndarray]]:
-    r"""Yield ``{column: array}`` chunks of at most ``chunk_size`` rows, in file order.
-
-    Memory stays bounded by one chunk: Parquet is read by batches, ROOT with
-    ``uproot.iterate`` and CSV block by block. Integer CSV columns come back as
-    float64 so that every chunk has the same dtype. ``format`` overrides the suffix.
-
-    Example:
-        >>> import pathlib, tempfile
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
-        >>> _ = path.write_text("a,b\n1,2\n3,4\n5,6\n")
-        >>> [chunk["b"].tolist() for chunk in iter_columns(path, ["b"], chunk_size=2)]
-        [[2.0, 4.0], [6.0]]
-    """
-    if chunk_size < 1:
-        raise ValueError("chunk_size must be at least 1")
-    path = require_file(path)
-    columns = list(columns)
-    available = list_columns(path, tree=tree, format=format)
-    missing = [c for c in columns if c not in available]
-    if missing:
-        raise DataError(
-            f"missing column(s) {missing}; the file has {available}",
-            where=f"file {path}",
-            fix="check the column names",
-        )
-    kind = detect_format(path, format)
-    if kind == "root":
-        branches = _open_tree(path, tree)
-        for arrays in branches.iterate(columns, step_size=chunk_size, library="np"):
-            yield {name: np.asarray(arrays[name]) for name in columns}
-        return
-    if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(
-            batch_size=chunk_size, columns=columns
-        ):
-            yield _numpy_columns(batch, columns)
-        return
-    # Types are fixed from the first block so that a column is not int in one chunk
-    # and float in the next.
-    first = next(csv_batches(path, include=columns, block_bytes=1 << 16), None)
-    if first is None:
-        return
-    types = {f.name: pa.float64() if pa.types.is_integer(f.type) else f.type for f in first.schema}
-    batches = csv_batches(path, include=columns, column_types=types)
-    for batch in _rechunk(batches, chunk_size):
-        yield _numpy_columns(batch, columns)

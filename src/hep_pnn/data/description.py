@@ -2,7 +2,7 @@
 
 A description is YAML, for example::
 
-    format: root            # csv | parquet | root (default: from the file suffix)
+    format: root            # csv | parquet | root: a name in hep_pnn.data.FORMATS
     tree: events            # ROOT only
     features: [lep_pt, lep_eta, met, mjj]
     label_column: is_signal # or `label: 1` for a fixed label for every file
@@ -25,8 +25,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from hep_pnn.data.formats import FORMATS
 from hep_pnn.errors import ConfigError, from_validation_error
 
 __all__ = ["DataDescription", "FileSettings", "load_description"]
@@ -56,7 +64,7 @@ class DataDescription(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: Literal["csv", "parquet", "root"] | None = None
+    format: str | None = None
     tree: str | None = None
     features: list[str] = Field(min_length=1)
     label_column: str | None = None
@@ -68,6 +76,13 @@ class DataDescription(BaseModel):
     selection: str | None = None
     files: dict[str, FileSettings] = Field(default_factory=dict)
     source: str = Field(default="data description", exclude=True)
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str | None) -> str | None:
+        if value is not None and value not in FORMATS:
+            raise ValueError(f"unknown format {value!r}; choose one of {', '.join(FORMATS)}")
+        return value
 
     @model_validator(mode="after")
     def _one_label(self) -> DataDescription:

@@ -8,7 +8,6 @@ the native ones (features, ``label``, optional ``mass``, ``weight``, ``process``
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -18,21 +17,10 @@ import numpy as np
 
 from hep_pnn.data.builder import Process, TableBuilder
 from hep_pnn.data.cache import cached_read
-from hep_pnn.data.chunks import (
-    detect_format,
-    iter_columns,
-    list_columns,
-    read_csv_header,
-    require_file,
-)
+from hep_pnn.data.chunks import require_file
 from hep_pnn.data.description import DataDescription
-from hep_pnn.data.hepmass import (
-    HEPMASS_COLUMNS,
-    IMB_COLUMNS,
-    read_hepmass,
-    read_hepmass_imb_file,
-)
-from hep_pnn.data.native import NATIVE_META_COLUMNS, is_native, read_parquet
+from hep_pnn.data.formats import format_of, iter_columns, list_columns
+from hep_pnn.data.native import NATIVE_META_COLUMNS
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError, DataError
 
@@ -167,28 +155,11 @@ def _native_description(columns: Sequence[str], path: Path) -> DataDescription |
     )
 
 
-def _root_metadata(path: Path) -> dict | None:
-    import uproot
-
-    with uproot.open(path) as file:
-        if "hep_pnn" not in file:
-            return None
-        return json.loads(str(file["hep_pnn"]))
-
-
 def _read_detected(path: Path, *, cache: bool) -> EventTable:
-    kind = detect_format(path)
-    process_names = None
-    if kind == "csv":
-        header = read_csv_header(path)
-        if header == list(HEPMASS_COLUMNS):
-            return read_hepmass(path, cache=cache)
-        if header == list(IMB_COLUMNS):
-            return read_hepmass_imb_file(path, cache=cache)
-    elif kind == "parquet" and is_native(path):
-        return read_parquet(path)
-    elif kind == "root":
-        process_names = (_root_metadata(path) or {}).get("processes")
+    fmt = format_of(path)
+    known = fmt.read_known_layout(path, cache=cache)
+    if known is not None:
+        return known
     columns = list_columns(path)
     description = _native_description(columns, path)
     if description is None:
@@ -197,9 +168,9 @@ def _read_detected(path: Path, *, cache: bool) -> EventTable:
             where=f"file {path}",
             fix="give a data description (--description data.yaml), see docs/data.md",
         )
-    if kind == "csv":
+    if fmt.cache_parsed:
         return _cached_described(path, description, cache=cache)
-    return _read_described(path, description, process_names=process_names)
+    return _read_described(path, description, process_names=fmt.process_names(path))
 
 
 def _cached_described(path: Path, description: DataDescription, *, cache: bool) -> EventTable:
@@ -239,7 +210,7 @@ def read_events(
         path = require_file(raw)
         if description is None:
             tables.append(_read_detected(path, cache=cache))
-        elif detect_format(path, description.format) == "csv":
+        elif format_of(path, description.format).cache_parsed:
             tables.append(_cached_described(path, description, cache=cache))
         else:
             tables.append(_read_described(path, description))

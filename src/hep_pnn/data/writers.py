@@ -1,5 +1,7 @@
 """Writers for Parquet, HEPMASS CSV, HEPMASS-IMB CSV and ROOT; all atomic, none overwrite.
 
+:func:`hep_pnn.data.formats.write_events` picks one of them by the file ending.
+
 Every writer writes to a temporary file next to the target and renames it into place,
 and refuses an existing target unless ``overwrite=True``.
 """
@@ -10,7 +12,7 @@ import gzip
 import json
 import os
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
 import numpy as np
 
@@ -23,7 +25,6 @@ from hep_pnn.errors import ConfigError
 
 __all__ = [
     "ROOT_METADATA_KEY",
-    "write_events",
     "write_hepmass_csv",
     "write_hepmass_imb",
     "write_parquet",
@@ -138,30 +139,3 @@ def write_root(
             output.extend({name: np.ascontiguousarray(v[rows]) for name, v in branches.items()})
         file[ROOT_METADATA_KEY] = json.dumps(names)
     return Path(path)
-
-
-def write_events(
-    table: EventTable,
-    path: str | os.PathLike[str],
-    *,
-    format: Literal["parquet", "csv", "root"] | None = None,
-    overwrite: bool = False,
-) -> Path:
-    """Write ``table`` choosing the format by ``format`` or the suffix.
-
-    ``.parquet`` → native Parquet, ``.csv`` / ``.csv.gz`` → HEPMASS layout, ``.root`` → ROOT.
-    """
-    suffixes = {".parquet": "parquet", ".pq": "parquet", ".root": "root", ".csv": "csv"}
-    name = Path(path).name.lower()
-    chosen = format or suffixes.get(Path(name.removesuffix(".gz")).suffix)
-    if chosen == "parquet":
-        return write_parquet(table, path, overwrite=overwrite)
-    if chosen == "root":
-        return write_root(table, path, overwrite=overwrite)
-    if chosen == "csv":
-        return write_hepmass_csv(table, path, overwrite=overwrite)
-    raise ConfigError(
-        f"cannot tell the output format of {path}",
-        where="output path",
-        fix="use a .parquet, .csv, .csv.gz or .root suffix, or pass format=",
-    )

@@ -4,7 +4,7 @@ Everything accepts a scorer (``predict(features, mass)``), a plain callable or p
 scores, so networks, BDTs and external models are compared the same way.
 """
 
-from hep_pnn.evaluation.command import evaluate_run_directory, parse_grid
+from hep_pnn.evaluation.command import evaluate_run_directory
 from hep_pnn.evaluation.masses import MassMetrics, auc_vs_mass, evaluate_masses
 from hep_pnn.evaluation.metrics import (
     background_rejection,
@@ -54,7 +54,6 @@ __all__ = [
     "evaluate_scorer",
     "load_evaluation",
     "mass_samples",
-    "parse_grid",
     "plot_auc_vs_mass",
     "plot_history",
     "plot_representation",

@@ -1,4 +1,7 @@
-"""What ``pnn evaluate`` does, as library functions: parse the grid, evaluate a run directory."""
+"""What ``pnn evaluate`` does, as library functions: evaluate a run directory.
+
+Its ``--masses`` and ``--grid`` are read by :func:`hep_pnn.mass_lists.parse_masses`.
+"""
 
 from __future__ import annotations
 
@@ -11,36 +14,10 @@ import numpy as np
 
 from hep_pnn._io import check_writable
 from hep_pnn.data.table import EventTable
-from hep_pnn.errors import ConfigError
 from hep_pnn.evaluation.runs import EVALUATION_DIR, RunEvaluation, evaluate_run, write_evaluation
 from hep_pnn.evaluation.scoring import feature_matrix
 
-__all__ = ["evaluate_run_directory", "generator_signal_factory", "parse_grid"]
-
-
-def parse_grid(text: str, *, option: str = "--grid") -> list[float]:
-    """Masses ``START:STOP:STEP`` in GeV, both ends included.
-
-    Example:
-        >>> parse_grid("400:600:50")
-        [400.0, 450.0, 500.0, 550.0, 600.0]
-    """
-    try:
-        start, stop, step = (float(part) for part in text.split(":"))
-    except ValueError:
-        raise ConfigError(
-            f"cannot read grid {text!r}",
-            where=option,
-            fix="write START:STOP:STEP, e.g. 400:1600:50",
-        ) from None
-    if not (0 < start <= stop and step > 0) or (stop - start) / step > 10_000:
-        raise ConfigError(
-            f"grid {text!r} is empty or too fine",
-            where=option,
-            fix="use 0 < START <= STOP and a STEP giving at most 10000 masses",
-        )
-    count = int(np.floor((stop - start) / step + 1e-9)) + 1
-    return [float(start + i * step) for i in range(count)]
+__all__ = ["evaluate_run_directory", "generator_signal_factory"]
 
 
 def generator_signal_factory(

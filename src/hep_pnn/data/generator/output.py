@@ -1,8 +1,6 @@
 r"""Generate straight to a file in the HEPMASS, HEPMASS-IMB or native layout (``pnn generate``).
 
-Example:
-    >>> parse_masses("500,750"), parse_masses("400:500:50")
-    ((500.0, 750.0), (400.0, 450.0, 500.0))
+Masses for ``--masses`` / ``--mass-range`` are read by :func:`hep_pnn.mass_lists.parse_masses`.
 """
 
 from __future__ import annotations
@@ -11,41 +9,32 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hep_pnn._io import check_writable
+from hep_pnn.data.formats import FORMATS, matching_suffix
 from hep_pnn.data.generator.api import generate
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError
 
-__all__ = ["LAYOUTS", "generate_to_file", "imb_paths", "parse_masses"]
+__all__ = ["LAYOUTS", "generate_to_file", "imb_paths"]
 
 LAYOUTS = ("hepmass", "hepmass-imb", "native")
-_CSV_SUFFIXES = (".csv", ".csv.gz")
-_NATIVE_SUFFIXES = (".parquet", ".pq", ".root")
-
-
-def parse_masses(spec: str, *, option: str = "--masses") -> tuple[float, ...]:
-    """Masses from ``"500,750,1000"`` or an inclusive range ``"start:stop:step"`` (GeV)."""
-    try:
-        if ":" in spec:
-            start, stop, step = (float(part) for part in spec.split(":"))
-            if step <= 0 or stop < start:
-                raise ValueError
-            count = int(np.floor((stop - start) / step + 1e-9)) + 1
-            return tuple(float(m) for m in np.round(start + step * np.arange(count), 6))
-        return tuple(float(part) for part in spec.split(",") if part.strip())
-    except ValueError:
-        raise ConfigError(
-            f"cannot read masses {spec!r}",
-            where=f"option {option}",
-            fix="give GeV values like 500,750,1000 or a range start:stop:step like 400:2000:50",
-        ) from None
 
 
 def _suffix(path: Path) -> str:
-    name = path.name.lower()
-    return ".csv.gz" if name.endswith(".csv.gz") else path.suffix.lower()
+    """The file ending that picks the format (``.csv.gz`` counts as one)."""
+    endings = [ending for fmt in FORMATS.values() for ending in fmt.table_suffixes]
+    return matching_suffix(path, endings) or path.suffix.lower()
+
+
+def _layout_suffixes(layout: str) -> tuple[str, ...]:
+    """Endings of the formats that write ``layout`` (HEPMASS layouts: the CSV format)."""
+    wanted = "native" if layout == "native" else "hepmass"
+    return tuple(
+        ending
+        for fmt in FORMATS.values()
+        if fmt.table_layout == wanted
+        for ending in fmt.table_suffixes
+    )
 
 
 def imb_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
@@ -64,12 +53,12 @@ def imb_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
 def _resolve_layout(path: Path, layout: str | None) -> str:
     suffix = _suffix(path)
     if layout is None:
-        layout = "hepmass" if suffix in _CSV_SUFFIXES else "native"
+        layout = "hepmass" if suffix in _layout_suffixes("hepmass") else "native"
     if layout not in LAYOUTS:
         raise ConfigError(
             f"unknown layout {layout!r}", where="option --layout", fix=f"use one of {LAYOUTS}"
         )
-    allowed = _NATIVE_SUFFIXES if layout == "native" else _CSV_SUFFIXES
+    allowed = _layout_suffixes(layout)
     if suffix not in allowed:
         raise ConfigError(
             f"the {layout} layout cannot be written to {path.name}",
