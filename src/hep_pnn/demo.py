@@ -24,6 +24,7 @@ from hep_pnn.evaluation.report import comparison_table, write_report
 from hep_pnn.evaluation.runs import RunEvaluation, evaluate_run, write_evaluation
 from hep_pnn.evaluation.scoring import ExtrapolationWarning
 from hep_pnn.mass_lists import parse_masses
+from hep_pnn.run_files import EVALUATION_DIR, REPORT_FILE
 from hep_pnn.training.config import ExperimentConfig
 from hep_pnn.training.runs import train_experiment
 
@@ -111,9 +112,9 @@ def run_demo(
                 )
             for message in dict.fromkeys(str(w.message) for w in caught):
                 echo(f"[demo] note: {message}")
-            write_evaluation(evaluation, tmp / "runs" / name / "evaluation")
+            write_evaluation(evaluation, tmp / "runs" / name / EVALUATION_DIR)
             evaluations.append(evaluation)
-        write_report(evaluations, tmp / "report.html", title="hep-pnn demo: AffinePNN vs pNN")
+        write_report(evaluations, tmp / REPORT_FILE, title="hep-pnn demo: AffinePNN vs pNN")
     auc = comparison_table(evaluations, "roc_auc")
     grid_auc = pd.DataFrame(
         {e.name: e.grid.set_index("mass")["roc_auc"] for e in evaluations if e.grid is not None}
@@ -121,6 +122,6 @@ def run_demo(
     return DemoResult(
         auc=auc,
         grid_auc=grid_auc,
-        report=Path(output) / "report.html",
+        report=Path(output) / REPORT_FILE,
         seconds=time.perf_counter() - start,
     )

@@ -34,6 +34,7 @@ from hep_pnn.apply.writers import ScoreWriter, output_format
 from hep_pnn.data.formats import format_of, iter_columns, list_columns
 from hep_pnn.errors import ConfigError, DataError, ModelError
 from hep_pnn.mass_lists import parse_masses
+from hep_pnn.run_files import CONFIG_FILE, MODEL_CONFIG
 
 __all__ = ["ApplySummary", "apply_scores", "load_scorer"]
 
@@ -83,11 +84,11 @@ a saved model directory (model.json) or an .onnx file)
         return OnnxScorer(path, threads=threads)
     if not path.exists():
         raise ModelError("not found", where=f"model {path}", fix=fix)
-    if (path / "config.yaml").is_file():
+    if (path / CONFIG_FILE).is_file():
         from hep_pnn.training import load_run
 
         return load_run(path).model
-    if (path / "model.json").is_file():
+    if (path / MODEL_CONFIG).is_file():
         from hep_pnn.models import load_model
 
         return load_model(path)

@@ -14,8 +14,9 @@ import numpy as np
 
 from hep_pnn._io import check_writable
 from hep_pnn.data.table import EventTable
-from hep_pnn.evaluation.runs import EVALUATION_DIR, RunEvaluation, evaluate_run, write_evaluation
+from hep_pnn.evaluation.runs import RunEvaluation, evaluate_run, write_evaluation
 from hep_pnn.evaluation.scoring import feature_matrix
+from hep_pnn.run_files import EVALUATION_DIR
 
 __all__ = ["evaluate_run_directory", "generator_signal_factory"]
 

@@ -158,6 +158,10 @@ def evaluate_masses(
         >>> m = evaluate_masses(lambda f, m: f[:, 0], t)
         >>> m.frame[["mass", "n_signal"]].values.tolist(), bool(0.7 < m.frame.roc_auc[0] < 0.8)
         ([[500.0, 200.0]], True)
+
+    References:
+        The per-mass evaluation of Baldi et al., arXiv:1601.07913, and Anzalone,
+        Diotalevi, Bonacorsi, MLST 3 (2022) 035017, arXiv:2202.00424.
     """
     if training_masses is None:
         training_masses = getattr(scorer_or_scores, "training_masses", None)
@@ -209,6 +213,10 @@ def auc_vs_mass(
         ...                    signal_factory=signal, background=bkg, training_masses=[500, 1000])
         >>> grid[["mass", "roc_auc", "training", "extrapolation"]].values.tolist()
         [[500.0, 1.0, True, False], [750.0, 1.0, False, False]]
+
+    References:
+        Interpolation to masses not trained on: Baldi et al., arXiv:1601.07913;
+        Anzalone, Diotalevi, Bonacorsi, arXiv:2202.00424.
     """
     if training_masses is None:
         training_masses = getattr(scorer, "training_masses", None)

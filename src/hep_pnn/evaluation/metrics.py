@@ -55,6 +55,10 @@ def cut_scan(
         >>> t, s, b = cut_scan(np.array([0.9, 0.5, 0.5, 0.1]), np.array([1, 1, 0, 0]))
         >>> t.tolist(), s.tolist(), b.tolist()
         ([0.9, 0.5, 0.1], [1.0, 2.0, 2.0], [0.0, 1.0, 2.0])
+
+    References:
+        Cut scans behind the significance and rejection figures of Anzalone, Diotalevi,
+        Bonacorsi, MLST 3 (2022) 035017, arXiv:2202.00424.
     """
     score = np.asarray(score, dtype=np.float64)
     is_signal = np.asarray(label) == 1
@@ -76,6 +80,10 @@ def significance_ratio(
         >>> ratio, cut = significance_ratio(np.array([0.9, 0.8, 0.2]), np.array([1, 1, 0]))
         >>> round(ratio, 6), cut
         (1.0, 0.8)
+
+    References:
+        The significance ratio max over cuts of s/√(s+b) / √N_s as used by Anzalone,
+        Diotalevi, Bonacorsi, MLST 3 (2022) 035017, arXiv:2202.00424.
     """
     thresholds, s, b = cut_scan(score, label, weight)
     total_signal = s[-1]
@@ -96,6 +104,10 @@ def threshold_at_efficiency(
     Example:
         >>> threshold_at_efficiency(np.array([0.1, 0.4, 0.6, 0.9]), None, 0.5)
         0.6
+
+    References:
+        Working points at fixed signal efficiency as in Anzalone, Diotalevi, Bonacorsi,
+        MLST 3 (2022) 035017, arXiv:2202.00424.
     """
     if not 0 < efficiency <= 1:
         raise ValueError(f"efficiency must be in (0, 1], got {efficiency}")
@@ -117,6 +129,10 @@ def background_rejection(
         >>> background_rejection(np.array([0.9, 0.7, 0.8, 0.1, 0.2, 0.3]),
         ...                      np.array([1, 1, 0, 0, 0, 0]), efficiency=0.5)
         inf
+
+    References:
+        Background rejection at fixed signal efficiency as in Anzalone, Diotalevi,
+        Bonacorsi, MLST 3 (2022) 035017, arXiv:2202.00424.
     """
     score = np.asarray(score, dtype=np.float64)
     is_signal = np.asarray(label) == 1
@@ -134,6 +150,10 @@ def roc_auc(score: np.ndarray, label: np.ndarray, weight: np.ndarray | None = No
         >>> roc_auc(np.array([0.9, 0.8, 0.5, 0.1]), np.array([1, 1, 0, 0]),
         ...         np.array([1.0, 1.0, 2.0, -0.5]))
         1.0
+
+    References:
+        ROC-AUC per mass hypothesis as in Baldi et al., arXiv:1601.07913, and
+        Anzalone, Diotalevi, Bonacorsi, MLST 3 (2022) 035017, arXiv:2202.00424.
     """
     if weight is None or (np.asarray(weight) >= 0).all():
         return float(roc_auc_score(label, score, sample_weight=weight))
@@ -159,6 +179,11 @@ def binary_metrics(
         >>> m = binary_metrics(np.array([0.9, 0.6, 0.7, 0.1]), np.array([1, 1, 0, 0]))
         >>> m["roc_auc"], m["rejection_50"], round(m["significance_ratio"], 4)
         (0.75, inf, 0.8165)
+
+    References:
+        ROC-AUC per mass: Baldi et al., arXiv:1601.07913; PR-AUC, rejections and the
+        significance ratio: Anzalone, Diotalevi, Bonacorsi, MLST 3 (2022) 035017,
+        arXiv:2202.00424.
     """
     label = np.asarray(label)
     metrics = {

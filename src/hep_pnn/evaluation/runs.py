@@ -38,6 +38,7 @@ from hep_pnn.evaluation.plots import (
 from hep_pnn.evaluation.representation import Representation2D, representation_2d
 from hep_pnn.evaluation.scoring import ScoresLike
 from hep_pnn.evaluation.sculpting import SculptingResult, sculpting_from_sample
+from hep_pnn.run_files import CONFIG_FILE, EVALUATION_DIR, HISTORY_CSV, METRICS_JSON, METRICS_MD
 
 __all__ = [
     "RunEvaluation",
@@ -48,7 +49,6 @@ __all__ = [
     "write_evaluation",
 ]
 
-EVALUATION_DIR = "evaluation"
 #: The plots of an evaluation, in the order they are shown.
 FIGURES = (
     "roc.png",
@@ -277,8 +277,8 @@ def write_evaluation(
     """
     figures = evaluation.figures or render_figures(evaluation)
     with atomic_dir(directory, overwrite=overwrite, option="evaluation folder") as tmp:
-        (tmp / "metrics.json").write_text(json.dumps(evaluation.to_dict(), indent=2) + "\n")
-        (tmp / "metrics.md").write_text(evaluation.metrics.to_markdown() + "\n")
+        (tmp / METRICS_JSON).write_text(json.dumps(evaluation.to_dict(), indent=2) + "\n")
+        (tmp / METRICS_MD).write_text(evaluation.metrics.to_markdown() + "\n")
         for file_name, png in figures.items():
             (tmp / file_name).write_bytes(png)
     return Path(directory)
@@ -288,10 +288,10 @@ def load_evaluation(run_dir: str | os.PathLike[str]) -> RunEvaluation:
     """Read what :func:`write_evaluation` wrote under ``RUN_DIR/evaluation`` (plus the run's
     ``config.yaml`` and ``history.csv`` when present)."""
     run_dir = Path(run_dir)
-    folder = run_dir if (run_dir / "metrics.json").is_file() else run_dir / EVALUATION_DIR
+    folder = run_dir if (run_dir / METRICS_JSON).is_file() else run_dir / EVALUATION_DIR
     if folder == run_dir:
         run_dir = run_dir.parent
-    metrics_file = folder / "metrics.json"
+    metrics_file = folder / METRICS_JSON
     if not metrics_file.is_file():
         raise DataError(
             f"no evaluation found in {run_dir} (missing {metrics_file})",
@@ -310,7 +310,7 @@ def load_evaluation(run_dir: str | os.PathLike[str]) -> RunEvaluation:
         if not data.get("grid")
         else MassMetrics.from_dict({"training_masses": [], "masses": data["grid"]}).frame
     )
-    history_file, config_file = run_dir / "history.csv", run_dir / "config.yaml"
+    history_file, config_file = run_dir / HISTORY_CSV, run_dir / CONFIG_FILE
     return RunEvaluation(
         name=str(data.get("name") or run_dir.name),
         metrics=metrics,

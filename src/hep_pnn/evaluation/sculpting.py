@@ -99,6 +99,10 @@ def sculpting(
         >>> itself = sculpting(lambda f, m: f[:, 1], t, mass=1)
         >>> bool(independent.js_divergence < 0.02 < itself.js_divergence)
         True
+
+    References:
+        Mass sculpting by a cut and its removal: Louppe, Kagan, Cranmer, arXiv:1611.01046;
+        Kasieczka, Shih, PRL 125 (2020) 122001, arXiv:2001.05310.
     """
     if feature not in table.feature_names:
         raise DataError(

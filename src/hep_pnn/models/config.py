@@ -70,7 +70,8 @@ class ModelConfig(BaseModel):
         return self.conditioning != "none"
 
 
-#: The named architectures (see shared REFERENCE.md "Reference architectures").
+#: The named architectures: ``pnn`` is Baldi et al. (arXiv:1601.07913), ``affine`` the
+#: AffinePNN of Anzalone, Diotalevi, Bonacorsi (arXiv:2202.00424).
 PRESETS: dict[str, dict[str, Any]] = {
     "pnn": {"conditioning": "concat", "placement": "input", "dropout": 0.0},
     "affine": {"conditioning": "affine", "placement": "every", "dropout": 0.25},
@@ -86,6 +87,12 @@ def preset(name: str, **overrides: Any) -> ModelConfig:
     Presets: ``pnn`` (Baldi: mass concatenated at the input), ``affine`` (AffinePNN),
     ``individual`` (no mass input; one net per mass), ``blind`` (no mass input) and
     ``mlp`` (plain MLP, for baselines).
+
+    References:
+        Baldi et al., "Parameterized neural networks for high-energy physics",
+        arXiv:1601.07913 (``pnn``, ``individual``); Anzalone, Diotalevi, Bonacorsi,
+        "Improving parametric neural networks for high-energy physics (and beyond)",
+        MLST 3 (2022) 035017, arXiv:2202.00424 (``affine``).
 
     Example:
         >>> preset("affine").dropout

@@ -32,6 +32,10 @@ class PerMassEnsemble:
         (500.0, 1000.0)
         >>> ensemble.predict(np.zeros((2, 1)), np.array([600.0, 900.0])).shape
         (2,)
+
+    References:
+        The per-mass networks a pNN is compared with: Baldi et al., arXiv:1601.07913;
+        Anzalone, Diotalevi, Bonacorsi, MLST 3 (2022) 035017, arXiv:2202.00424.
     """
 
     kind = "per_mass_ensemble"

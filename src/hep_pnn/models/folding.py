@@ -41,6 +41,10 @@ class FoldedNet(nn.Module):
         layers: the folded ``(weight, bias)`` of every layer, output layer last.
         activation: activation name between them.
         mass: the mass hypothesis in GeV it was folded at.
+
+    References:
+        The network it folds: Baldi et al., arXiv:1601.07913; Anzalone, Diotalevi,
+        Bonacorsi, arXiv:2202.00424.
     """
 
     def __init__(self, layers: list[tuple[Tensor, Tensor]], *, activation: str, mass: float):

@@ -62,6 +62,10 @@ class HiddenBlock(nn.Module):
         >>> block = HiddenBlock(3, 4, activation="relu", dropout=0.0, conditioning=Affine(4))
         >>> block.out_width, block(torch.zeros(2, 3), torch.ones(2, 1)).shape
         (4, torch.Size([2, 4]))
+
+    References:
+        Conditioning after the activation: Anzalone, Diotalevi, Bonacorsi, MLST 3 (2022)
+        035017, arXiv:2202.00424.
     """
 
     def __init__(
@@ -150,6 +154,13 @@ class ParametricNet(nn.Module):
         >>> net = build_model(preset("affine", hidden=(8, 4)), feature_names=["a", "b"])
         >>> net(torch.zeros(3, 2), torch.full((3,), 750.0)).shape
         torch.Size([3])
+
+    References:
+        Baldi, Cranmer, Faucett, Sadowski, Whiteson, "Parameterized neural networks for
+        high-energy physics", Eur. Phys. J. C 76 (2016) 235, arXiv:1601.07913.
+        Anzalone, Diotalevi, Bonacorsi, "Improving parametric neural networks for
+        high-energy physics (and beyond)", Mach. Learn.: Sci. Technol. 3 (2022) 035017,
+        arXiv:2202.00424.
     """
 
     def __init__(self, config: ModelConfig, *, feature_names: Sequence[str], seed: int = 0) -> None:
@@ -356,5 +367,9 @@ def build_model(
         >>> net = build_model(preset("pnn"), feature_names=[f"f{i}" for i in range(27)])
         >>> sum(p.numel() for p in net.parameters())
         74051
+
+    References:
+        Baldi et al., arXiv:1601.07913 (``pnn``); Anzalone, Diotalevi, Bonacorsi,
+        arXiv:2202.00424 (``affine`` and the other conditionings).
     """
     return ParametricNet(config, feature_names=feature_names, seed=seed)

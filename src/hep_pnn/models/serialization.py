@@ -23,11 +23,12 @@ from hep_pnn.models._inference import check_feature_names
 from hep_pnn.models.config import ModelConfig
 from hep_pnn.models.ensemble import PerMassEnsemble
 from hep_pnn.models.network import ParametricNet, build_model
+from hep_pnn.run_files import MODEL_CONFIG, MODEL_DIR, MODEL_WEIGHTS
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "load_model", "save_model"]
 
-CONFIG_FILE = "model.json"
-WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = MODEL_CONFIG
+WEIGHTS_FILE = MODEL_WEIGHTS
 FORMAT = "hep-pnn-model"
 FORMAT_VERSION = 1
 KINDS = ("parametric_net", PerMassEnsemble.kind)
@@ -102,7 +103,7 @@ def _read_document(directory: Path) -> dict[str, Any]:
     if not path.is_file():
         hint = (
             f"did you mean {directory / 'model'}?"
-            if (directory / "model" / CONFIG_FILE).is_file()
+            if (directory / MODEL_DIR / CONFIG_FILE).is_file()
             else "pass the folder written by save_model (it holds model.json)"
         )
         raise ModelError(f"{CONFIG_FILE} is missing", where=str(directory), fix=hint)

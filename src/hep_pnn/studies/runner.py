@@ -19,6 +19,7 @@ import numpy as np
 import yaml
 
 from hep_pnn.errors import ConfigError, PNNError
+from hep_pnn.run_files import EVALUATION_DIR, METRICS_JSON, MODEL_DIR
 from hep_pnn.studies.config import SIZES, StudyConfig, load_study
 
 __all__ = ["RunSpec", "plan_runs", "prepare_data", "run_study"]
@@ -35,7 +36,7 @@ class RunSpec:
 
     @property
     def finished(self) -> bool:
-        return (self.run_dir / "evaluation" / "metrics.json").is_file()
+        return (self.run_dir / EVALUATION_DIR / METRICS_JSON).is_file()
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def _run_one(spec: RunSpec, *, grid: str | None, grid_signal: int, logs: Path) -
     log_path = logs / f"{spec.name}-seed{spec.seed}.log"
     pnn = [sys.executable, "-m", "hep_pnn"]
     commands = []
-    if not (spec.run_dir / "model").is_dir():
+    if not (spec.run_dir / MODEL_DIR).is_dir():
         commands.append([*pnn, "train", str(config_path), "-o", str(spec.run_dir), "--overwrite"])
     evaluate = [*pnn, "evaluate", str(spec.run_dir), "--overwrite"]
     commands.append(

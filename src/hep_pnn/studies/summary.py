@@ -13,6 +13,7 @@ from hep_pnn._io import atomic_path
 from hep_pnn.evaluation.plots import figure_png, plot_auc_vs_mass
 from hep_pnn.evaluation.report import write_report
 from hep_pnn.evaluation.runs import RunEvaluation, load_evaluation
+from hep_pnn.run_files import REPORT_FILE
 from hep_pnn.studies.config import StudyConfig
 
 if TYPE_CHECKING:
@@ -98,5 +99,5 @@ def summarise_study(study: StudyConfig, folder: Path, specs: Sequence[RunSpec]) 
     with atomic_path(folder / "results.md", overwrite=True) as tmp:
         tmp.write_text("\n".join(text) + "\n")
     first = [runs[0] for runs in evaluations.values()]
-    write_report(first, folder / "report.html", title=f"hep-pnn study {study.name}", overwrite=True)
+    write_report(first, folder / REPORT_FILE, title=f"hep-pnn study {study.name}", overwrite=True)
     return folder / "results.md"

@@ -24,6 +24,7 @@ from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError, OutputExistsError
 from hep_pnn.models.baselines import BASELINE_NAMES, Baseline, baseline_options, make_baseline
 from hep_pnn.models.config import PRESETS
+from hep_pnn.run_files import CONFIG_FILE, HISTORY_CSV, HISTORY_JSON, LOG_FILE, MODEL_DIR
 from hep_pnn.training.background_mass import BackgroundMasses
 from hep_pnn.training.config import BackgroundMassConfig, ExperimentConfig
 from hep_pnn.training.datasets import load_training_table, stratified_split
@@ -181,9 +182,9 @@ def fit_baseline(
     seconds = time.perf_counter() - start
     history = _history(model, weighted, val_index, seconds=seconds, n_events=len(fit_train))
     log(f"{model.name}: mean validation AUC {history['val_auc_mean'].max():.4f} ({seconds:.1f} s)")
-    model.save(run_dir / "model", overwrite=True)
-    history.to_csv(run_dir / "history.csv", index=False)
-    (run_dir / "history.json").write_text(history.to_json(orient="records", indent=1) + "\n")
+    model.save(run_dir / MODEL_DIR, overwrite=True)
+    history.to_csv(run_dir / HISTORY_CSV, index=False)
+    (run_dir / HISTORY_JSON).write_text(history.to_json(orient="records", indent=1) + "\n")
     return model
 
 
@@ -243,17 +244,17 @@ def train_baseline(
         )
     check_baseline_options(config)
     run_dir = Path(run_dir)
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "config.yaml").is_file():
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / CONFIG_FILE).is_file():
         raise OutputExistsError(
             f"{run_dir} is not a run directory (no config.yaml); refusing to replace it",
             where="--output",
             fix="choose an empty or new folder",
         )
     with atomic_dir(run_dir, overwrite=overwrite, option="--output") as tmp:
-        (tmp / "config.yaml").write_text(config.to_yaml())
+        (tmp / CONFIG_FILE).write_text(config.to_yaml())
 
         def log(line: str) -> None:
-            with (tmp / "train.log").open("a") as handle:
+            with (tmp / LOG_FILE).open("a") as handle:
                 handle.write(line + "\n")
             if progress:
                 print(line, flush=True)
@@ -261,5 +262,5 @@ def train_baseline(
         table = load_training_table(config)
         log(f"training {run_dir}: {table!r}")
         model = fit_baseline(config, table, tmp, log)
-        history = pd.read_csv(tmp / "history.csv")
+        history = pd.read_csv(tmp / HISTORY_CSV)
     return TrainedRun(run_dir=run_dir, config=config, model=model, history=history)

@@ -13,6 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from hep_pnn._io import atomic_path
 from hep_pnn.errors import ModelError
+from hep_pnn.run_files import CHECKPOINT_FILE
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -21,8 +22,6 @@ __all__ = [
     "optimizer_to_flat",
     "save_checkpoint",
 ]
-
-CHECKPOINT_FILE = "checkpoint.safetensors"
 
 
 def save_checkpoint(

@@ -16,18 +16,23 @@ from hep_pnn._io import atomic_path
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError, ModelError, OutputExistsError
 from hep_pnn.models._inference import torch_threads
-from hep_pnn.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
+from hep_pnn.run_files import (
+    CHECKPOINT_DIR,
+    CHECKPOINT_FILE,
+    CONFIG_FILE,
+    HISTORY_CSV,
+    HISTORY_JSON,
+    LAST_DIR,
+    LOG_FILE,
+    MODEL_DIR,
+)
+from hep_pnn.training.checkpoint import load_checkpoint, save_checkpoint
 from hep_pnn.training.config import ExperimentConfig, load_experiment
 from hep_pnn.training.datasets import load_test_table, load_training_table
 from hep_pnn.training.feedback import TensorBoardLog
 from hep_pnn.training.loop import Trainer
 
 __all__ = ["TrainedRun", "load_run", "train_experiment"]
-
-CONFIG_FILE = "config.yaml"
-HISTORY_CSV = "history.csv"
-HISTORY_JSON = "history.json"
-LOG_FILE = "train.log"
 
 
 @dataclass(frozen=True)
@@ -151,10 +156,10 @@ def _save_models(model: Any, nets_and_states: list[tuple[Any, dict]], run_dir: P
     """Save ``model`` as ``last/``, then load each net's best state and save ``model/``."""
     from hep_pnn.models import save_model
 
-    save_model(model, run_dir / "last", overwrite=True)
+    save_model(model, run_dir / LAST_DIR, overwrite=True)
     for net, best_state in nets_and_states:
         net.load_state_dict(best_state)
-    save_model(model, run_dir / "model", overwrite=True)
+    save_model(model, run_dir / MODEL_DIR, overwrite=True)
     return model
 
 
@@ -177,7 +182,7 @@ def _train_parametric(
         tensorboard.write(trainer.progress.history[-1])
 
     try:
-        _train_one(trainer, run_dir / "checkpoint", on_epoch_end=after_epoch, **options)
+        _train_one(trainer, run_dir / CHECKPOINT_DIR, on_epoch_end=after_epoch, **options)
     except KeyboardInterrupt:
         if trainer.progress.epoch:
             _save_models(net, [(net, trainer.best_state)], run_dir)
@@ -219,7 +224,7 @@ def _train_individual(
         log(f"individual network for mass {mass:g}")
         _train_one(
             trainer,
-            run_dir / "checkpoint" / f"m{mass:g}",
+            run_dir / CHECKPOINT_DIR / f"m{mass:g}",
             on_epoch_end=lambda: _write_history(run_dir, history()),
             **options,
         )
@@ -298,13 +303,13 @@ def load_run(run_dir: str | os.PathLike[str]) -> TrainedRun:
             where=str(run_dir),
             fix=f"train it with pnn train -o {run_dir}",
         )
-    if not (run_dir / "model").is_dir():
+    if not (run_dir / MODEL_DIR).is_dir():
         raise ModelError(
             "the run has no trained model yet",
-            where=str(run_dir / "model"),
+            where=str(run_dir / MODEL_DIR),
             fix=f"finish it with pnn train --resume -o {run_dir}",
         )
     config = load_experiment(run_dir / CONFIG_FILE)
-    model = load_model(run_dir / "model")
+    model = load_model(run_dir / MODEL_DIR)
     history = pd.read_csv(run_dir / HISTORY_CSV)
     return TrainedRun(run_dir=run_dir, config=config, model=model, history=history)

@@ -21,6 +21,7 @@ from hep_pnn._random import SeedLike, as_generator
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import DataError, ModelError
 from hep_pnn.models.baselines.options import BaselineOptions, baseline_options
+from hep_pnn.run_files import MODEL_CONFIG
 
 __all__ = ["BASELINE_FORMAT", "Baseline", "is_baseline_model", "load_baseline", "make_baseline"]
 
@@ -167,7 +168,7 @@ class Baseline(ABC):
                 "training_masses": list(self.training_masses),
                 "extra": extra,
             }
-            (tmp / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
+            (tmp / MODEL_CONFIG).write_text(json.dumps(meta, indent=2) + "\n")
         return Path(directory)
 
     @abstractmethod
@@ -193,7 +194,7 @@ def make_baseline(name: str, **options: Any) -> Baseline:
 
 def _read_meta(directory: Path) -> dict[str, Any] | None:
     try:
-        meta = json.loads((directory / "model.json").read_text())
+        meta = json.loads((directory / MODEL_CONFIG).read_text())
     except (OSError, ValueError):
         return None
     return meta if isinstance(meta, dict) and meta.get("format") == BASELINE_FORMAT else None
@@ -227,7 +228,7 @@ def load_baseline(directory: str | os.PathLike[str]) -> Baseline:
     if kind not in _REGISTRY or meta.get("format_version") != _FORMAT_VERSION:
         raise ModelError(
             f"unknown baseline kind {kind!r} or format version {meta.get('format_version')!r}",
-            where=str(directory / "model.json"),
+            where=str(directory / MODEL_CONFIG),
             fix="re-train the model with this version of hep-pnn",
         )
     model = _REGISTRY[kind](**meta["options"])

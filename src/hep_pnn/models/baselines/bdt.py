@@ -36,6 +36,10 @@ class BDTBaseline(Baseline):
         >>> p = bdt.predict(np.array([[2.0, 2.0, 0.0], [-2.0, -2.0, 0.0]]), np.zeros(2))
         >>> bool(p[0] > 0.9 and p[1] < 0.1)
         True
+
+    References:
+        Chen, Guestrin, "XGBoost: A Scalable Tree Boosting System", KDD 2016,
+        arXiv:1603.02754.
     """
 
     name = "bdt"
@@ -144,6 +148,11 @@ class ParametricBDT(BDTBaseline):
         >>> at_500, at_1000 = (pbdt.predict(np.array([[2.0]]), m)[0] for m in (500.0, 1000.0))
         >>> bool(at_500 > at_1000)
         True
+
+    References:
+        Chen, Guestrin, "XGBoost: A Scalable Tree Boosting System", KDD 2016,
+        arXiv:1603.02754.
+        The mass as an input feature, as for the pNN of Baldi et al., arXiv:1601.07913.
     """
 
     name = "pbdt"

@@ -13,10 +13,11 @@ from sklearn.neighbors import KNeighborsClassifier
 from hep_pnn.data.table import EventTable
 from hep_pnn.models.baselines.base import Baseline
 from hep_pnn.models.baselines.options import KNNOptions
+from hep_pnn.run_files import MODEL_WEIGHTS
 
 __all__ = ["KNNBaseline"]
 
-_PAYLOAD = "model.safetensors"
+_PAYLOAD = MODEL_WEIGHTS
 
 
 class KNNBaseline(Baseline):
@@ -39,6 +40,10 @@ class KNNBaseline(Baseline):
         >>> knn = KNNBaseline(n_neighbors=10).fit(EventTable.from_arrays(x, label=y), seed=0)
         >>> knn.predict(np.array([[2.0, 0.0], [-2.0, 0.0]]), np.zeros(2)).tolist()
         [1.0, 0.0]
+
+    References:
+        Cover, Hart, "Nearest neighbor pattern classification", IEEE Trans. Inf.
+        Theory 13 (1967) 21 (no arXiv id); scikit-learn's ``KNeighborsClassifier``.
     """
 
     name = "knn"
