@@ -3,9 +3,11 @@
 from hep_pnn.models.conditioning import (
     CONDITIONINGS,
     Affine,
+    AffineInMass,
     Bias,
     Concat,
     Conditioning,
+    Line,
     Scale,
 )
 from hep_pnn.models.config import PRESETS, ModelConfig, preset
@@ -22,11 +24,13 @@ __all__ = [
     "CONDITIONINGS",
     "PRESETS",
     "Affine",
+    "AffineInMass",
     "Bias",
     "Concat",
     "Conditioning",
     "FoldedNet",
     "HiddenBlock",
+    "Line",
     "ModelConfig",
     "ParametricNet",
     "PerMassEnsemble",

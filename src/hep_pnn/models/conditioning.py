@@ -117,16 +117,14 @@ class Line:
 
     def matrix(self) -> Tensor:
         """The ``(2, width)`` matrix ``C`` with ``[m, 1] @ C`` the per-event values."""
-        present = self.slope if self.slope is not None else self.intercept
-        if present is None:
+        slope, intercept = self.slope, self.intercept
+        if slope is None and intercept is None:
             raise ValueError("a Line needs a slope or an intercept")
-        zeros = present.new_zeros(present.shape)
-        return torch.stack(
-            [
-                self.slope if self.slope is not None else zeros,
-                self.intercept if self.intercept is not None else zeros,
-            ]
-        )
+        if slope is None:
+            slope = torch.zeros_like(intercept)
+        elif intercept is None:
+            intercept = torch.zeros_like(slope)
+        return torch.stack([slope, intercept])
 
 
 @dataclass(frozen=True)

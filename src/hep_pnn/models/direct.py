@@ -126,6 +126,7 @@ def _owner(row: Tensor, parameters: list[nn.Parameter]) -> nn.Parameter | None:
         if (
             row.data_ptr() == parameter.data_ptr()
             and row.numel() == parameter.numel()
+            and row.is_contiguous()
             and row.dtype == parameter.dtype
             and parameter.is_contiguous()
         ):
@@ -157,8 +158,13 @@ class _Block:
         rows = self._rows(lines)
         owners = [None if r is None else _owner(r, self.own) for r in rows]
         present = [o for r, o in zip(rows, owners, strict=True) if r is not None]
-        # in place only if every row is a distinct whole parameter
-        self.in_place = None not in present and len(set(map(id, present))) == len(present)
+        # in place only if every row is a distinct whole parameter and every parameter of
+        # the mechanism is one of them (so no gradient is left unset)
+        self.in_place = (
+            None not in present
+            and len(set(map(id, present))) == len(present)
+            and set(map(id, present)) == set(map(id, self.own))
+        )
         self.owners = owners if self.in_place else [None] * 4
         self.parameters = [p for p in (self.weight, self.bias, *self.owners) if p is not None]
         self._arrays: _Arrays | None = None
