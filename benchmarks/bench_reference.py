@@ -78,22 +78,32 @@ def cpu_model() -> str:
     )
 
 
-def write_files(workdir: Path, name: str, *, signal: int, background: int, seed: int) -> Path:
+def write_files(workdir: Path, name: str, *, signal: int, background: int, seed: int) -> None:
     """Generate events as ``pnn generate`` does and write ``name``.parquet and ``name``.csv."""
     table = generate(n_signal_per_mass=signal, n_background=background, seed=seed)
     write_parquet(table, workdir / f"{name}.parquet", overwrite=True)
     write_hepmass_csv(table, workdir / f"{name}.csv", overwrite=True)
-    return workdir / f"{name}.parquet"
 
 
 def run_reference(args: argparse.Namespace, masses: tuple[float, ...], test: EventTable) -> Result:
     """Train and score the published code in a subprocess with its own Python."""
     output = args.workdir / "reference.npz"
     command = [
-        str(args.reference_python), str(DRIVER), "--reference", str(args.reference),
-        "--train", str(args.workdir / "train.csv"), "--test", str(args.workdir / "test.csv"),
-        "--output", str(output), "--epochs", str(args.epochs), "--seed", str(args.seed),
-    ]  # fmt: skip
+        str(args.reference_python),
+        str(DRIVER),
+        "--reference",
+        str(args.reference),
+        "--train",
+        str(args.workdir / "train.csv"),
+        "--test",
+        str(args.workdir / "test.csv"),
+        "--output",
+        str(output),
+        "--epochs",
+        str(args.epochs),
+        "--seed",
+        str(args.seed),
+    ]
     print("$", " ".join(command), flush=True)
     start = time.perf_counter()
     subprocess.run(command, check=True)
@@ -142,8 +152,9 @@ def auc_per_mass(scores: np.ndarray, test: EventTable, masses: tuple[float, ...]
     return aucs
 
 
-def print_table(results: list[Result], test: EventTable, masses: tuple[float, ...],
-                events: int) -> None:  # fmt: skip
+def print_table(
+    results: list[Result], test: EventTable, masses: tuple[float, ...], events: int
+) -> None:
     header = ["", *(f"{m:g}" for m in masses), "mean", "training wall time", "events/s"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -180,16 +191,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of the reference's RNGs")
     parser.add_argument("--quick", action="store_true", help="small files, one epoch")
     parser.add_argument("--skip-reference", action="store_true")
-    args = parser.parse_args(argv)  # fmt: skip
+    args = parser.parse_args(argv)
     if args.quick:
         vars(args).update(QUICK, epochs=1)
     if not args.skip_reference:
         if args.reference is None or not (args.reference / "script" / "hep" / "data.py").is_file():
-            parser.error("--reference must be a checkout of Luca96/affine-parametric-networks "
-                         "(with script/hep/data.py), or pass --skip-reference")  # fmt: skip
+            parser.error(
+                "--reference must be a checkout of Luca96/affine-parametric-networks "
+                "(with script/hep/data.py), or pass --skip-reference"
+            )
         if not args.reference_python.is_file():
-            parser.error(f"no Python at {args.reference_python}: set up the reference's venv "
-                         "(docs/benchmarks.md) or pass --reference-python")  # fmt: skip
+            parser.error(
+                f"no Python at {args.reference_python}: set up the reference's venv "
+                "(docs/benchmarks.md) or pass --reference-python"
+            )
         args.reference = args.reference.resolve()
     args.workdir = args.workdir.resolve()
     return args
