@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -76,6 +77,11 @@ def cpu_model() -> str:
         ),
         "",
     )
+
+
+def _load() -> str:
+    """The 1/5/15-minute load averages (other jobs on the machine change the timings)."""
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def write_files(workdir: Path, name: str, *, signal: int, background: int, seed: int) -> None:
@@ -219,8 +225,11 @@ def main(argv: list[str] | None = None) -> None:
     write_files(args.workdir, "test", signal=sizes[2], background=sizes[3], seed=12)
     test = read_events(args.workdir / "test.parquet", cache=False)
     masses = tuple(float(m) for m in test.signal_masses)
-    results = [] if args.skip_reference else [run_reference(args, masses, test)]
-    results.append(run_hep_pnn(args, masses, test))
+    results = []
+    for side in (run_hep_pnn,) if args.skip_reference else (run_reference, run_hep_pnn):
+        print(f"load average before: {_load()}", flush=True)
+        results.append(side(args, masses, test))
+        print(f"load average after: {_load()}", flush=True)
     events = round((1 - VALIDATION_FRACTION) * (len(masses) * sizes[0] + sizes[1])) * args.epochs
     print_table(results, test, masses, events)
 
