@@ -66,11 +66,15 @@ def test_kernel_helpers_agree_with_numpy_kinematics():
     _kernel_decays(parent, m1, m2, u, x, first, second, sinh_cosh, asinh)
     assert np.allclose(first, expected[0], rtol=1e-5, atol=1e-3)
     assert np.allclose(second, expected[1], rtol=1e-5, atol=1e-3)
-    # float64 then rounded once: within half a float32 ulp of the exact values.
+    # float64 then rounded once: within half a float32 ulp of the exact values. The float64
+    # references (numpy's SIMD path or libm, a few float64 ulps) and the kernels' own
+    # float64 error can tip a near-tie by ~1e-8 float32 ulp, so the bound is 0.501 ulp:
+    # CPU-independent, and float32 evaluations still fail it (numpy's float32 sinh, cosh
+    # and arcsinh are 1.17, 1.73 and 0.504 ulp off on these inputs).
     wide = x.astype(np.float64)
     for got, exact in [(sinh_cosh[0], np.sinh(wide)), (sinh_cosh[1], np.cosh(wide))]:
-        assert np.all(np.abs(got - exact) <= 0.5 * np.spacing(np.abs(got)))
-    assert np.all(np.abs(asinh - np.arcsinh(wide)) <= 0.5 * np.spacing(np.abs(asinh)))
+        assert np.all(np.abs(got - exact) <= 0.501 * np.spacing(np.abs(got)))
+    assert np.all(np.abs(asinh - np.arcsinh(wide)) <= 0.501 * np.spacing(np.abs(asinh)))
 
 
 @pytest.mark.parametrize("m_x", [500.0, 1000.0, 1500.0])
