@@ -89,5 +89,6 @@ class BlockQueue:
         self._pending[sample].clear()
 
     def _drop(self, future: Future) -> None:
-        if future.exception() is None:
-            self._discard(future.result())
+        discard = self._discard  # set: finish() adds this callback only then
+        if discard is not None and future.exception() is None:
+            discard(future.result())
