@@ -124,7 +124,7 @@ class _Block:
         self.fills = (0.0, 1.0 if scale is None else 0.0, 0.0, 0.0)
         self.parameters = [p for p in (self.weight, self.bias, *self.rows) if p is not None]
         self._arrays: _Arrays | None = None
-        self._where: list[tuple] = []
+        self._where: list[tuple[int, int, torch.dtype]] = []
 
     def arrays(self) -> _Arrays:
         """The views of :class:`_Arrays`, made again whenever a parameter or its gradient

@@ -292,7 +292,7 @@ class _WeightedSquaredNorm(torch.autograd.Function):
         return (norms.square() * norms.new_tensor(factors)).sum()
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple:
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, ...]:
         upstream = float(grad)
         scales = [2.0 * factor * upstream for factor in ctx.factors]
         return (None, *torch._foreach_mul(ctx.saved_tensors, scales))
