@@ -122,7 +122,7 @@ def test_report_structure(run_dirs, tmp_path) -> None:
         prefix = "data:image/png;base64,"
         assert source.startswith(prefix)
         assert base64.b64decode(source[len(prefix) :]).startswith(PNG_MAGIC)
-    assert len(parser.tables) == 4
+    assert len(parser.tables) == 5  # ROC-AUC unweighted and weighted, PR-AUC, Z, rejection
     for table in parser.tables:
         assert [row[0][0] for row in table] == ["toy", "blind"]
         assert all(len(row) == 1 + len(MASSES) + 1 for row in table)  # name, masses, mean

@@ -29,9 +29,10 @@ class MassMetrics:
     """Metrics per mass hypothesis: one row per mass.
 
     Attributes:
-        frame: columns ``mass, n_signal, n_background, roc_auc, pr_auc, rejection_30,
-            rejection_50, rejection_70, significance_ratio`` and, with a bootstrap, a
-            ``<metric>_err`` column (standard deviation over the replicas) for each metric.
+        frame: columns ``mass, n_signal, n_background, roc_auc`` (unweighted, the
+            headline), ``roc_auc_weighted, pr_auc, rejection_30, rejection_50,
+            rejection_70, significance_ratio`` and, with a bootstrap, a ``<metric>_err``
+            column (standard deviation over the replicas) for each metric.
         training_masses: masses the model was trained on (empty when unknown).
         samples: the scored events per mass (for plots); not serialised.
     """

@@ -260,6 +260,8 @@ class OnnxScorer:
         self.model_kind = self.metadata.get("hep_pnn.model_kind", "unknown")
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
+        # denormals are slow on x86 and meaningless for scores (hep_pnn._denormals)
+        options.add_session_config_entry("session.set_denormal_as_zero", "1")
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(
             os.fspath(self.path), sess_options=options, providers=["CPUExecutionProvider"]

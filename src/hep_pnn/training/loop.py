@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from hep_pnn._denormals import flush_denormals
 from hep_pnn._memory import keep_freed_memory
 from hep_pnn._random import spawn
 from hep_pnn.data.table import EventTable
@@ -88,6 +89,17 @@ class TrainingProgress:
     stopped_early: bool = False
 
 
+def _signal_weight_as_sampled(
+    mass: np.ndarray, weight: np.ndarray, *, balanced: bool
+) -> np.ndarray:
+    """How much each training signal event counts in the loss: balanced batches give every
+    mass the same total; plain batches take the normalised training weights."""
+    if not balanced:
+        return weight
+    _, code, counts = np.unique(mass, return_inverse=True, return_counts=True)
+    return 1.0 / counts[code.reshape(-1)]
+
+
 class Trainer:
     r"""Trains a parametric network on one event table, epoch by epoch.
 
@@ -128,6 +140,7 @@ class Trainer:
         log: Callable[[str], None] = print,
     ) -> None:
         self.model, self.config, self.log = model, config, log
+        flush_denormals()  # subnormal weights/moments slow x86 CPUs ~10× (docs/training.md)
         keep_freed_memory()  # reuse activation buffers: no page faults every step
         self.generators = dict(generators or {})
         split_seed, self._sampler_seed, mass_seed, preprocessing_seed = spawn(config.seed, 4)
@@ -149,12 +162,19 @@ class Trainer:
         self.background_masses = BackgroundMasses(
             config.background_mass,
             signal_mass=table.mass[train_signal],
+            signal_weight=_signal_weight_as_sampled(
+                table.mass[train_signal],
+                weight[train_signal],
+                balanced=config.sampler == "balanced",
+            ),
             n_events=len(table),
             seed=mass_seed,
         )
         self.population = Population.from_table(
             table, self.train_index, background_copies=self.background_masses.copies
         )
+        if config.background_share == "weight":
+            self.population = self.population.with_background_shares(weight)
         # validation keeps the event weights; training under a balanced sampler rescales
         # them within every sampled group (docs/training.md)
         self.weight_np = weight
