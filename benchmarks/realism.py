@@ -127,7 +127,7 @@ def plot_features(table: EventTable, *, fig: Figure | None = None) -> Figure:
     axes[27].axis("off")
     axes[0].legend(fontsize=8)
     fig.suptitle("generated features (standardised), per process and mass")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     return fig
 
 

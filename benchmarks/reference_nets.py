@@ -10,7 +10,7 @@ K, a sigmoid after the last; the pNN takes ``[x, m]``, the AffinePNN applies
 Example:
     >>> import numpy as np
     >>> w = {"layer1_kernel": np.ones((2, 1), np.float32), "layer1_bias": np.zeros(1, np.float32)}
-    >>> net = ReferenceNet("toy", w)
+    >>> net = ReferenceNet("individual_1000", w)  # a per-mass net: no mass input
     >>> net.score(np.zeros((3, 2), np.float32), 1000.0).tolist()
     [0.5, 0.5, 0.5]
 """
