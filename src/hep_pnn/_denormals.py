@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import _ctypes
 import ctypes
 import os
 import platform
@@ -65,7 +66,7 @@ def _set_ftz_daz(typingctx):  # pragma: no cover - compiled by numba
 
 
 @cache
-def _thread_setter() -> ctypes._CFuncPtr:
+def _thread_setter() -> _ctypes.CFuncPtr:  # typeshed has no ctypes._CFuncPtr
     """A C callback ``void f(void *)`` that sets FTZ/DAZ in the thread that calls it."""
 
     @ctypes.CFUNCTYPE(None, ctypes.c_void_p)

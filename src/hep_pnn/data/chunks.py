@@ -12,7 +12,7 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -110,7 +110,7 @@ def list_columns(
         ) from None
 
 
-def _open_tree(path: Path, tree: str | None):
+def _open_tree(path: Path, tree: str | None) -> Any:  # an uproot TTree (untyped)
     import uproot
 
     file = uproot.open(path)

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -167,7 +168,7 @@ def _native_description(columns: Sequence[str], path: Path) -> DataDescription |
     )
 
 
-def _root_metadata(path: Path) -> dict | None:
+def _root_metadata(path: Path) -> dict[str, Any] | None:
     import uproot
 
     with uproot.open(path) as file:

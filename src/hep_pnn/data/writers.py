@@ -10,7 +10,7 @@ import gzip
 import json
 import os
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from hep_pnn.data.hepmass import HEPMASS_COLUMNS, IMB_COLUMNS
 from hep_pnn.data.native import write_parquet
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ROOT_METADATA_KEY",
@@ -84,7 +87,7 @@ def write_hepmass_csv(
     return target
 
 
-def _imb_frame(table: EventTable):
+def _imb_frame(table: EventTable) -> pd.DataFrame:
     frame = table.to_pandas()
     frame.insert(0, "type", frame.pop("label"))
     frame["name"] = frame.pop("process").astype(str)

@@ -96,7 +96,7 @@ def _json_number(value: Any) -> Any:
 def _format(value: Any, digits: int) -> str:
     if isinstance(value, float | np.floating) and not float(value).is_integer():
         # Fixed decimals for AUC-like numbers in [0.01, 10), significant digits otherwise.
-        return f"{value:.{digits}f}" if 0.01 <= abs(value) < 10 else f"{value:.{digits}g}"
+        return f"{value:.{digits}f}" if 0.01 <= abs(float(value)) < 10 else f"{value:.{digits}g}"
     return f"{value:g}" if isinstance(value, float | np.floating) else str(value)
 
 

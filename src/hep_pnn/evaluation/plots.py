@@ -85,9 +85,11 @@ def figure_png(ax: Axes, *, dpi: int = 80) -> bytes:
         >>> figure_png(new_axes())[:4]
         b'\\x89PNG'
     """
+    figure = ax.get_figure(root=True)  # the whole figure, also for axes in a subfigure
+    assert figure is not None, "axes that belong to no figure"
     buffer = io.BytesIO()
     with plot_style():  # fonts are resolved when drawing
-        ax.figure.savefig(buffer, format="png", dpi=dpi)
+        figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 

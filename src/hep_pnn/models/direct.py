@@ -23,6 +23,7 @@ weight decay, as in :class:`~hep_pnn.training.Trainer`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 import torch
@@ -38,7 +39,7 @@ __all__ = ["DirectStep", "StepResult", "supports"]
 _MODULATING = (Affine, Bias, Scale)
 
 
-def supports(net: nn.Module) -> bool:
+def supports(net: nn.Module) -> TypeGuard[ParametricNet]:
     """Whether :class:`DirectStep` covers ``net`` (else train it with autograd).
 
     Example:
@@ -99,7 +100,7 @@ class _Saved:
     z: Tensor
     arrays: _Arrays
     #: the kernels' mask arguments (key, bits, threshold, keep)
-    mask: tuple
+    mask: tuple[np.uint64, int, int, Any]
 
 
 class _Block:
@@ -123,7 +124,7 @@ class _Block:
         self.fills = (0.0, 1.0 if scale is None else 0.0, 0.0, 0.0)
         self.parameters = [p for p in (self.weight, self.bias, *self.rows) if p is not None]
         self._arrays: _Arrays | None = None
-        self._where: list[tuple] = []
+        self._where: list[tuple[int, int, torch.dtype]] = []
 
     def arrays(self) -> _Arrays:
         """The views of :class:`_Arrays`, made again whenever a parameter or its gradient
@@ -136,7 +137,7 @@ class _Block:
                 for p, fill in zip(self.rows, self.fills, strict=True)
             )
             grads = tuple(
-                np.empty(self.width, dtype) if p is None else p.grad.view(-1).numpy()
+                np.empty(self.width, dtype) if p is None else _grad(p).view(-1).numpy()
                 for p in (*self.rows, self.bias)
             )
             bias = self.bias.detach().numpy()
@@ -163,7 +164,7 @@ class DirectStep:
         if not supports(net):
             raise ValueError("DirectStep covers ReLU networks with affine/bias/scale conditioning")
         self.net = net
-        self.blocks = [_Block(block) for block in net.hidden]
+        self.blocks = [_Block(cast(HiddenBlock, block)) for block in net.hidden]
 
     @torch.no_grad()
     def __call__(
@@ -175,6 +176,7 @@ class DirectStep:
         _match_torch_threads()
         x = net.preprocessing.features(features)
         if net.uses_mass:
+            assert mass is not None, "this network needs the mass of every event"
             m = net.preprocessing.mass(mass).to(x.dtype).contiguous()
         else:
             m = x.new_zeros(x.shape[0])
@@ -194,8 +196,9 @@ class DirectStep:
         )
         torch.mm(grad.unsqueeze(0), x, out=_grad(out.weight))
         torch.sum(grad, 0, keepdim=True, out=_grad(out.bias))
-        upstream = grad.unsqueeze(1) @ out.weight
+        upstream: Tensor | None = grad.unsqueeze(1) @ out.weight
         for index in range(len(self.blocks) - 1, -1, -1):
+            assert upstream is not None  # only the first block's input gets no gradient
             upstream = self._backward_block(
                 self.blocks[index], saved[index], m_np, upstream, need_input=index > 0
             )
@@ -209,7 +212,8 @@ class DirectStep:
         arrays = block.arrays()
         mask = _mask_arguments(p, key, z.dtype)
         h = torch.empty_like(z)
-        _kernels.forward(z.numpy(), arrays.bias, m, *arrays.rows, *mask, h.numpy())
+        s0, s1, t0, t1 = arrays.rows
+        _kernels.forward(z.numpy(), arrays.bias, m, s0, s1, t0, t1, *mask, h.numpy())
         return h, _Saved(x=x, z=z, arrays=arrays, mask=mask)
 
     @staticmethod
@@ -219,9 +223,10 @@ class DirectStep:
         z, arrays = saved.z, saved.arrays
         grad_z = torch.empty_like(z)
         s0, s1, _, _ = arrays.rows
+        g_s0, g_s1, g_t0, g_t1, g_bias = arrays.grads
         _kernels.backward(
             upstream.contiguous().numpy(), z.numpy(), arrays.bias, m, s0, s1, *saved.mask,
-            grad_z.numpy(), *arrays.grads,
+            grad_z.numpy(), g_s0, g_s1, g_t0, g_t1, g_bias,
         )  # fmt: skip
         torch.mm(grad_z.T, saved.x, out=_grad(block.weight))
         return grad_z @ block.weight if need_input else None

@@ -14,6 +14,7 @@ layer. Concatenation comes after dropout, so the mass column is never dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -87,7 +88,8 @@ class HiddenBlock(nn.Module):
         """``x (n, in_width)`` and scaled ``mass (n, 1)``; the dropout mask of ``key``
         (drawn from ``generator`` if not given)."""
         conditioning = self.conditioning
-        modulating = conditioning is not None and not conditioning.extra_width
+        # the mechanism that modulates h (None without one, or for concatenation)
+        modulating = None if conditioning is None or conditioning.extra_width else conditioning
         dropping = self.training and self.dropout > 0
         if not dropping:
             key = 0
@@ -95,8 +97,8 @@ class HiddenBlock(nn.Module):
             key = dropout_key(generator)
         # Inference and export take the plain path: no autograd to save there.
         fast = fused and self.training and self.activation == "relu"
-        if fast and (dropping or modulating) and (not modulating or conditioning.affine_in_mass):
-            coefficients = conditioning.coefficients() if modulating else (None, None)
+        if fast and (dropping or modulating) and (not modulating or modulating.affine_in_mass):
+            coefficients = modulating.coefficients() if modulating else (None, None)
             p = self.dropout if dropping else 0.0
             weight, bias = self.linear.weight, self.linear.bias
             if mass is None:  # a network without mass input, with dropout
@@ -106,7 +108,11 @@ class HiddenBlock(nn.Module):
             )
         else:
             z = self.linear(x)
-            scale, shift = conditioning.modulation(mass) if modulating else (None, None)
+            scale, shift = (None, None)
+            if modulating is not None:
+                if mass is None:
+                    raise ValueError("a conditioned block needs the scaled mass")
+                scale, shift = modulating.modulation(mass)
             mask = dropout_mask(tuple(z.shape), self.dropout, key=key) if dropping else None
             h = reference_activate_modulate_dropout(
                 z, scale, shift, mask, activation=self.activation
@@ -237,7 +243,8 @@ class ParametricNet(nn.Module):
     def dropout_keys(self) -> list[int]:
         """One dropout key per hidden block for a training step (0 where nothing drops),
         all drawn from :attr:`generator` at once; nothing is drawn in eval mode."""
-        dropping = [self.training and block.dropout > 0 for block in self.hidden]
+        blocks = cast("list[HiddenBlock]", list(self.hidden))  # ModuleList forgets the type
+        dropping = [self.training and block.dropout > 0 for block in blocks]
         keys = iter(dropout_keys(self.generator, sum(dropping)) if any(dropping) else [])
         return [next(keys) if drops else 0 for drops in dropping]
 
@@ -245,10 +252,11 @@ class ParametricNet(nn.Module):
         """Logits of shape ``(n,)`` from raw ``features (n, f)`` and raw ``mass (n,)`` in GeV."""
         return self.output(self._trunk(features, mass)).squeeze(1)
 
-    def l2_groups(self) -> list[tuple[list[nn.Parameter], float]]:
+    def l2_groups(self) -> list[tuple[list[Tensor], float]]:
         """``[(kernels, l2_kernel), (biases, l2_bias)]``: the parameters of every layer that
         :meth:`l2_penalty` covers, with their coefficients."""
-        kernels, biases = [], []
+        kernels: list[Tensor] = []
+        biases: list[Tensor] = []
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 kernels.append(module.weight)

@@ -103,6 +103,8 @@ def _nearest_mass_graph(ensemble: PerMassEnsemble) -> torch.nn.Module:
     import torch
 
     class NearestMassGraph(torch.nn.Module):
+        midpoints: torch.Tensor  # a buffer
+
         def __init__(self) -> None:
             super().__init__()
             self.members = torch.nn.ModuleList(
@@ -195,6 +197,7 @@ def export_onnx(
             dynamo=True,
             verbose=False,
         )
+    assert program is not None  # None only from the legacy exporter (dynamo=False)
     proto = program.model_proto
     for key, value in _metadata(model).items():
         entry = proto.metadata_props.add()

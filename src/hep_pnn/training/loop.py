@@ -18,6 +18,7 @@ from hep_pnn._random import spawn
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import PNNError
 from hep_pnn.models.direct import DirectStep, supports
+from hep_pnn.models.network import ParametricNet
 from hep_pnn.training.background_mass import BackgroundMasses
 from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 from hep_pnn.training.config import TrainingConfig
@@ -44,7 +45,7 @@ class NonFiniteLossError(PNNError):
     """The loss became NaN or infinite during training."""
 
 
-def l2_parameter_groups(model: torch.nn.Module) -> list[dict[str, Any]]:
+def l2_parameter_groups(model: ParametricNet) -> list[dict[str, Any]]:
     r"""Adam parameter groups that apply the model's L2 penalty as weight decay
     (:func:`~hep_pnn.training.flat.weight_decay_groups` of ``model.l2_groups()``).
 
@@ -131,7 +132,7 @@ class Trainer:
 
     def __init__(
         self,
-        model: torch.nn.Module,
+        model: ParametricNet,
         table: EventTable,
         config: TrainingConfig,
         *,
@@ -265,6 +266,7 @@ class Trainer:
 
     def _direct_step(self, x, mass, target, weight) -> tuple[float, float, float]:
         """Loss and gradients without autograd (:class:`~hep_pnn.models.direct.DirectStep`)."""
+        assert self.direct is not None and self.flat is not None  # step() chose this
         result = self.direct(x, mass, target, weight)
         return result.loss + self.flat.l2_value(), result.right, result.total_weight
 
