@@ -20,11 +20,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks studies
+	$(BIN)/python -m mypy src
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks studies
 	$(BIN)/ruff format --check src tests benchmarks studies
+	$(BIN)/python -m mypy src
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -94,17 +94,21 @@ def test_weighted_auc_by_hand() -> None:
     label = np.array([1, 1, 0, 0])
     weight = np.array([1.0, 3.0, 2.0, 1.0])
     # Pairs: (0.9 > 0.5) w=2, (0.9 > 0.1) w=1, (0.3 < 0.5) w=0, (0.3 > 0.1) w=3 -> 6 / (4*3).
-    assert binary_metrics(score, label, weight)["roc_auc"] == pytest.approx(6 / 12)
+    assert binary_metrics(score, label, weight)["roc_auc_weighted"] == pytest.approx(6 / 12)
+    # The headline roc_auc counts every event once (as published): 3 of 4 pairs ordered.
+    assert binary_metrics(score, label, weight)["roc_auc"] == pytest.approx(3 / 4)
     rng = np.random.default_rng(3)
     score = np.round(rng.uniform(size=300), 1)  # many ties
     label = rng.integers(0, 2, 300)
     weight = rng.uniform(0.1, 3.0, 300)
     expected = brute_force_auc(score, label, weight)
-    assert binary_metrics(score, label, weight)["roc_auc"] == pytest.approx(expected)
+    assert binary_metrics(score, label, weight)["roc_auc_weighted"] == pytest.approx(expected)
+    unweighted = brute_force_auc(score, label, np.ones_like(weight))
+    assert binary_metrics(score, label, weight)["roc_auc"] == pytest.approx(unweighted)
     # Negative weights (sklearn refuses them): same definition, computed from the cut scan.
     weight[::7] *= -0.3
     expected = brute_force_auc(score, label, weight)
-    assert binary_metrics(score, label, weight)["roc_auc"] == pytest.approx(expected)
+    assert binary_metrics(score, label, weight)["roc_auc_weighted"] == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -161,7 +165,10 @@ def test_evaluate_masses_scores_background_at_each_mass() -> None:
         )
         label = np.r_[np.ones(len(signal)), np.zeros(len(background))]
         weight = np.r_[signal.weight, background.weight]
-        assert row.roc_auc == pytest.approx(roc_auc_score(label, score, sample_weight=weight))
+        assert row.roc_auc == pytest.approx(roc_auc_score(label, score))
+        weighted = roc_auc_score(label, score, sample_weight=weight)
+        assert row.roc_auc_weighted == pytest.approx(weighted)
+        assert row.roc_auc != pytest.approx(weighted, abs=1e-4)  # the toy's weights matter
         assert row.n_signal == len(signal) and row.n_background == len(background)
     assert (metrics.frame["roc_auc"] > 0.8).all()
 

@@ -173,3 +173,8 @@ def test_scorer_checks_input_shapes(small_onnx: Path) -> None:
     with pytest.raises(DataError, match="2 masses for 3 events"):
         scorer.predict(np.zeros((3, 27)), np.zeros(2))
     assert scorer.predict(np.zeros((0, 27)), np.zeros(0)).shape == (0,)
+
+
+def test_scorer_sessions_treat_denormals_as_zero(small_onnx: Path) -> None:
+    options = OnnxScorer(small_onnx)._session.get_session_options()
+    assert options.get_session_config_entry("session.set_denormal_as_zero") == "1"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,10 +13,13 @@ import torch
 
 from hep_pnn.data import EventTable
 from hep_pnn.errors import ConfigError, DataError
+from hep_pnn.models import build_model, preset
 from hep_pnn.training import (
     BackgroundMassConfig,
     BackgroundMasses,
     Population,
+    Trainer,
+    TrainingConfig,
     load_checkpoint,
     load_experiment,
     plan_epoch,
@@ -319,3 +324,90 @@ def test_flat_parameters_give_the_same_adam_steps_as_separate_tensors() -> None:
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7, msg=name)  # SIMD tails differ
     assert flat.l2_value() == pytest.approx(nets[1].l2_penalty().item(), rel=1e-5)
     assert sum(p.numel() for p in flat.parameters) == sum(p.numel() for p in nets[1].parameters())
+
+
+def test_balanced_background_follows_process_weight_shares() -> None:
+    # ttbar 400 events, wjets 40 events with 5× the weight: shares 400 : 200 -> 2/3 : 1/3
+    table = imbalanced_table()
+    weight = np.where(table.process_labels == "wjets", 5.0, 1.0)
+    population = Population.from_table(table, np.arange(len(table)))
+    shared = population.with_background_shares(weight)
+    assert shared.shares[population.n_signal_groups :].tolist() == pytest.approx([2 / 3, 1 / 3])
+    batch_size, n_batches = 120, 50
+    group, item = balanced_items(
+        shared, batch_size=batch_size, epoch_length=batch_size * n_batches,
+        rng=np.random.default_rng(0),
+    )  # fmt: skip
+    event, _ = shared.resolve(group, item)
+    process = np.asarray(table.process_labels[event]).reshape(n_batches, -1)
+    assert (np.abs((process == "wjets").sum(axis=1) - 20) <= 1).all()  # 60 × 1/3 per batch
+    assert (process == "wjets").sum() == 20 * n_batches
+    signal_mass = np.where(table.label[event] == 1, table.mass[event], 0).reshape(n_batches, -1)
+    assert ((signal_mass == 1500.0).sum(axis=1) == 20).all()  # signal masses stay equal
+    with pytest.raises(DataError, match="background_share"):
+        population.with_background_shares(np.where(table.label == 1, 1.0, 0.0))
+
+
+def trainer_for(table: EventTable, **training: object) -> Trainer:
+    net = build_model(preset("affine", hidden=(4,)), feature_names=table.feature_names)
+    config = TrainingConfig(epochs=1, batch_size=64, **training)
+    return Trainer(net, table, config, generators={"dropout": net.generator}, log=lambda _: None)
+
+
+def test_background_masses_follow_the_signal_masses_as_the_sampler_feeds_them() -> None:
+    # imbalanced signal (300/60/6): balanced batches feed every mass equally, so background
+    # masses must be uniform over them, or the mass alone would tell signal from background
+    table = imbalanced_table()
+    balanced = trainer_for(table).background_masses.probabilities
+    assert balanced.tolist() == pytest.approx([1 / 3] * 3)
+    plan = plan_epoch(
+        trainer_for(table).population, table_mass=table.mass,
+        background_masses=trainer_for(table).background_masses, sampler="balanced",
+        batch_size=64, epoch_length=30000, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    background = table.label[plan.index] == 0
+    for mass in (500.0, 1000.0, 1500.0):
+        signal_share = (plan.mass[~background] == mass).mean()
+        assert abs((plan.mass[background] == mass).mean() - signal_share) < 0.01
+    # plain batches with per-mass normalisation (the default): every mass weighs the same
+    plain = trainer_for(table, sampler="plain").background_masses.probabilities
+    assert plain.tolist() == pytest.approx([1 / 3] * 3)
+    # plain batches without weights: the masses come as often as in the file
+    raw = trainer_for(
+        table, sampler="plain", weights={"use_event_weights": False, "normalise": "none"}
+    ).background_masses.probabilities
+    signal_mass = table.mass[table.is_signal]
+    assert raw.tolist() == pytest.approx(
+        [np.mean(signal_mass == m) for m in (500.0, 1000.0, 1500.0)], abs=0.02
+    )
+    forced = trainer_for(table, background_mass={"identical_weighting": "frequency"})
+    assert forced.background_masses.probabilities[0] > 0.75
+
+
+DENORMAL_CHECK = """
+import numpy as np, torch
+torch.set_num_threads(2)
+from hep_pnn._denormals import denormals_flushed
+from hep_pnn.data import EventTable
+from hep_pnn.models import build_model, preset
+from hep_pnn.training import Trainer, TrainingConfig
+before = denormals_flushed()  # the pool's threads exist now, without the flag
+x = np.random.default_rng(0).normal(size=(400, 2))
+table = EventTable.from_arrays(x, label=[1, 0] * 200, mass=[500.0] * 400)
+net = build_model(preset("affine", hidden=(4,)), feature_names=table.feature_names)
+trainer = Trainer(net, table, TrainingConfig(epochs=1, batch_size=64), log=lambda _: None,
+                  generators={"dropout": net.generator})
+seen = [denormals_flushed()]  # before any numba kernel has (re)started pool threads
+trainer.train_epoch(on_batch=lambda *_: seen.append(denormals_flushed()))
+print(before, len(seen) > 0 and all(seen))
+"""
+
+
+def test_training_runs_with_denormals_flushed_in_every_thread() -> None:
+    # In a fresh process: a torch multiply split over the 2-thread pool keeps denormals
+    # before training, and turns them into zeros in every thread once the trainer exists
+    # (setting the flag in the calling thread only fails this) and while it runs.
+    result = subprocess.run(
+        [sys.executable, "-c", DENORMAL_CHECK], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True"]

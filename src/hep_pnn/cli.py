@@ -82,7 +82,13 @@ def demo(
 @app.command()
 def study(
     name: Annotated[str, typer.Argument(help="Study name (hepmass, imbalanced, ...) or YAML.")],
-    size: Annotated[str, typer.Option(help="small (minutes) or full (HEPMASS-sized).")] = "small",
+    size: Annotated[
+        str,
+        typer.Option(
+            help="tiny, small (minutes), medium (HEPMASS-sized data, 8 epochs of 1M events) "
+            "or full (HEPMASS-sized, 25 full epochs)."
+        ),
+    ] = "small",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Result folder.")] = None,
     train_data: Annotated[
         list[str] | None, typer.Option(help="Your training files (e.g. HEPMASS all_train.csv.gz).")

@@ -56,7 +56,7 @@ class TableBuilder:
         self.source = source
         self.columns = {"label": "label", "mass": "mass", "weight": "weight", **(columns or {})}
         self._features = np.empty((capacity, len(self.feature_names)), np.float32)
-        self._meta = {
+        self._meta: dict[str, np.ndarray] = {
             "label": np.empty(capacity, np.int8),
             "mass": np.empty(capacity, np.float32),
             "weight": np.empty(capacity, np.float32),
@@ -201,6 +201,7 @@ class TableBuilder:
         if isinstance(process, str):
             self._meta["process"][start:stop] = self._code(process)
             return
+        names: Sequence[str] | np.ndarray
         if isinstance(process, tuple):
             names, codes = process[0], np.asarray(process[1], dtype=np.intp)
         else:
@@ -209,7 +210,7 @@ class TableBuilder:
         # Only names that occur get a code, so unused dictionary entries leave no trace.
         lookup = np.zeros(len(names), dtype=np.int16)
         for index in np.flatnonzero(np.bincount(codes, minlength=len(names))):
-            lookup[index] = self._code(str(names[index]))
+            lookup[index] = self._code(str(names[int(index)]))
         self._meta["process"][start:stop] = lookup[codes]
 
     def finish(self) -> EventTable:

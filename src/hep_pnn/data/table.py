@@ -53,7 +53,7 @@ class EventTable:
         names = tuple(str(name) for name in self.feature_names)
         if len(names) != features.shape[1]:
             raise ValueError(f"{len(names)} feature names for {features.shape[1]} feature columns")
-        columns = {
+        columns: dict[str, np.ndarray] = {
             "label": np.ascontiguousarray(self.label, dtype=np.int8),
             "mass": np.ascontiguousarray(self.mass, dtype=np.float32),
             "weight": np.ascontiguousarray(self.weight, dtype=np.float32),

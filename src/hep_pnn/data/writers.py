@@ -12,7 +12,7 @@ import gzip
 import json
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from hep_pnn.data.hepmass import HEPMASS_COLUMNS, IMB_COLUMNS
 from hep_pnn.data.native import write_parquet
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ROOT_METADATA_KEY",
@@ -85,7 +88,7 @@ def write_hepmass_csv(
     return target
 
 
-def _imb_frame(table: EventTable):
+def _imb_frame(table: EventTable) -> pd.DataFrame:
     frame = table.to_pandas()
     frame.insert(0, "type", frame.pop("label"))
     frame["name"] = frame.pop("process").astype(str)

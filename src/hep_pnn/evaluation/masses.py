@@ -29,9 +29,10 @@ class MassMetrics:
     """Metrics per mass hypothesis: one row per mass.
 
     Attributes:
-        frame: columns ``mass, n_signal, n_background, roc_auc, pr_auc, rejection_30,
-            rejection_50, rejection_70, significance_ratio`` and, with a bootstrap, a
-            ``<metric>_err`` column (standard deviation over the replicas) for each metric.
+        frame: columns ``mass, n_signal, n_background, roc_auc`` (unweighted, the
+            headline), ``roc_auc_weighted, pr_auc, rejection_30, rejection_50,
+            rejection_70, significance_ratio`` and, with a bootstrap, a ``<metric>_err``
+            column (standard deviation over the replicas) for each metric.
         training_masses: masses the model was trained on (empty when unknown).
         samples: the scored events per mass (for plots); not serialised.
     """
@@ -95,7 +96,7 @@ def _json_number(value: Any) -> Any:
 def _format(value: Any, digits: int) -> str:
     if isinstance(value, float | np.floating) and not float(value).is_integer():
         # Fixed decimals for AUC-like numbers in [0.01, 10), significant digits otherwise.
-        return f"{value:.{digits}f}" if 0.01 <= abs(value) < 10 else f"{value:.{digits}g}"
+        return f"{value:.{digits}f}" if 0.01 <= abs(float(value)) < 10 else f"{value:.{digits}g}"
     return f"{value:g}" if isinstance(value, float | np.floating) else str(value)
 
 

@@ -85,9 +85,11 @@ def figure_png(ax: Axes, *, dpi: int = 80) -> bytes:
         >>> figure_png(new_axes())[:4]
         b'\\x89PNG'
     """
+    figure = ax.get_figure(root=True)  # the whole figure, also for axes in a subfigure
+    assert figure is not None, "axes that belong to no figure"
     buffer = io.BytesIO()
     with plot_style():  # fonts are resolved when drawing
-        ax.figure.savefig(buffer, format="png", dpi=dpi)
+        figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
@@ -96,8 +98,16 @@ def _samples(samples: Mapping[float, MassSample] | MassMetrics) -> Mapping[float
 
 
 @_styled
-def plot_roc(samples: Mapping[float, MassSample] | MassMetrics, *, ax: Axes | None = None) -> Axes:
-    """Weighted ROC curve (signal vs background efficiency) at each mass, AUC in the legend.
+def plot_roc(
+    samples: Mapping[float, MassSample] | MassMetrics,
+    *,
+    weighted: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
+    """ROC curve (signal vs background efficiency) at each mass, AUC in the legend.
+
+    Unweighted by default, like the headline ``roc_auc``; ``weighted=True`` uses the event
+    weights (``roc_auc_weighted``).
 
     Example:
         >>> from hep_pnn.evaluation.scoring import MassSample
@@ -107,7 +117,8 @@ def plot_roc(samples: Mapping[float, MassSample] | MassMetrics, *, ax: Axes | No
     """
     ax = ax or new_axes()
     for mass, sample in sorted(_samples(samples).items()):
-        fpr, tpr, _ = roc_curve(sample.label, sample.score, sample_weight=sample.weight)
+        weight = sample.weight if weighted else None
+        fpr, tpr, _ = roc_curve(sample.label, sample.score, sample_weight=weight)
         ax.plot(fpr, tpr, label=f"m = {mass:g} GeV (AUC {np.trapezoid(tpr, fpr):.3f})")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random")
     ax.set(xlabel="Background efficiency", ylabel="Signal efficiency", xlim=(0, 1), ylim=(0, 1))

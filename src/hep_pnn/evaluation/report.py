@@ -20,7 +20,8 @@ __all__ = ["REPORT_METRICS", "comparison_table", "render_report", "write_report"
 
 #: Metrics compared in the report (all: higher is better), with their headings.
 REPORT_METRICS: dict[str, str] = {
-    "roc_auc": "ROC-AUC",
+    "roc_auc": "ROC-AUC (unweighted, as published)",
+    "roc_auc_weighted": "ROC-AUC (event weights)",
     "pr_auc": "PR-AUC (average precision)",
     "significance_ratio": "Significance ratio max s/√(s+b)/√N_s",
     "rejection_50": "Background rejection 1/ε_b at 50% signal efficiency",

@@ -135,7 +135,8 @@ def sculpting_from_sample(
     passing = sample.score >= threshold
     values = np.asarray(background_values, dtype=np.float64)
     weight = sample.weight[~is_signal]
-    edges = np.linspace(*np.quantile(values, [0.005, 0.995]), bins + 1)
+    low, high = np.quantile(values, [0.005, 0.995])
+    edges = np.linspace(low, high, bins + 1)
     before = _normalised_histogram(values, weight, edges)
     after = _normalised_histogram(values[passing[~is_signal]], weight[passing[~is_signal]], edges)
     divergence = float(jensenshannon(before, after, base=2) ** 2) if after.sum() > 0 else np.nan

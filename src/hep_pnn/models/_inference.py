@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from hep_pnn._denormals import flush_denormals
 from hep_pnn._memory import keep_freed_memory
 from hep_pnn.errors import DataError, ModelError
 
@@ -25,9 +26,14 @@ def inference_threads(n: int = INFERENCE_THREADS) -> contextlib.AbstractContextM
 
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
-    """Run a block with ``n`` torch threads, restoring the previous count after."""
+    """Run a block with ``n`` torch threads, restoring the previous count after.
+
+    Denormal floats are flushed to zero in those threads (:mod:`hep_pnn._denormals`):
+    every training and scoring path runs inside this block.
+    """
     previous = torch.get_num_threads()
     torch.set_num_threads(n)
+    flush_denormals()
     try:
         yield
     finally:

@@ -118,13 +118,13 @@ class Line:
     def matrix(self) -> Tensor:
         """The ``(2, width)`` matrix ``C`` with ``[m, 1] @ C`` the per-event values."""
         slope, intercept = self.slope, self.intercept
-        if slope is None and intercept is None:
-            raise ValueError("a Line needs a slope or an intercept")
-        if slope is None:
-            slope = torch.zeros_like(intercept)
-        elif intercept is None:
-            intercept = torch.zeros_like(slope)
-        return torch.stack([slope, intercept])
+        if slope is not None and intercept is not None:
+            return torch.stack([slope, intercept])
+        if slope is not None:
+            return torch.stack([slope, torch.zeros_like(slope)])
+        if intercept is not None:
+            return torch.stack([torch.zeros_like(intercept), intercept])
+        raise ValueError("a Line needs a slope or an intercept")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ weight decay, as in :class:`~hep_pnn.training.Trainer`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 import torch
@@ -57,7 +58,7 @@ def _plain_input(conditioning: Conditioning | None) -> bool:
     return lines is not None and not lines.modulates and not any(conditioning.parameters())
 
 
-def supports(net: nn.Module) -> bool:
+def supports(net: nn.Module) -> TypeGuard[ParametricNet]:
     """Whether :class:`DirectStep` covers ``net`` (else train it with autograd).
 
     It covers fused ReLU networks whose every conditioning declares its lines in m
@@ -75,7 +76,8 @@ def supports(net: nn.Module) -> bool:
         return False
     if net.config.activation != "relu" or not _plain_input(net.input_conditioning):
         return False
-    return all(_block_lines(block) is not None for block in net.hidden)
+    blocks = cast("list[HiddenBlock]", list(net.hidden))  # ModuleList forgets the type
+    return all(_block_lines(block) is not None for block in blocks)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class _Saved:
     z: Tensor
     arrays: _Arrays
     #: the kernels' mask arguments (key, bits, threshold, keep)
-    mask: tuple
+    mask: tuple[np.uint64, int, int, Any]
 
 
 def _owner(row: Tensor, parameters: list[nn.Parameter]) -> nn.Parameter | None:
@@ -168,11 +170,13 @@ class _Block:
         self.owners = owners if self.in_place else [None] * 4
         self.parameters = [p for p in (self.weight, self.bias, *self.owners) if p is not None]
         self._arrays: _Arrays | None = None
-        self._where: list[tuple] = []
+        self._where: list[tuple[int, int, torch.dtype]] = []
         self._pending: list[tuple[Tensor, np.ndarray]] = []
 
     @staticmethod
-    def _rows(lines: AffineInMass) -> tuple[Tensor | None, ...]:
+    def _rows(
+        lines: AffineInMass,
+    ) -> tuple[Tensor | None, Tensor | None, Tensor | None, Tensor | None]:
         scale = lines.scale.rows() if lines.scale is not None else (None, None)
         shift = lines.shift.rows() if lines.shift is not None else (None, None)
         return (*scale, *shift)
@@ -191,7 +195,7 @@ class _Block:
                 for p, fill in zip(self.owners, self.fills, strict=True)
             )
             grads = tuple(
-                np.empty(self.width, dtype) if p is None else p.grad.view(-1).numpy()
+                np.empty(self.width, dtype) if p is None else _grad(p).view(-1).numpy()
                 for p in (*self.owners, self.bias)
             )
             bias = self.bias.detach().numpy()
@@ -201,7 +205,10 @@ class _Block:
     def _evaluated_arrays(self) -> _Arrays:
         dtype = _numpy_dtype(self.weight.dtype)
         with torch.enable_grad():
-            rows = self._rows(self.conditioning.coefficients())
+            lines = None if self.conditioning is None else self.conditioning.coefficients()
+        if lines is None:  # __init__ checked that the mechanism declares its lines
+            raise ValueError("this block is not covered by DirectStep (see supports)")
+        rows = self._rows(lines)
         values, grads, self._pending = [], [], []
         for row, fill in zip(rows, self.fills, strict=True):
             grad = np.zeros(self.width, dtype)
@@ -250,7 +257,7 @@ class DirectStep:
                 "coefficients in m (see supports)"
             )
         self.net = net
-        self.blocks = [_Block(block) for block in net.hidden]
+        self.blocks = [_Block(cast(HiddenBlock, block)) for block in net.hidden]
 
     @torch.no_grad()
     def __call__(
@@ -262,6 +269,7 @@ class DirectStep:
         _match_torch_threads()
         x = net.preprocessing.features(features)
         if net.uses_mass:
+            assert mass is not None, "this network needs the mass of every event"
             m = net.preprocessing.mass(mass).to(x.dtype).contiguous()
         else:
             m = x.new_zeros(x.shape[0])
@@ -281,8 +289,9 @@ class DirectStep:
         )
         torch.mm(grad.unsqueeze(0), x, out=_grad(out.weight))
         torch.sum(grad, 0, keepdim=True, out=_grad(out.bias))
-        upstream = grad.unsqueeze(1) @ out.weight
+        upstream: Tensor | None = grad.unsqueeze(1) @ out.weight
         for index in range(len(self.blocks) - 1, -1, -1):
+            assert upstream is not None  # only the first block's input gets no gradient
             upstream = self._backward_block(
                 self.blocks[index], saved[index], m_np, upstream, need_input=index > 0
             )
@@ -296,7 +305,8 @@ class DirectStep:
         arrays = block.arrays()
         mask = _mask_arguments(p, key, z.dtype)
         h = torch.empty_like(z)
-        _kernels.forward(z.numpy(), arrays.bias, m, *arrays.rows, *mask, h.numpy())
+        s0, s1, t0, t1 = arrays.rows
+        _kernels.forward(z.numpy(), arrays.bias, m, s0, s1, t0, t1, *mask, h.numpy())
         return h, _Saved(x=x, z=z, arrays=arrays, mask=mask)
 
     @staticmethod
@@ -306,9 +316,10 @@ class DirectStep:
         z, arrays = saved.z, saved.arrays
         grad_z = torch.empty_like(z)
         s0, s1, _, _ = arrays.rows
+        g_s0, g_s1, g_t0, g_t1, g_bias = arrays.grads
         _kernels.backward(
             upstream.contiguous().numpy(), z.numpy(), arrays.bias, m, s0, s1, *saved.mask,
-            grad_z.numpy(), *arrays.grads,
+            grad_z.numpy(), g_s0, g_s1, g_t0, g_t1, g_bias,
         )  # fmt: skip
         block.finish_backward()
         torch.mm(grad_z.T, saved.x, out=_grad(block.weight))

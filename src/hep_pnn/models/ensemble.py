@@ -85,6 +85,7 @@ class PerMassEnsemble:
     ) -> np.ndarray:
         """Signal probabilities ``(n,)``, each from the network of the nearest trained mass."""
         x, m = as_inputs(features, mass, n_features=len(self.feature_names), needs_mass=True)
+        assert m is not None  # needs_mass=True
         chosen = self.nearest_mass_index(m)
         scores = np.empty(x.shape[0], dtype=np.float32)
         for index, net in enumerate(self.members.values()):

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numba
 import numpy as np
@@ -41,6 +43,10 @@ __all__ = [
     "reference_activate_modulate_dropout",
     "weighted_squared_norm",
 ]
+
+#: An autograd context: torch types it as ``FunctionCtx``, which declares neither
+#: ``saved_tensors`` nor ``needs_input_grad``, and the functions here add their own fields.
+Context = Any
 
 _ACTIVATIONS = {
     "relu": torch.relu,
@@ -89,12 +95,12 @@ def _keep(p: float, dtype: np.dtype) -> np.generic:
     return dtype.type(_drop_parameters(p)[2])
 
 
-def dropout_key(generator: torch.Generator) -> int:
+def dropout_key(generator: torch.Generator | None) -> int:
     """A 63-bit key for one dropout mask, drawn from ``generator`` (which it advances)."""
     return dropout_keys(generator, 1)[0]
 
 
-def dropout_keys(generator: torch.Generator, count: int) -> list[int]:
+def dropout_keys(generator: torch.Generator | None, count: int) -> list[int]:
     """``count`` keys for dropout masks in one draw from ``generator`` (which it advances).
 
     Example:
@@ -105,7 +111,7 @@ def dropout_keys(generator: torch.Generator, count: int) -> list[int]:
     return torch.randint(0, 2**63 - 1, (count,), generator=generator, dtype=torch.int64).tolist()
 
 
-def _mask_arguments(p: float, key: int, dtype: torch.dtype) -> tuple:
+def _mask_arguments(p: float, key: int, dtype: torch.dtype) -> tuple[np.uint64, int, int, Any]:
     """``(key, bits, threshold, keep)``: the kernels' arguments for a mask of ``p``."""
     bits, threshold, _ = _drop_parameters(p)
     return np.uint64(key), bits, threshold, _keep(float(p), _numpy_dtype(dtype))
@@ -158,7 +164,7 @@ class _LinearReluConditionDropout(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx: torch.autograd.function.FunctionCtx,
+        ctx: Context,
         x: Tensor,
         weight: Tensor,
         bias: Tensor,
@@ -173,7 +179,7 @@ class _LinearReluConditionDropout(torch.autograd.Function):
         scale, shift = _numpy(scale_coefficients), _numpy(shift_coefficients)
         _match_torch_threads()
         _kernels.forward(
-            _numpy(z), _numpy(bias), _numpy(mass), *scale, *shift,
+            _numpy(z), _numpy(bias), _numpy(mass), scale[0], scale[1], shift[0], shift[1],
             *_mask_arguments(p, key, z.dtype), out.numpy(),
         )  # fmt: skip
         ctx.save_for_backward(x, weight, z, bias, mass, scale_coefficients)
@@ -181,16 +187,17 @@ class _LinearReluConditionDropout(torch.autograd.Function):
         return out
 
     @staticmethod
-    def backward(
-        ctx: torch.autograd.function.FunctionCtx, grad: Tensor
-    ) -> tuple[Tensor | None, ...]:
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, weight, z, bias, mass, scale_coefficients = ctx.saved_tensors
         grad_z = torch.empty_like(z)
         sums = z.new_empty(5, z.shape[1])
         _match_torch_threads()
+        scale = _numpy(scale_coefficients)
+        g_s0, g_s1, g_t0, g_t1, g_bias = sums.numpy()
         _kernels.backward(
-            _numpy(grad), _numpy(z), _numpy(bias), _numpy(mass), *_numpy(scale_coefficients),
-            *_mask_arguments(ctx.p, ctx.key, z.dtype), grad_z.numpy(), *sums.numpy(),
+            _numpy(grad), _numpy(z), _numpy(bias), _numpy(mass), scale[0], scale[1],
+            *_mask_arguments(ctx.p, ctx.key, z.dtype), grad_z.numpy(),
+            g_s0, g_s1, g_t0, g_t1, g_bias,
         )  # fmt: skip
         grad_x = grad_z @ weight if ctx.needs_input_grad[0] else None
         grad_weight = grad_z.T @ x if ctx.needs_input_grad[1] else None
@@ -199,7 +206,8 @@ class _LinearReluConditionDropout(torch.autograd.Function):
 
 def _match_torch_threads() -> None:
     """Give the numba kernels as many threads as torch uses (capped by numba's pool)."""
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    pool = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at import
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), pool)))
 
 
 def mass_design(mass: Tensor) -> Tensor:
@@ -277,22 +285,20 @@ class _WeightedSquaredNorm(torch.autograd.Function):
     """``Σ_i c_i ‖p_i‖²`` with one multi-tensor kernel forward and backward."""
 
     @staticmethod
-    def forward(
-        ctx: torch.autograd.function.FunctionCtx, factors: list[float], *tensors: Tensor
-    ) -> Tensor:
+    def forward(ctx: Context, factors: list[float], *tensors: Tensor) -> Tensor:
         ctx.factors = factors
         ctx.save_for_backward(*tensors)
         norms = torch.stack(torch._foreach_norm(tensors))
         return (norms.square() * norms.new_tensor(factors)).sum()
 
     @staticmethod
-    def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> tuple:
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, ...]:
         upstream = float(grad)
         scales = [2.0 * factor * upstream for factor in ctx.factors]
         return (None, *torch._foreach_mul(ctx.saved_tensors, scales))
 
 
-def weighted_squared_norm(tensors: list[Tensor], factors: list[float]) -> Tensor:
+def weighted_squared_norm(tensors: Sequence[Tensor], factors: Sequence[float]) -> Tensor:
     r"""``Σ_i factors[i] · ‖tensors[i]‖²``: an L2 penalty in two multi-tensor kernels.
 
     Example:

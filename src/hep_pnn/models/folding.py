@@ -21,11 +21,16 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import torch
 from torch import Tensor, nn
 
-from hep_pnn.models.conditioning import Conditioning
 from hep_pnn.models.fast import _ACTIVATIONS
+
+if TYPE_CHECKING:
+    from hep_pnn.models.conditioning import Conditioning
+    from hep_pnn.models.network import HiddenBlock, ParametricNet
 
 __all__ = ["FOLDED_BATCH", "FoldedNet", "fold_at_mass"]
 
@@ -70,14 +75,19 @@ class FoldedNet(nn.Module):
         return f"widths={widths}, activation={self.activation}, mass={self.mass:g}"
 
 
-def _modulation_at(conditioning: Conditioning | None, m: Tensor) -> tuple[Tensor | None, ...]:
+def _modulation_at(
+    conditioning: Conditioning | None, m: Tensor
+) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
     """``(scale, shift, appended)`` of a conditioning layer at scaled mass ``m`` (1, 1):
     vectors, whatever function of m the mechanism computes."""
     if conditioning is None:
         return None, None, None
     scale, shift = conditioning.modulation(m)
-    extra = conditioning.appended(m)
-    return tuple(None if v is None else v.reshape(-1) for v in (scale, shift, extra))
+    return _flat(scale), _flat(shift), _flat(conditioning.appended(m))
+
+
+def _flat(values: Tensor | None) -> Tensor | None:
+    return None if values is None else values.reshape(-1)
 
 
 def _fold_into(
@@ -100,7 +110,7 @@ def _fold_into(
 
 
 @torch.no_grad()
-def fold_at_mass(net: nn.Module, mass: float) -> FoldedNet:
+def fold_at_mass(net: ParametricNet, mass: float) -> FoldedNet:
     """The :class:`FoldedNet` computing ``net(features, mass)`` in eval mode at one ``mass``.
 
     Args:
@@ -121,8 +131,9 @@ def fold_at_mass(net: nn.Module, mass: float) -> FoldedNet:
         if input_shift is not None:
             shift = shift + input_shift
     layers = []
-    for block in net.hidden:
-        layers.append(_fold_into(block.linear.weight, block.linear.bias, scale, shift, extra))
-        scale, shift, extra = _modulation_at(block.conditioning, m)
-    layers.append(_fold_into(net.output.weight, net.output.bias, scale, shift, extra))
+    incoming: tuple[Tensor | None, Tensor | None, Tensor | None] = (scale, shift, extra)
+    for block in cast("list[HiddenBlock]", list(net.hidden)):
+        layers.append(_fold_into(block.linear.weight, block.linear.bias, *incoming))
+        incoming = _modulation_at(block.conditioning, m)
+    layers.append(_fold_into(net.output.weight, net.output.bias, *incoming))
     return FoldedNet(layers, activation=net.config.activation, mass=float(mass))

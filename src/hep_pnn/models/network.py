@@ -14,6 +14,7 @@ layer. Concatenation comes after dropout, so the mass column is never dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -45,6 +46,13 @@ def _fast_coefficients(conditioning: Conditioning | None) -> AffineInMass | None
     nothing for a block without conditioning, or ``None`` (plain path) when the
     mechanism declares none (:meth:`~hep_pnn.models.conditioning.Conditioning.coefficients`)."""
     return _UNCONDITIONED if conditioning is None else conditioning.coefficients()
+
+
+def _conditioning_mass(mass: Tensor | None) -> Tensor:
+    """The scaled mass a conditioned block needs (a network that conditions has one)."""
+    if mass is None:
+        raise ValueError("a conditioned block needs the scaled mass")
+    return mass
 
 
 class HiddenBlock(nn.Module):
@@ -118,14 +126,14 @@ class HiddenBlock(nn.Module):
             )
         else:
             z = self.linear(x)
-            scale, shift = (
-                conditioning.modulation(mass) if conditioning is not None else (None, None)
-            )
+            scale, shift = (None, None)
+            if conditioning is not None:
+                scale, shift = conditioning.modulation(_conditioning_mass(mass))
             mask = dropout_mask(tuple(z.shape), self.dropout, key=key) if dropping else None
             h = reference_activate_modulate_dropout(
                 z, scale, shift, mask, activation=self.activation
             )
-        extra = conditioning.appended(mass) if conditioning is not None else None
+        extra = None if conditioning is None else conditioning.appended(_conditioning_mass(mass))
         return h if extra is None else torch.cat([h, extra], dim=1)
 
     def extra_repr(self) -> str:
@@ -257,7 +265,8 @@ class ParametricNet(nn.Module):
     def dropout_keys(self) -> list[int]:
         """One dropout key per hidden block for a training step (0 where nothing drops),
         all drawn from :attr:`generator` at once; nothing is drawn in eval mode."""
-        dropping = [self.training and block.dropout > 0 for block in self.hidden]
+        blocks = cast("list[HiddenBlock]", list(self.hidden))  # ModuleList forgets the type
+        dropping = [self.training and block.dropout > 0 for block in blocks]
         keys = iter(dropout_keys(self.generator, sum(dropping)) if any(dropping) else [])
         return [next(keys) if drops else 0 for drops in dropping]
 
@@ -265,12 +274,13 @@ class ParametricNet(nn.Module):
         """Logits of shape ``(n,)`` from raw ``features (n, f)`` and raw ``mass (n,)`` in GeV."""
         return self.output(self._trunk(features, mass)).squeeze(1)
 
-    def l2_groups(self) -> list[tuple[list[nn.Parameter], float]]:
+    def l2_groups(self) -> list[tuple[list[Tensor], float]]:
         """``[(kernels, l2_kernel), (biases, l2_bias)]``: every parameter, with the
         coefficient :meth:`l2_penalty` gives it. Biases are those of ``nn.Linear`` layers;
         kernels are their weights and any parameter a conditioning mechanism holds
         outside ``nn.Linear`` layers."""
-        kernels, biases = [], []
+        kernels: list[Tensor] = []
+        biases: list[Tensor] = []
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 kernels.append(module.weight)

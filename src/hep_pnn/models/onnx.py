@@ -103,6 +103,8 @@ def _nearest_mass_graph(ensemble: PerMassEnsemble) -> torch.nn.Module:
     import torch
 
     class NearestMassGraph(torch.nn.Module):
+        midpoints: torch.Tensor  # a buffer
+
         def __init__(self) -> None:
             super().__init__()
             self.members = torch.nn.ModuleList(
@@ -195,6 +197,7 @@ def export_onnx(
             dynamo=True,
             verbose=False,
         )
+    assert program is not None  # None only from the legacy exporter (dynamo=False)
     proto = program.model_proto
     for key, value in _metadata(model).items():
         entry = proto.metadata_props.add()
@@ -257,6 +260,8 @@ class OnnxScorer:
         self.model_kind = self.metadata.get("hep_pnn.model_kind", "unknown")
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
+        # denormals are slow on x86 and meaningless for scores (hep_pnn._denormals)
+        options.add_session_config_entry("session.set_denormal_as_zero", "1")
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(
             os.fspath(self.path), sess_options=options, providers=["CPUExecutionProvider"]

@@ -49,6 +49,13 @@ class Preprocessing(nn.Module):
         ([[0.0, 0.0]], tensor([0.7500]))
     """
 
+    # the buffers, declared for type checkers (nn.Module.__getattr__ cannot say)
+    feature_mean: Tensor
+    feature_std: Tensor
+    mass_offset: Tensor
+    mass_divisor: Tensor
+    fitted: Tensor
+
     def __init__(self, n_features: int, *, mass_scaling: str, standardise_features: bool) -> None:
         super().__init__()
         self.mass_scaling = mass_scaling

@@ -19,6 +19,8 @@ SIZES: dict[str, dict[str, Any]] = {
     # a smoke test of the machinery (seconds per run); its numbers mean little
     "tiny": {"fraction": 0.002, "epochs": 1, "epoch_length": 10_000, "grid_signal": 500},
     "small": {"fraction": 0.03, "epochs": 5, "epoch_length": 200_000, "grid_signal": 4000},
+    # the published data sizes, 8 epochs of 1M events: every study within an hour on 2 cores
+    "medium": {"fraction": 1.0, "epochs": 8, "epoch_length": 1_000_000, "grid_signal": 20_000},
     "full": {"fraction": 1.0, "epochs": 25, "epoch_length": None, "grid_signal": 50_000},
 }
 

@@ -146,7 +146,8 @@ def run_study(
     Args:
         output: result folder (default ``study-output/<name>-<size>``); re-running skips
             finished runs, so an interrupted study resumes.
-        size: ``small`` (minutes) or ``full`` (HEPMASS-sized; hours).
+        size: ``tiny``, ``small`` (minutes), ``medium`` (HEPMASS-sized data, 8 epochs of
+            1M events) or ``full`` (HEPMASS-sized, 25 full epochs; hours).
         train_data, test_data: the user's own files (e.g. the real HEPMASS
             ``all_train.csv.gz`` / ``all_test.csv.gz``) instead of generated events.
         jobs: runs trained at the same time (each with ``2 // jobs`` threads, at least 1).

@@ -96,6 +96,7 @@ def assign_background_masses(
     *,
     seed: int | np.random.SeedSequence,
     signal_mass: np.ndarray | None = None,
+    signal_weight: np.ndarray | None = None,
 ) -> EventTable:
     """Give every background event a mass hypothesis, as for the pNNs, for models fitted once.
 
@@ -109,6 +110,8 @@ def assign_background_masses(
         config: the strategy (``training.background_mass``).
         seed: seed of the draws.
         signal_mass: masses to draw from (default: the signal masses of ``table``).
+        signal_weight: the fit weights of those signal events (default: the weights of
+            ``table``'s signal): ``identical_weighting: sampler`` follows each mass's total.
 
     Example:
         >>> import numpy as np
@@ -118,9 +121,16 @@ def assign_background_masses(
         >>> copied.mass.tolist(), copied.weight.tolist()
         ([500.0, 1000.0, 500.0, 500.0, 1000.0, 1000.0], [1.0, 1.0, 0.5, 0.5, 0.5, 0.5])
     """
-    signal_mass = table.mass[table.is_signal] if signal_mass is None else signal_mass
+    if signal_mass is None:
+        signal_mass, signal_weight = table.mass[table.is_signal], table.weight[table.is_signal]
     fixed_seed, draw_seed = spawn(seed, 2)
-    masses = BackgroundMasses(config, signal_mass=signal_mass, n_events=len(table), seed=fixed_seed)
+    masses = BackgroundMasses(
+        config,
+        signal_mass=signal_mass,
+        signal_weight=signal_weight,
+        n_events=len(table),
+        seed=fixed_seed,
+    )
     rng = np.random.default_rng(draw_seed)
     background = np.flatnonzero(~table.is_signal)
     parts = [table.signal()]
@@ -174,7 +184,11 @@ def fit_baseline(
         strategy = training.background_mass
         fit_train = assign_background_masses(train, strategy, seed=train_seed)
         fit_validation = assign_background_masses(
-            validation, strategy, seed=val_seed, signal_mass=train.mass[train.is_signal]
+            validation,
+            strategy,
+            seed=val_seed,
+            signal_mass=train.mass[train.is_signal],
+            signal_weight=train.weight[train.is_signal],
         )
     log(f"training {model.name} on {len(fit_train)} events ({len(validation)} for validation)")
     start = time.perf_counter()

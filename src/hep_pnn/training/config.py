@@ -93,14 +93,17 @@ class ModelSection(_Section):
 class BackgroundMassConfig(_Section):
     """How background events get a mass hypothesis during training.
 
-    ``identical``: drawn from the signal masses (by their frequency or uniformly over the set);
-    ``uniform``: uniform in ``range`` (default: the signal mass range); both either drawn
-    ``once`` per event or re-drawn for every batch. ``copy``: every background event at every
-    signal mass, its weight divided by the number of masses.
+    ``identical``: drawn from the signal masses with ``identical_weighting``: ``sampler`` (the
+    default) follows the signal mass distribution the sampler feeds the network — uniform
+    over the masses with balanced batches, the training sample's frequencies with plain
+    batches; ``uniform`` and ``frequency`` force one of the two. ``uniform``: uniform in
+    ``range`` (default: the signal mass range); both either drawn ``once`` per event or
+    re-drawn for every batch. ``copy``: every background event at every signal mass, its
+    weight divided by the number of masses.
     """
 
     strategy: Literal["identical", "uniform", "copy"] = "identical"
-    identical_weighting: Literal["frequency", "uniform"] = "frequency"
+    identical_weighting: Literal["sampler", "frequency", "uniform"] = "sampler"
     range: tuple[float, float] | None = None
     redraw: Literal["once", "batch"] = "batch"
 
@@ -115,7 +118,7 @@ class WeightsConfig(_Section):
     """Per-event weights in the loss and their normalisation (formulas in docs/training.md)."""
 
     use_event_weights: bool = True
-    normalise: Literal["none", "classes", "classes_per_mass"] = "classes"
+    normalise: Literal["none", "classes", "classes_per_mass"] = "classes_per_mass"
 
 
 class TrainingConfig(_Section):
@@ -128,6 +131,10 @@ class TrainingConfig(_Section):
     epochs: int = Field(25, gt=0)
     validation_fraction: float = Field(0.25, gt=0, lt=1)
     sampler: Literal["balanced", "plain"] = "balanced"
+    #: How balanced batches split their background half between background processes:
+    #: ``weight`` in proportion to each process's total training weight (its physical
+    #: share; its event count without event weights), ``equal`` the same for each.
+    background_share: Literal["weight", "equal"] = "weight"
     epoch_length: int | None = Field(None, gt=0)
     background_mass: BackgroundMassConfig = Field(default_factory=BackgroundMassConfig)
     weights: WeightsConfig = Field(default_factory=WeightsConfig)

@@ -11,6 +11,7 @@ from hep_pnn.data.table import EventTable
 from hep_pnn.errors import DataError
 
 if TYPE_CHECKING:
+    from hep_pnn.data.description import DataDescription
     from hep_pnn.training.config import ExperimentConfig, FileData, GeneratedData
 
 __all__ = [
@@ -75,7 +76,7 @@ def _generated(data: GeneratedData, *, test: bool) -> EventTable:
     )
 
 
-def _description(data: FileData) -> object | None:
+def _description(data: FileData) -> DataDescription | None:
     if data.description is None:
         return None
     from hep_pnn.data import load_description

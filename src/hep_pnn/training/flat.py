@@ -9,15 +9,18 @@ their gradients, so autograd accumulates straight into the flat gradient.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
-from torch import nn
+from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from hep_pnn.models import ParametricNet
 
 __all__ = ["FlatParameters", "weight_decay_groups"]
 
 
-def weight_decay_groups(groups: Iterable[tuple[Iterable[nn.Parameter], float]]) -> list[dict]:
+def weight_decay_groups(groups: Iterable[tuple[Iterable[Tensor], float]]) -> list[dict]:
     r"""Adam parameter groups for ``(parameters, λ)`` pairs of an L2 penalty ``λ‖w‖²``.
 
     Its gradient ``2λw`` is what Adam's (coupled, not AdamW's) ``weight_decay = 2λ`` adds
@@ -47,7 +50,7 @@ class FlatParameters:
         True
     """
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: ParametricNet) -> None:
         groups = model.l2_groups()
         covered = {id(p) for params, _ in groups for p in params}
         if covered != {id(p) for p in model.parameters()}:
@@ -80,7 +83,8 @@ class FlatParameters:
     def zero_grad(self) -> None:
         """Zero the gradients in place (they stay views of the flat gradient buffers)."""
         for flat in self.parameters:
-            flat.grad.zero_()
+            if flat.grad is not None:  # always: set in __init__, zeroed in place
+                flat.grad.zero_()
 
     @torch.no_grad()
     def l2_value(self) -> float:

@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from hep_pnn._denormals import flush_denormals
 from hep_pnn._memory import keep_freed_memory
 from hep_pnn._random import spawn
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import PNNError
 from hep_pnn.models.direct import DirectStep, supports
+from hep_pnn.models.network import ParametricNet
 from hep_pnn.training.background_mass import BackgroundMasses
 from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 from hep_pnn.training.config import TrainingConfig
@@ -43,7 +45,7 @@ class NonFiniteLossError(PNNError):
     """The loss became NaN or infinite during training."""
 
 
-def l2_parameter_groups(model: torch.nn.Module) -> list[dict[str, Any]]:
+def l2_parameter_groups(model: ParametricNet) -> list[dict[str, Any]]:
     r"""Adam parameter groups that apply the model's L2 penalty as weight decay
     (:func:`~hep_pnn.training.flat.weight_decay_groups` of ``model.l2_groups()``).
 
@@ -87,6 +89,17 @@ class TrainingProgress:
     stopped_early: bool = False
 
 
+def _signal_weight_as_sampled(
+    mass: np.ndarray, weight: np.ndarray, *, balanced: bool
+) -> np.ndarray:
+    """How much each training signal event counts in the loss: balanced batches give every
+    mass the same total; plain batches take the normalised training weights."""
+    if not balanced:
+        return weight
+    _, code, counts = np.unique(mass, return_inverse=True, return_counts=True)
+    return 1.0 / counts[code.reshape(-1)]
+
+
 class Trainer:
     r"""Trains a parametric network on one event table, epoch by epoch.
 
@@ -119,7 +132,7 @@ class Trainer:
 
     def __init__(
         self,
-        model: torch.nn.Module,
+        model: ParametricNet,
         table: EventTable,
         config: TrainingConfig,
         *,
@@ -127,6 +140,7 @@ class Trainer:
         log: Callable[[str], None] = print,
     ) -> None:
         self.model, self.config, self.log = model, config, log
+        flush_denormals()  # subnormal weights/moments slow x86 CPUs ~10× (docs/training.md)
         keep_freed_memory()  # reuse activation buffers: no page faults every step
         self.generators = dict(generators or {})
         split_seed, self._sampler_seed, mass_seed, preprocessing_seed = spawn(config.seed, 4)
@@ -148,12 +162,19 @@ class Trainer:
         self.background_masses = BackgroundMasses(
             config.background_mass,
             signal_mass=table.mass[train_signal],
+            signal_weight=_signal_weight_as_sampled(
+                table.mass[train_signal],
+                weight[train_signal],
+                balanced=config.sampler == "balanced",
+            ),
             n_events=len(table),
             seed=mass_seed,
         )
         self.population = Population.from_table(
             table, self.train_index, background_copies=self.background_masses.copies
         )
+        if config.background_share == "weight":
+            self.population = self.population.with_background_shares(weight)
         # validation keeps the event weights; training under a balanced sampler rescales
         # them within every sampled group (docs/training.md)
         self.weight_np = weight
@@ -245,6 +266,7 @@ class Trainer:
 
     def _direct_step(self, x, mass, target, weight) -> tuple[float, float, float]:
         """Loss and gradients without autograd (:class:`~hep_pnn.models.direct.DirectStep`)."""
+        assert self.direct is not None and self.flat is not None  # step() chose this
         result = self.direct(x, mass, target, weight)
         return result.loss + self.flat.l2_value(), result.right, result.total_weight
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from hep_pnn.data.table import EventTable
+from hep_pnn.errors import DataError
 from hep_pnn.training.background_mass import BackgroundMasses
 
 __all__ = ["EpochPlan", "Population", "balanced_items", "plain_items", "plan_epoch"]
@@ -18,7 +19,9 @@ class Population:
 
     Group ``g`` holds ``sizes[g] * copies[g]`` items; item ``u`` is event
     ``members[offsets[g] + u % sizes[g]]`` in copy ``u // sizes[g]`` (copies exist for the
-    ``copy`` background-mass strategy: one per signal mass).
+    ``copy`` background-mass strategy: one per signal mass). ``shares[g]`` is the fraction
+    of its class's half of a balanced batch that group ``g`` fills (see
+    :meth:`with_background_shares`); by default the groups of a class share it equally.
 
     Example:
         >>> import numpy as np
@@ -33,6 +36,7 @@ class Population:
     sizes: np.ndarray
     copies: np.ndarray
     n_signal_groups: int
+    shares: np.ndarray | None = None
 
     @classmethod
     def from_table(
@@ -49,6 +53,34 @@ class Population:
         copies = np.where(np.arange(len(sizes)) < n_signal_groups, 1, background_copies)
         members = np.concatenate(groups) if groups else index
         return cls(members, sizes, copies.astype(np.int64), n_signal_groups)
+
+    def with_background_shares(self, weight: np.ndarray) -> Population:
+        """The same groups, background processes sharing their half of a balanced batch in
+        proportion to their total ``weight`` (indexed by event; signal masses stay equal).
+
+        Example:
+            >>> import numpy as np
+            >>> t = EventTable.from_arrays(np.zeros((5, 1)), label=[1, 0, 0, 0, 0],
+            ...                            mass=[500, 0, 0, 0, 0], process=list("sabbb"))
+            >>> p = Population.from_table(t, np.arange(5))
+            >>> p.with_background_shares(np.array([1.0, 1, 1, 1, 1])).shares.tolist()
+            [1.0, 0.25, 0.75]
+        """
+        totals = np.array([weight[g].sum(dtype=np.float64) for g in self.groups()])
+        background = totals[self.n_signal_groups :]
+        if len(background) and (background <= 0).any():
+            raise DataError(
+                "a background process has a total training weight ≤ 0",
+                where="training.background_share: weight",
+                fix="check the event weights or set training.background_share: equal",
+            )
+        shares = np.concatenate(
+            [
+                np.full(self.n_signal_groups, 1 / max(self.n_signal_groups, 1)),
+                background / background.sum() if len(background) else background,
+            ]
+        )
+        return replace(self, shares=shares)
 
     def groups(self) -> list[np.ndarray]:
         """The event indices of every group."""
@@ -83,7 +115,8 @@ def balanced_items(
     """(group, item) of balanced batches drawn with replacement.
 
     Every batch is half signal and half background; the signal half is split equally across
-    signal masses and the background half across background processes (to within one event).
+    signal masses and the background half across background processes by
+    ``population.shares`` (equally by default), each group to within one event per batch.
     """
     n_signal = population.n_signal_groups
     n_background = len(population.sizes) - n_signal
@@ -91,17 +124,40 @@ def balanced_items(
         raise ValueError("balanced batches need signal and background events")
     n_batches = -(-epoch_length // batch_size)
     half = batch_size // 2
-    # consecutive signal (background) slots cycle over the groups, so every batch and the
-    # whole epoch are balanced; then each batch is shuffled so a cut last batch stays balanced
-    signal_slots = (np.arange(n_batches * half) % n_signal).reshape(n_batches, half)
-    background_slots = n_signal + (
-        np.arange(n_batches * (batch_size - half)) % n_background
-    ).reshape(n_batches, batch_size - half)
-    group = rng.permuted(np.hstack([signal_slots, background_slots]), axis=1).reshape(-1)
+    shares = population.shares
+    if shares is None:
+        shares = np.r_[np.full(n_signal, 1 / n_signal), np.full(n_background, 1 / n_background)]
+    signal_slots = _interleaved(shares[:n_signal], n_batches * half)
+    background_slots = n_signal + _interleaved(shares[n_signal:], n_batches * (batch_size - half))
+    # then each batch is shuffled so a cut last batch stays balanced
+    group = rng.permuted(
+        np.hstack([signal_slots.reshape(n_batches, -1), background_slots.reshape(n_batches, -1)]),
+        axis=1,
+    ).reshape(-1)
     group = group[:epoch_length]
     n_items = population.sizes * population.copies
     item = (rng.random(len(group)) * n_items[group]).astype(np.int64)
     return group, np.minimum(item, n_items[group] - 1)
+
+
+def _interleaved(shares: np.ndarray, n: int) -> np.ndarray:
+    """``n`` group numbers, group ``g`` ``≈ shares[g]·n`` times, spread evenly over the run.
+
+    Counts by largest remainder; group ``g``'s ``j``-th slot sits at ``(j + ½)/count[g]`` of
+    the run, so every stretch of slots (a batch) holds each group in proportion to within
+    one slot. Equal shares give the cycle ``0, 1, …, k-1, 0, 1, …``.
+
+    Example:
+        >>> _interleaved(np.array([0.5, 0.25, 0.25]), 8).tolist()
+        [0, 1, 2, 0, 0, 1, 2, 0]
+    """
+    exact = shares * n
+    counts = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[: n - counts.sum()]] += 1
+    group = np.repeat(np.arange(len(shares)), counts)
+    position = (np.concatenate([np.arange(c) for c in counts]) + 0.5) / np.repeat(counts, counts)
+    return group[np.argsort(position, kind="stable")]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Per-epoch validation: weighted loss and ROC AUC per signal mass."""
+"""Per-epoch validation: weighted loss and unweighted ROC AUC per signal mass."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 
+from hep_pnn.evaluation.metrics import roc_auc
 from hep_pnn.training.weights import weighted_bce
 
 __all__ = ["ValidationResult", "batched_logits", "validate"]
@@ -15,7 +15,8 @@ __all__ = ["ValidationResult", "batched_logits", "validate"]
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """Validation loss and the weighted ROC AUC at every signal mass."""
+    """Validation loss (event weights) and the ROC AUC at every signal mass (unweighted, the
+    publications' metric and the one that picks the best epoch)."""
 
     loss: float
     auc: dict[float, float]
@@ -43,13 +44,6 @@ def batched_logits(
             rows = slice(start, start + batch_size)
             out[rows] = model(features.index_select(0, index[rows]), mass[rows])
     return out
-
-
-def _auc(target: np.ndarray, score: np.ndarray, weight: np.ndarray) -> float:
-    try:
-        return float(roc_auc_score(target, score, sample_weight=weight))
-    except ValueError:  # e.g. weights that leave one class with no positive total
-        return float("nan")
 
 
 def validate(
@@ -110,8 +104,7 @@ def validate(
         at_mass = signal_mass == value
         scores = np.concatenate([signal_logits.numpy()[at_mass], logits.numpy()])
         target = np.concatenate([np.ones(at_mass.sum()), np.zeros(len(background))])
-        weights = np.concatenate([weight[signal][at_mass], weight[background]])
-        auc[float(value)] = _auc(target, scores, weights)
+        auc[float(value)] = roc_auc(scores, target)
     loss_sum += background_loss / max(len(masses), 1) * len(background)
     total_weight = float(w_signal.sum() + w_background.sum())
     right = right_signal + right_background / max(len(masses), 1)

@@ -117,10 +117,11 @@ def atan2(y, x):
     libm's ``atan2f`` costs about 35 ns here, and a branchy version of this one 16 ns
     (its octant tests are unpredictable): this reduces to |t| ≤ tan(π/8) with selects
     only (octant symmetries and atan t = π/4 + atan((t−1)/(t+1))), one division and a
-    fitted polynomial, about 3 ns. Agrees with numpy's float32 ``arctan2`` to one ulp
-    for finite values and keeps NaN; unlike it, ``x = -0`` counts as ``+0`` (so
-    ``atan2(±0, ±0)`` is ±0) and two infinities give NaN. The generator never meets
-    those: every object it measures has pT ≥ 15 GeV.
+    fitted polynomial, about 3 ns. For finite values it is within 0.5 ulp (plus about
+    1e-5 ulp of polynomial error) of the float64 value, whatever the CPU, where numpy's
+    float32 ``arctan2`` is up to 3 ulp off with AVX-512; NaN stays NaN. Unlike numpy,
+    ``x = -0`` counts as ``+0`` (so ``atan2(±0, ±0)`` is ±0) and two infinities give
+    NaN. The generator never meets those: every object it measures has pT ≥ 15 GeV.
     """
     if x != x or y != y:
         return x + y

@@ -46,7 +46,7 @@ class BlockQueue:
         self._pool, self._run, self._block, self._window = pool, run, block, window
         self._discard = discard
         self._sure = [math.ceil(size / block) for size in sizes]
-        self._pending: list[deque[tuple[int, Future]]] = [deque() for _ in sizes]
+        self._pending: list[deque[tuple[int, Future[Any]]]] = [deque() for _ in sizes]
         self._next = [0] * len(sizes)
 
     def _in_flight(self) -> int:
@@ -88,6 +88,7 @@ class BlockQueue:
                 future.add_done_callback(self._drop)
         self._pending[sample].clear()
 
-    def _drop(self, future: Future) -> None:
-        if future.exception() is None:
-            self._discard(future.result())
+    def _drop(self, future: Future[Any]) -> None:
+        discard = self._discard  # set: finish() adds this callback only then
+        if discard is not None and future.exception() is None:
+            discard(future.result())

@@ -153,7 +153,9 @@ def _iter_tables(options: GeneratorOptions, *, one_table: bool = False) -> Itera
         with ThreadPoolExecutor(max_workers=options.threads) as pool:
             workspaces = _Workspaces()
 
-            def run(sample: int, block: int) -> tuple[_Workspace, tuple]:
+            def run(
+                sample: int, block: int
+            ) -> tuple[_Workspace, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
                 workspace = workspaces.get()
                 name, mass, _ = samples[sample]
                 return workspace, _block(options, name, mass, block, workspace)

@@ -47,7 +47,7 @@ def imb_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
     path = Path(path)
     suffix = _suffix(path)
     stem = path.name[: len(path.name) - len(suffix)]
-    return tuple(path.with_name(f"{stem}_{part}{suffix}") for part in ("signal", "background"))
+    return path.with_name(f"{stem}_signal{suffix}"), path.with_name(f"{stem}_background{suffix}")
 
 
 def _resolve_layout(path: Path, layout: str | None) -> str:

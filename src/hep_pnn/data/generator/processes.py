@@ -306,7 +306,7 @@ def _output(n: int, out: PartonEvent | None) -> PartonEvent:
 
 
 def _top_pair(
-    rng: RandomSource, out: PartonEvent, *, resonance: bool, window: tuple = _TOP_WINDOW
+    rng: RandomSource, out: PartonEvent, *, resonance: bool, window: tuple[float, ...] = _TOP_WINDOW
 ) -> PartonEvent:
     _top_pair_kernel(stream(rng), resonance, window, _fields(out))
     return out

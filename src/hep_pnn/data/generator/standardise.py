@@ -3,7 +3,9 @@ r"""HEPMASS-style standardisation with fixed constants shipped in the package.
 Momenta, missing ET, the jet count and the masses are log-transformed then z-scored;
 η, φ and b-tags are z-scored linearly. The means and standard deviations are fixed
 (``standardisation.json``, written by :mod:`hep_pnn.data.generator.fit_constants`), so
-every generated sample, whatever its size or masses, is transformed identically.
+every generated sample, whatever its size or masses, is transformed identically. They are
+fitted on a generated reference sample, except where HEPMASS's own constants are known
+(:data:`HEPMASS_CONSTANTS`): there the generated features use HEPMASS's units.
 
 Example:
     >>> import numpy as np
@@ -26,11 +28,13 @@ from hep_pnn.data.generator._fourvec import kernel
 
 __all__ = [
     "CONSTANTS_PATH",
+    "HEPMASS_CONSTANTS",
     "LOG_FEATURES",
     "constants",
     "destandardise",
     "fit_constants",
     "standardise",
+    "with_hepmass_constants",
 ]
 
 CONSTANTS_PATH = Path(__file__).with_name("standardisation.json")
@@ -39,6 +43,29 @@ CONSTANTS_PATH = Path(__file__).with_name("standardisation.json")
 LOG_FEATURES: tuple[int, ...] = (0, 3, 5, 6, 10, 14, 18, 22, 23, 24, 25, 26)
 _IS_LOG = np.isin(np.arange(len(FEATURE_NAMES)), LOG_FEATURES)
 _LOG_FLOOR = 1e-3  # GeV; keeps log() finite for a vanishing MET or mass
+
+# Values stored in the published HEPMASS rows (first rows of the training file): 4 and 5
+# jets in f5, an untagged and a tagged jet 4 in f21.
+_HEPMASS_F5_4_JETS, _HEPMASS_F5_5_JETS = -1.054221, -0.005984
+_HEPMASS_F21_UNTAGGED, _HEPMASS_F21_TAGGED = -0.573682, 1.743123
+_F5_STD = math.log(5 / 4) / (_HEPMASS_F5_5_JETS - _HEPMASS_F5_4_JETS)
+_F21_STD = 1 / (_HEPMASS_F21_TAGGED - _HEPMASS_F21_UNTAGGED)
+
+#: ``{feature: (mean, std)}`` of the transformed feature in the published HEPMASS files,
+#: where they can be read off the published data (docs/generator.md, "Realism"):
+#: - f5 (log jet count) and f21 (jet 4 b-tag, 0/1; 24.8 % of HEPMASS's jets 4 are
+#:   tagged): solved from the values the HEPMASS rows store for 4 and 5 jets and for an
+#:   untagged and a tagged jet.
+#: - f26 (log m_WWbb): the signal peaks at 500 ... 1500 GeV in the published f26
+#:   histogram (Anzalone et al. 2022, repository figure src/f26.png) sit at -0.933,
+#:   -0.155, 0.397, 0.808, 1.142; a straight-line fit of the generated signal's peak
+#:   positions in ln GeV against them (residuals below 0.01) gives mean and std, assuming
+#:   the reconstructed peak in GeV is the same in both.
+HEPMASS_CONSTANTS: dict[int, tuple[float, float]] = {
+    5: (math.log(4) - _HEPMASS_F5_4_JETS * _F5_STD, _F5_STD),
+    21: (-_HEPMASS_F21_UNTAGGED * _F21_STD, _F21_STD),
+    26: (6.722458, 0.510493),
+}
 
 
 def _transform(raw: np.ndarray) -> np.ndarray:
@@ -52,6 +79,21 @@ def fit_constants(raw: np.ndarray) -> dict[str, list[float]]:
         "mean": transformed.mean(axis=0).tolist(),
         "std": transformed.std(axis=0).tolist(),
     }
+
+
+def with_hepmass_constants(fitted: dict[str, list[float]]) -> dict[str, list[float]]:
+    """``fitted`` (as :func:`fit_constants` returns it) with :data:`HEPMASS_CONSTANTS` in
+    place of the fitted values of those features.
+
+    Example:
+        >>> fitted = {"mean": [0.0] * 27, "std": [1.0] * 27}
+        >>> round(with_hepmass_constants(fitted)["std"][21], 6)
+        0.431629
+    """
+    mean, std = list(fitted["mean"]), list(fitted["std"])
+    for feature, (mean_value, std_value) in HEPMASS_CONSTANTS.items():
+        mean[feature], std[feature] = mean_value, std_value
+    return {**fitted, "mean": mean, "std": std}
 
 
 @cache

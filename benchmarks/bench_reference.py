@@ -1,0 +1,238 @@
+"""hep-pnn against the published Keras AffinePNN, trained on the same generated files.
+
+Generates a training file (as ``pnn generate --signal 100000 --background 500000 --seed 11``)
+and a test file (``--signal 20000 --background 100000 --seed 12``), each written twice from
+the same events: Parquet for hep-pnn (with processes and event weights) and the HEPMASS CSV
+layout for the reference code. Then, one after the other on the same machine:
+
+* the reference: ``benchmarks/reference_driver.py`` runs in the reference's own virtual
+  environment (``--reference-python``) and imports the ``script`` package of a checkout of
+  Luca96/affine-parametric-networks (``--reference``); its own balanced sequence, 75/25
+  split, AffinePNN (Dense 300-150-100-50, affine conditioning, dropout 0.25, L2 1e-5 /
+  1e-6, mass as m/1000), Adam 1e-3, batch 1024, best epoch by validation AUC;
+* hep-pnn: :func:`hep_pnn.training.train_experiment` with the library's defaults except the
+  number of epochs (its defaults are the same split, batch size and learning rate).
+
+Both are scored on the test file: at each mass m, the signal at m against all test
+background scored at m, unweighted ROC-AUC (``sklearn.metrics.roc_auc_score``), as the
+publications compute it. Training wall time is the reference's ``fit`` (training, per-epoch
+validation, checkpoints) and hep-pnn's whole ``train_experiment`` (reading the file, fitting
+the standardisation, training, validation, checkpoints, saving the model); events/s counts
+the training events (75 % of the file) times the epochs over that time.
+
+The reference code is never imported by hep-pnn nor shipped with it; setting up its
+environment is described in docs/benchmarks.md ("Side by side with the published code").
+
+Run: ``.venv/bin/python benchmarks/bench_reference.py --reference /path/to/checkout``
+(several minutes; ``--quick`` for a smoke run on small files with one epoch,
+``--skip-reference`` for the hep-pnn half only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from hep_pnn.data import EventTable, generate, read_events, write_hepmass_csv, write_parquet
+from hep_pnn.training import ExperimentConfig, FileData, TrainingConfig, train_experiment
+
+DRIVER = Path(__file__).with_name("reference_driver.py")
+DEFAULT_PYTHON = Path("/tmp/refvenv/bin/python")
+VALIDATION_FRACTION = 0.25  # the reference's split; hep-pnn's default is checked against it
+QUICK = {"signal": 4000, "background": 20000, "test_signal": 2000, "test_background": 10000}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One side of the comparison: test scores at every mass and the training wall time."""
+
+    name: str
+    scores: np.ndarray  # (n_test, n_masses)
+    seconds: float
+    epochs_log: str
+
+
+def cpu_model() -> str:
+    """The ``Model name`` line of ``lscpu`` (empty when lscpu is missing)."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    except FileNotFoundError:
+        return ""
+    return next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in out.splitlines()
+            if line.startswith("Model name")
+        ),
+        "",
+    )
+
+
+def _load() -> str:
+    """The 1/5/15-minute load averages (other jobs on the machine change the timings)."""
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def write_files(workdir: Path, name: str, *, signal: int, background: int, seed: int) -> None:
+    """Generate events as ``pnn generate`` does and write ``name``.parquet and ``name``.csv."""
+    table = generate(n_signal_per_mass=signal, n_background=background, seed=seed)
+    write_parquet(table, workdir / f"{name}.parquet", overwrite=True)
+    write_hepmass_csv(table, workdir / f"{name}.csv", overwrite=True)
+
+
+def run_reference(args: argparse.Namespace, masses: tuple[float, ...], test: EventTable) -> Result:
+    """Train and score the published code in a subprocess with its own Python."""
+    output = args.workdir / "reference.npz"
+    command = [
+        str(args.reference_python),
+        str(DRIVER),
+        "--reference",
+        str(args.reference),
+        "--train",
+        str(args.workdir / "train.csv"),
+        "--test",
+        str(args.workdir / "test.csv"),
+        "--output",
+        str(output),
+        "--epochs",
+        str(args.epochs),
+        "--seed",
+        str(args.seed),
+    ]
+    print("$", " ".join(command), flush=True)
+    start = time.perf_counter()
+    subprocess.run(command, check=True)
+    print(f"reference subprocess: {time.perf_counter() - start:.1f} s in all", flush=True)
+    with np.load(output) as saved:
+        if not np.array_equal(saved["label"], test.label) or not np.array_equal(
+            saved["masses"], masses
+        ):
+            raise SystemExit("the reference read a different test file (labels or masses differ)")
+        history = json.loads(str(saved["history"]))
+        log = "val_auc per epoch " + " ".join(f"{v:.4f}" for v in history["val_auc"])
+        log += f" (TensorFlow {saved['tf_version']})"
+        return Result("reference Keras AffinePNN", saved["scores"], float(saved["seconds"]), log)
+
+
+def run_hep_pnn(args: argparse.Namespace, masses: tuple[float, ...], test: EventTable) -> Result:
+    """Train hep-pnn's default AffinePNN recipe on the Parquet file and score the test file."""
+    training = TrainingConfig(epochs=args.epochs)
+    if training.validation_fraction != VALIDATION_FRACTION or training.batch_size != 1024:
+        raise SystemExit("hep-pnn's default split or batch size changed: update this benchmark")
+    data = FileData(
+        source="files",
+        train_paths=[str(args.workdir / "train.parquet")],
+        test_paths=[str(args.workdir / "test.parquet")],
+    )
+    config = ExperimentConfig(data=data, training=training)
+    start = time.perf_counter()
+    run = train_experiment(config, args.workdir / "hep-pnn-run", overwrite=True, progress=False)
+    seconds = time.perf_counter() - start
+    scores = np.column_stack([run.model.predict(test.features, m) for m in masses])
+    history = run.history
+    log = "val AUC (mean over masses) per epoch " + " ".join(
+        f"{v:.4f}" for v in history["val_auc_mean"]
+    )
+    log += "; events/s per epoch " + " ".join(f"{v / 1e3:.0f}k" for v in history["events_per_s"])
+    return Result("hep-pnn AffinePNN (defaults)", scores, seconds, log)
+
+
+def auc_per_mass(scores: np.ndarray, test: EventTable, masses: tuple[float, ...]) -> list[float]:
+    """Unweighted ROC-AUC at each mass: signal at m against all background, scored at m."""
+    background = test.label == 0
+    aucs = []
+    for column, mass in enumerate(masses):
+        rows = background | ((test.label == 1) & (test.mass == mass))
+        aucs.append(float(roc_auc_score(test.label[rows], scores[rows, column])))
+    return aucs
+
+
+def print_table(
+    results: list[Result], test: EventTable, masses: tuple[float, ...], events: int
+) -> None:
+    header = ["", *(f"{m:g}" for m in masses), "mean", "training wall time", "events/s"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for result in results:
+        aucs = auc_per_mass(result.scores, test, masses)
+        cells = [f"{a:.4f}".lstrip("0") for a in (*aucs, float(np.mean(aucs)))]
+        speed = f"{events / result.seconds / 1e3:.0f}k"
+        print(f"| {result.name} | " + " | ".join(cells) + f" | {result.seconds:.1f} s | {speed} |")
+    if len(results) == 2:
+        print(
+            f"\nwall-time ratio hep-pnn / reference: {results[1].seconds / results[0].seconds:.2f}"
+        )
+    for result in results:
+        print(f"{result.name}: {result.epochs_log}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", type=Path, help="checkout of affine-parametric-networks")
+    parser.add_argument(
+        "--reference-python",
+        type=Path,
+        default=DEFAULT_PYTHON,
+        help=f"Python of the reference's venv (default {DEFAULT_PYTHON})",
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "hep-pnn-bench-reference"
+    )
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--signal", type=int, default=100_000, help="training signal per mass")
+    parser.add_argument("--background", type=int, default=500_000, help="training background")
+    parser.add_argument("--test-signal", type=int, default=20_000)
+    parser.add_argument("--test-background", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the reference's RNGs")
+    parser.add_argument("--quick", action="store_true", help="small files, one epoch")
+    parser.add_argument("--skip-reference", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        vars(args).update(QUICK, epochs=1)
+    if not args.skip_reference:
+        if args.reference is None or not (args.reference / "script" / "hep" / "data.py").is_file():
+            parser.error(
+                "--reference must be a checkout of Luca96/affine-parametric-networks "
+                "(with script/hep/data.py), or pass --skip-reference"
+            )
+        if not args.reference_python.is_file():
+            parser.error(
+                f"no Python at {args.reference_python}: set up the reference's venv "
+                "(docs/benchmarks.md) or pass --reference-python"
+            )
+        args.reference = args.reference.resolve()
+    args.workdir = args.workdir.resolve()
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print(f"CPU: {cpu_model()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {' '.join(sys.argv)}")
+    sizes = (args.signal, args.background, args.test_signal, args.test_background)
+    write_files(args.workdir, "train", signal=sizes[0], background=sizes[1], seed=11)
+    write_files(args.workdir, "test", signal=sizes[2], background=sizes[3], seed=12)
+    test = read_events(args.workdir / "test.parquet", cache=False)
+    masses = tuple(float(m) for m in test.signal_masses)
+    results = []
+    for side in (run_hep_pnn,) if args.skip_reference else (run_reference, run_hep_pnn):
+        print(f"load average before: {_load()}", flush=True)
+        results.append(side(args, masses, test))
+        print(f"load average after: {_load()}", flush=True)
+    events = round((1 - VALIDATION_FRACTION) * (len(masses) * sizes[0] + sizes[1])) * args.epochs
+    print_table(results, test, masses, events)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""Realism of the built-in generator, judged by networks trained on the real HEPMASS.
+
+Generates a test file (by default as ``pnn generate --signal 20000 --background 100000
+--seed 12``), scores it with every network in the shared ``reference-nets`` folder
+(weights the published authors trained on the real HEPMASS / HEPMASS-IMB) and prints the
+per-mass unweighted ROC-AUC beside the published real-data values and the difference. A
+network that learnt the real data loses AUC where the generated events differ from it.
+
+``--scan`` prints, for each per-mass network, where its signal-likeness peaks as one
+standardised feature is scanned (all other features of a generated signal + background
+mix kept), beside the generated signal's and background's medians: where the real
+data's signal sat in HEPMASS's units, against where the generated one sits.
+
+``--plots DIR`` also writes comparisons that need no real data: every feature per process
+and mass (``features.png``), the m_jj / m_jjj / m_WWbb peaks in GeV (``peaks.png``) and
+each feature's correlation with m_WWbb (``correlations.png``).
+
+Usage: .venv/bin/python benchmarks/realism.py [--signal 20000] [--background 100000]
+[--seed 12] [--nets ../shared/reference-nets] [--scan] [--plots docs/figures]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.metrics import roc_auc_score
+
+from hep_pnn.data import HEPMASS_MASSES, EventTable
+from hep_pnn.data.generator import generate
+from hep_pnn.data.generator.standardise import destandardise
+from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
+
+#: Published real-data AUCs (docs/generator.md, REFERENCE.md): (low, high) per mass.
+PUBLISHED: dict[str, tuple[tuple[float, float], ...]] = {
+    "individual": tuple((a, a) for a in (0.775, 0.926, 0.974, 0.989, 0.994)),
+    "pnn": ((0.773, 0.778), (0.927, 0.929), (0.975, 0.976), (0.990, 0.990), (0.995, 0.995)),
+    "imb_interp_pnn": tuple((a, a) for a in (0.766, 0.766, 0.940, 0.979, 0.990)),
+    "imb_interp_affine": tuple((a, a) for a in (0.771, 0.887, 0.965, 0.986, 0.993)),
+}
+PUBLISHED["affine"] = PUBLISHED["pnn"]
+FEATURE_LABELS = (
+    "lepton pT", "lepton η", "lepton φ", "MET", "MET φ", "n jets",
+    *(f"jet{j} {q}" for j in range(1, 5) for q in ("pT", "η", "φ", "b-tag")),
+    "m_jj", "m_jjj", "m_ℓν", "m_jℓν", "m_WWbb",
+)  # fmt: skip
+
+
+def reference_aucs(table: EventTable, nets: Mapping[str, ReferenceNet]) -> dict[str, dict]:
+    """``{net: {mass: AUC}}``: per mass, all signal at that mass against all background,
+    the background scored at that mass; per-mass nets only at their own mass."""
+    x = table.features.astype(np.float32)
+    signal_mass = np.round(table.mass)
+    background = table.label == 0
+    result: dict[str, dict[float, float]] = {}
+    for name, net in nets.items():
+        result[name] = {}
+        for mass in HEPMASS_MASSES:
+            if net.mass is not None and net.mass != mass:
+                continue
+            keep = background | (signal_mass == mass) & (table.label == 1)
+            score = net.score(x[keep], mass)
+            result[name][mass] = float(roc_auc_score(table.label[keep], score))
+    return result
+
+
+def _published(name: str) -> tuple[tuple[float, float], ...]:
+    return PUBLISHED["individual" if name.startswith("individual_") else name]
+
+
+def _difference(auc: float, low: float, high: float) -> float:
+    """Signed distance to the published range (0 inside it)."""
+    return auc - low if auc < low else (auc - high if auc > high else 0.0)
+
+
+def print_table(aucs: Mapping[str, Mapping[float, float]]) -> None:
+    """Markdown table: measured AUC, published real-data AUC and difference per mass."""
+    print(
+        "| network, trained on real data | " + " | ".join(f"{m:g}" for m in HEPMASS_MASSES) + " |"
+    )
+    print("|---" * (len(HEPMASS_MASSES) + 1) + "|")
+    individual = {m: a for name, row in aucs.items() if name.startswith("individual_")
+                  for m, a in row.items()}  # fmt: skip
+    rows = {"individual_M (per-mass nets)": individual}
+    rows |= {name: row for name, row in aucs.items() if not name.startswith("individual_")}
+    for name, row in rows.items():
+        published = _published("individual_" if name.startswith("individual") else name)
+        cells = []
+        for k, mass in enumerate(HEPMASS_MASSES):
+            low, high = published[k]
+            ref = f"{low:.3f}" if low == high else f"{low:.3f}–{high:.3f}"
+            diff = _difference(row[mass], low, high)
+            cells.append(f"{row[mass]:.3f} ({ref}, {diff:+.3f})")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+SCAN_FEATURES = (0, 3, 6, 10, 14, 18, 22, 23, 25, 26)
+
+
+def feature_scan(
+    table: EventTable, net: ReferenceNet, feature: int, *, grid: np.ndarray, events: int = 2000
+) -> np.ndarray:
+    """Mean logit of ``net`` at its mass when ``feature`` of ``events`` signal and as many
+    background events is set to each value of ``grid``."""
+    mass = net.mass
+    signal = table.features[(table.label == 1) & (np.round(table.mass) == mass)][:events]
+    mix = np.concatenate([signal, table.features[table.label == 0][:events]])
+    response = []
+    for value in grid:
+        x = mix.copy()
+        x[:, feature] = value
+        score = np.clip(net.score(x, mass), 1e-7, 1 - 1e-7)
+        response.append(float(np.mean(np.log(score / (1 - score)))))
+    return np.asarray(response)
+
+
+def print_scans(table: EventTable, nets: Mapping[str, ReferenceNet]) -> None:
+    """Per per-mass net and feature: the value of highest signal-likeness within the
+    central 98 % of the generated values, the logit swing over that range, and the
+    generated signal and background medians (standardised units)."""
+    background = table.features[table.label == 0]
+    print("| net | feature | most signal-like value | logit swing | signal median | "
+          "background median |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    for name, net in nets.items():
+        if net.mass is None:
+            continue
+        signal = table.features[(table.label == 1) & (np.round(table.mass) == net.mass)]
+        for j in SCAN_FEATURES:
+            grid = np.linspace(*np.quantile(table.features[:, j], [0.01, 0.99]), 41)
+            response = feature_scan(table, net, j, grid=grid)
+            print(
+                f"| {name} | f{j} {FEATURE_LABELS[j]} | {grid[np.argmax(response)]:+.2f} | "
+                f"{np.ptp(response):.2f} | {np.median(signal[:, j]):+.2f} | "
+                f"{np.median(background[:, j]):+.2f} |"
+            )
+
+
+def _groups(table: EventTable) -> dict[str, np.ndarray]:
+    """Row masks: ttbar, wjets, then signal at each mass."""
+    groups = {name: table.process == table.process_names.index(name) for name in ("ttbar", "wjets")}
+    for mass in HEPMASS_MASSES:
+        groups[f"X {mass:g}"] = (table.label == 1) & (np.round(table.mass) == mass)
+    return groups
+
+
+_STYLE = {"ttbar": dict(color="0.3", lw=2.0), "wjets": dict(color="0.6", lw=1.5, ls="--")}
+
+
+def _hist(ax, values: np.ndarray, name: str, bins: np.ndarray) -> None:
+    ax.hist(values, bins=bins, density=True, histtype="step", label=name, **_STYLE.get(name, {}))
+
+
+def plot_features(table: EventTable, *, fig: Figure | None = None) -> Figure:
+    """Every standardised feature, per process and signal mass (normalised)."""
+    fig = fig or Figure(figsize=(14, 21))
+    axes = fig.subplots(7, 4).ravel()
+    groups = _groups(table)
+    for j, ax in enumerate(axes[:27]):
+        column = table.features[:, j]
+        values = np.unique(column)
+        if values.size <= 20:  # jet count and b-tags: one bin per value
+            bins = np.r_[values[0] - 0.1, 0.5 * (values[1:] + values[:-1]), values[-1] + 0.1]
+        else:
+            bins = np.linspace(*np.quantile(column, [0.001, 0.999]), 40)
+        for name, rows in groups.items():
+            _hist(ax, column[rows], name, bins)
+        ax.set_title(f"f{j} {FEATURE_LABELS[j]}", fontsize=10)
+        ax.tick_params(labelsize=8)
+    axes[27].axis("off")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("generated features (standardised), per process and mass")
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    return fig
+
+
+def plot_peaks(raw: np.ndarray, table: EventTable, *, fig: Figure | None = None) -> Figure:
+    """m_jj, m_jjj and m_WWbb in GeV per process and signal mass."""
+    fig = fig or Figure(figsize=(16, 4.5))
+    axes = fig.subplots(1, 3)
+    groups = _groups(table)
+    ranges = {22: (0, 250), 23: (0, 500), 26: (200, 2200)}
+    for ax, (j, (low, high)) in zip(axes, ranges.items(), strict=True):
+        bins = np.linspace(low, high, 80)
+        for name, rows in groups.items():
+            _hist(ax, raw[rows, j], name, bins)
+        ax.set_xlabel(f"f{j} {FEATURE_LABELS[j]} (GeV)")
+    axes[1].axvline(172.5, color="k", lw=0.5)
+    axes[0].axvline(80.4, color="k", lw=0.5)
+    axes[2].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_correlations(table: EventTable, *, fig: Figure | None = None) -> Figure:
+    """Pearson correlation of each standardised feature with m_WWbb (f26), per group."""
+    fig = fig or Figure(figsize=(14, 5))
+    ax = fig.subplots()
+    for name, rows in _groups(table).items():
+        x = table.features[rows]
+        corr = [np.corrcoef(x[:, j], x[:, 26])[0, 1] if x[:, j].std() > 0 else 0.0
+                for j in range(26)]  # fmt: skip
+        ax.plot(range(26), corr, marker="o", ms=3, label=name, **_STYLE.get(name, {}))
+    ax.set_xticks(range(26), [f"f{j} {FEATURE_LABELS[j]}" for j in range(26)], rotation=90)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_ylabel("correlation with f26 m_WWbb")
+    ax.legend(fontsize=8, ncol=4)
+    fig.tight_layout()
+    return fig
+
+
+def write_plots(table: EventTable, folder: Path) -> list[Path]:
+    """The three comparison figures as PNGs in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    raw = destandardise(table.features)
+    figures = {
+        "features": (plot_features(table), 50),
+        "peaks": (plot_peaks(raw, table), 80),
+        "correlations": (plot_correlations(table), 80),
+    }
+    paths = []
+    for name, (fig, dpi) in figures.items():
+        path = folder / f"realism-{name}.png"
+        fig.savefig(path, dpi=dpi)
+        paths.append(path)
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--signal", type=int, default=20_000, help="signal events per mass")
+    parser.add_argument("--background", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--nets", type=Path, default=DEFAULT_FOLDER, help="reference-nets folder")
+    parser.add_argument("--scan", action="store_true", help="scan features through the nets")
+    parser.add_argument("--plots", type=Path, default=None, help="write comparison PNGs here")
+    args = parser.parse_args()
+    nets = load_reference_nets(args.nets)
+    start = time.perf_counter()
+    table = generate(n_signal_per_mass=args.signal, n_background=args.background, seed=args.seed)
+    seconds = time.perf_counter() - start
+    options = f"--signal {args.signal} --background {args.background} --seed {args.seed}"
+    print(f"generated {len(table):,} events in {seconds:.1f} s ({options})")
+    print_table(reference_aucs(table, nets))
+    if args.scan:
+        print_scans(table, nets)
+    if args.plots is not None:
+        for path in write_plots(table, args.plots):
+            print(f"wrote {path} ({path.stat().st_size / 1024:.0f} kB)")
+
+
+if __name__ == "__main__":
+    main()

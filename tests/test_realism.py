@@ -1,0 +1,78 @@
+"""Generated events scored by networks trained on the real HEPMASS (``../shared/reference-nets``).
+
+The weights are data outside the package: these tests skip where the folder is absent
+(a user's clone) and run where it is present (CI).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hep_pnn.data import write_events
+from hep_pnn.data.generator import generate
+
+REPO = Path(__file__).resolve().parents[1]
+NETS = REPO.parent / "shared" / "reference-nets"
+pytestmark = pytest.mark.skipif(
+    not (NETS / "score.py").exists(), reason="../shared/reference-nets is absent"
+)
+#: Published real-data AUCs of the per-mass networks.
+PUBLISHED = {500.0: 0.775, 750.0: 0.926, 1000.0: 0.974, 1250.0: 0.989, 1500.0: 0.994}
+
+
+def _module(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def nets():
+    return _module("reference_nets", REPO / "benchmarks" / "reference_nets.py").load_reference_nets(
+        NETS
+    )
+
+
+@pytest.fixture(scope="module")
+def realism():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        return _module("realism", REPO / "benchmarks" / "realism.py")
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+
+
+def test_realism_scorer_reproduces_score_py(tmp_path, nets, realism):
+    table = generate(n_signal_per_mass=600, n_background=3000, seed=5)
+    path = tmp_path / "events.parquet"
+    write_events(table, path)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        _module("reference_score", NETS / "score.py").main(str(path))
+    expected = {}
+    for line in printed.getvalue().splitlines()[1:]:
+        name, *cells = line.split()
+        expected[name] = [float(c) for c in cells if c != "-"]
+    ours = realism.reference_aucs(table, nets)
+    assert set(ours) == set(expected)
+    for name, row in ours.items():
+        assert np.allclose(list(row.values()), expected[name], atol=1.5e-4), name
+
+
+@pytest.mark.parametrize("mass", [1000.0, 1250.0, 1500.0])
+def test_per_mass_nets_find_generated_high_mass_signal_nearly_as_in_hepmass(nets, realism, mass):
+    # 4,000 signal events: the AUC's statistical spread is about 0.002. Measured: 0.017,
+    # 0.009 and 0.006 below the published values at 1000, 1250 and 1500 GeV.
+    table = generate(masses=[mass], n_signal_per_mass=4000, n_background=20_000, seed=21)
+    net = {name: n for name, n in nets.items() if n.mass == mass}
+    auc = realism.reference_aucs(table, net)[f"individual_{mass:g}"][mass]
+    assert PUBLISHED[mass] - 0.03 < auc < PUBLISHED[mass] + 0.005, auc
