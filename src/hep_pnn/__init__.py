@@ -1,5 +1,7 @@
 """hep-pnn: parametric neural networks for high-energy physics."""
 
+# first: chooses how OpenMP threads wait, before anything imports torch (hep_pnn._threads)
+import hep_pnn._threads  # noqa: F401
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError, DataError, ModelError, OutputExistsError, PNNError
 

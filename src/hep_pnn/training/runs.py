@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from hep_pnn._io import atomic_path
+from hep_pnn._threads import wait_policy
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError, ModelError, OutputExistsError
 from hep_pnn.models._inference import torch_threads
@@ -278,6 +279,7 @@ def train_experiment(
     with torch_threads(config.training.threads):
         table = load_training_table(config)
         log(f"{'resuming' if resume else 'training'} {run_dir}: {table!r}")
+        log(f"{config.training.threads} thread(s); {wait_policy()}")
         train = _train_individual if config.model.preset == "individual" else _train_parametric
         model = train(config, table, run_dir, log, resume=resume, progress=progress)
     history = pd.read_csv(run_dir / HISTORY_CSV)

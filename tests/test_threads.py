@@ -1,7 +1,8 @@
-"""Denormal floats are flushed to zero in every thread that trains or scores."""
+"""Threads that train or score: denormals flushed everywhere, OpenMP wait policy."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -29,3 +30,25 @@ def test_flush_reaches_the_threads_of_an_existing_pool() -> None:
     assert run(MAIN_THREAD_ONLY) == ["False", "False"]
     # ... flush_denormals reaches the pool's other thread too
     assert run(POOL_CHECK) == ["False", "True"]
+
+
+WAIT_CHECK = """
+import os, hep_pnn
+from hep_pnn._threads import wait_policy
+print(os.environ.get("OMP_WAIT_POLICY"), "|", wait_policy())
+"""
+
+
+def test_the_users_openmp_wait_setting_is_kept_and_reported() -> None:
+    env = {**os.environ, "OMP_WAIT_POLICY": "active"}
+    result = subprocess.run(
+        [sys.executable, "-c", WAIT_CHECK], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.startswith("active | OpenMP threads wait as set by the user")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    result = subprocess.run(
+        [sys.executable, "-c", WAIT_CHECK], capture_output=True, text=True, env=env, check=True
+    )
+    chosen, line = result.stdout.split(" | ")
+    # passive exactly when hep_pnn found the machine busy, and the log line says which
+    assert (chosen == "passive") == ("sleep" in line) and ("load average" in line)

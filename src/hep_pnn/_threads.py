@@ -1,0 +1,89 @@
+"""How the OpenMP threads of torch and numba wait, chosen once per process before torch loads.
+
+Both run their parallel loops on torch's ``libgomp`` pool; between two loops its threads
+spin on the CPU (``OMP_WAIT_POLICY=active``-like, libgomp's default) or sleep
+(``passive``). Spinning is fastest on an idle machine; next to other busy processes the
+spinning threads take the CPU time the working thread needs, and every parallel loop waits
+for a descheduled thread. Measured on a 2-core AMD EPYC (AVX-512), AffinePNN training at
+batch 1024 (``benchmarks/bench_load.py``; docs/benchmarks.md, "Training on a shared
+machine"): active 360k events/s idle, 116k beside one busy process, 83k beside two;
+passive 181k–236k idle, 155k beside one, 166k beside two.
+
+So hep-pnn picks at import, before torch is imported, unless the user chose already
+(``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` set): ``passive`` when the one-minute load
+average shows at least :data:`BUSY_LOAD` cores busy with other work, libgomp's default
+otherwise. Child processes (``pnn study`` runs) inherit the choice through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["BUSY_LOAD", "choose_wait_policy", "decide", "wait_policy"]
+
+#: One-minute load average from which the machine counts as shared.
+BUSY_LOAD = 0.75
+
+_chosen: dict[str, str] = {}
+
+
+def decide(*, load: float, user_set: bool, torch_loaded: bool) -> str:
+    """The wait policy for a process: ``user``, ``late``, ``passive`` or ``active``.
+
+    Example:
+        >>> decide(load=0.1, user_set=False, torch_loaded=False)
+        'active'
+        >>> decide(load=1.2, user_set=False, torch_loaded=False)
+        'passive'
+        >>> decide(load=1.2, user_set=True, torch_loaded=False)
+        'user'
+    """
+    if user_set:
+        return "user"
+    if torch_loaded:
+        return "late"
+    return "passive" if load >= BUSY_LOAD else "active"
+
+
+def choose_wait_policy() -> str:
+    """Set ``OMP_WAIT_POLICY=passive`` when the machine is busy; return what applies.
+
+    ``"user"``: the user set ``OMP_WAIT_POLICY``/``GOMP_SPINCOUNT``; ``"late"``: torch was
+    imported first (its OpenMP runtime has read the environment already); else
+    ``"passive"`` or ``"active"`` from the one-minute load average (:func:`decide`).
+    """
+    load = os.getloadavg()[0]
+    decision = decide(
+        load=load,
+        user_set="OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ,
+        torch_loaded="torch" in sys.modules,
+    )
+    if decision == "passive":
+        os.environ["OMP_WAIT_POLICY"] = "passive"
+    _chosen.update(decision=decision, load=f"{load:.2f}")
+    return decision
+
+
+def wait_policy() -> str:
+    """One line for logs: how the OpenMP threads of this process wait, and why.
+
+    Example:
+        >>> wait_policy().startswith("OpenMP threads")
+        True
+    """
+    decision = _chosen.get("decision", "late")
+    if decision == "user":
+        setting = {
+            k: os.environ[k] for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT") if k in os.environ
+        }
+        return f"OpenMP threads wait as set by the user ({setting})"
+    if decision == "late":
+        return "OpenMP threads wait by libgomp's default (torch was imported before hep_pnn)"
+    reason = f"load average {_chosen['load']} at start"
+    if decision == "passive":
+        return f"OpenMP threads sleep while waiting (shared machine: {reason})"
+    return f"OpenMP threads spin while waiting (idle machine: {reason})"
+
+
+choose_wait_policy()
