@@ -41,14 +41,22 @@ print(os.environ.get("OMP_WAIT_POLICY"), "|", wait_policy())
 
 def test_the_users_openmp_wait_setting_is_kept_and_reported() -> None:
     env = {**os.environ, "OMP_WAIT_POLICY": "active"}
+    env.pop("HEP_PNN_BUSY_LOAD", None)
     result = subprocess.run(
         [sys.executable, "-c", WAIT_CHECK], capture_output=True, text=True, env=env, check=True
     )
     assert result.stdout.startswith("active | OpenMP threads wait as set by the user")
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    names = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "HEP_PNN_BUSY_LOAD")
+    env = {k: v for k, v in os.environ.items() if k not in names}
     result = subprocess.run(
         [sys.executable, "-c", WAIT_CHECK], capture_output=True, text=True, env=env, check=True
     )
     chosen, line = result.stdout.split(" | ")
     # passive exactly when hep_pnn found the machine busy, and the log line says which
     assert (chosen == "passive") == ("sleep" in line) and ("load average" in line)
+    # a child process of a hep-pnn process that chose passive keeps it, and says why
+    env.update(OMP_WAIT_POLICY="passive", HEP_PNN_BUSY_LOAD="1.50")
+    result = subprocess.run(
+        [sys.executable, "-c", WAIT_CHECK], capture_output=True, text=True, env=env, check=True
+    )
+    assert "sleep while waiting (shared machine: load average 1.50 at start)" in result.stdout

@@ -411,3 +411,33 @@ def test_training_runs_with_denormals_flushed_in_every_thread() -> None:
         [sys.executable, "-c", DENORMAL_CHECK], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_validation_scores_a_foldable_network_folded_with_the_same_results() -> None:
+    from hep_pnn.training.validation import validate
+
+    table = imbalanced_table()
+    trainer = trainer_for(table)
+    trainer.train_epoch()
+    net = trainer.model
+
+    class Unfoldable(torch.nn.Module):  # the same network without the folded() capability
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net  # a submodule: validate's eval() reaches it
+
+        def forward(self, x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+            return self.net(x, m)
+
+    arguments = {
+        "features": torch.from_numpy(table.features), "label": table.label,
+        "mass": table.mass, "weight": table.weight, "index": trainer.val_index,
+    }  # fmt: skip
+    calls = []
+    folded_method = net.folded
+    net.folded = lambda mass: calls.append(mass) or folded_method(mass)  # type: ignore[method-assign]
+    fast, plain = validate(net, **arguments), validate(Unfoldable(), **arguments)
+    assert sorted(set(calls)) == [500.0, 1000.0, 1500.0]  # the folded path was taken
+    assert fast.auc == pytest.approx(plain.auc, abs=1e-6)
+    assert fast.loss == pytest.approx(plain.loss, rel=1e-5)
+    assert fast.accuracy == pytest.approx(plain.accuracy, rel=1e-5)

@@ -26,6 +26,7 @@ __all__ = ["BUSY_LOAD", "choose_wait_policy", "decide", "wait_policy"]
 BUSY_LOAD = 0.75
 
 _chosen: dict[str, str] = {}
+_MARK = "HEP_PNN_BUSY_LOAD"  # the load that made hep-pnn choose passive, for child processes
 
 
 def decide(*, load: float, user_set: bool, torch_loaded: bool) -> str:
@@ -59,8 +60,12 @@ def choose_wait_policy() -> str:
         user_set="OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ,
         torch_loaded="torch" in sys.modules,
     )
+    inherited = os.environ.get("OMP_WAIT_POLICY") == "passive" and _MARK in os.environ
+    if decision == "user" and inherited:  # set by hep-pnn in a parent process
+        decision, load = "passive", float(os.environ[_MARK])
     if decision == "passive":
         os.environ["OMP_WAIT_POLICY"] = "passive"
+        os.environ.setdefault(_MARK, f"{load:.2f}")
     _chosen.update(decision=decision, load=f"{load:.2f}")
     return decision
 

@@ -8,9 +8,10 @@ import numpy as np
 import torch
 
 from hep_pnn.evaluation.metrics import roc_auc
+from hep_pnn.models.folding import FOLDED_BATCH
 from hep_pnn.training.weights import weighted_bce
 
-__all__ = ["ValidationResult", "batched_logits", "validate"]
+__all__ = ["ValidationResult", "batched_logits", "logits_at_mass", "validate"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,32 @@ def batched_logits(
         for start in range(0, len(index), batch_size):
             rows = slice(start, start + batch_size)
             out[rows] = model(features.index_select(0, index[rows]), mass[rows])
+    return out
+
+
+def logits_at_mass(
+    model: torch.nn.Module,
+    features: torch.Tensor,
+    index: torch.Tensor,
+    mass: float,
+    *,
+    batch_size: int,
+) -> torch.Tensor:
+    """Logits of the rows ``index`` of ``features`` all at one ``mass``.
+
+    A model that can fold itself into a plain MLP at one mass (``folded(mass)``, e.g.
+    :class:`~hep_pnn.models.ParametricNet`) is scored that way, ≈ 5× faster; any other
+    through :func:`batched_logits`.
+    """
+    folded = getattr(model, "folded", None)
+    if folded is None:
+        return batched_logits(model, features, index, torch.tensor(mass), batch_size=batch_size)
+    mlp = folded(float(mass))
+    out = torch.empty(len(index), dtype=torch.float32)
+    with torch.inference_mode():
+        for start in range(0, len(index), FOLDED_BATCH):
+            rows = slice(start, start + FOLDED_BATCH)
+            out[rows] = mlp(features.index_select(0, index[rows]))
     return out
 
 
@@ -79,26 +106,23 @@ def validate(
     is_signal = label[index] == 1
     signal, background = index[is_signal], index[~is_signal]
     signal_mass = mass[signal].astype(np.float32)
-    signal_logits = batched_logits(
-        model,
-        features,
-        torch.from_numpy(signal),
-        torch.from_numpy(signal_mass),
-        batch_size=batch_size,
-    )
+    masses = np.unique(signal_mass)
+    signal_logits = torch.empty(len(signal), dtype=torch.float32)
+    for value in masses:
+        at = np.flatnonzero(signal_mass == value)
+        signal_logits[at] = logits_at_mass(
+            model, features, torch.from_numpy(signal[at]), float(value), batch_size=batch_size
+        )
     background_t = torch.from_numpy(background)
     w_signal = torch.as_tensor(weight[signal], dtype=torch.float32)
     w_background = torch.as_tensor(weight[background], dtype=torch.float32)
     loss_sum = float(weighted_bce(signal_logits, torch.ones(len(signal)), w_signal)) * len(signal)
-    masses = np.unique(signal_mass)
     auc: dict[float, float] = {}
     background_loss = 0.0
     right_signal = float((w_signal * (signal_logits > 0)).sum())
     right_background = 0.0
     for value in masses:
-        logits = batched_logits(
-            model, features, background_t, torch.tensor(value), batch_size=batch_size
-        )
+        logits = logits_at_mass(model, features, background_t, float(value), batch_size=batch_size)
         background_loss += float(weighted_bce(logits, torch.zeros(len(background)), w_background))
         right_background += float((w_background * (logits <= 0)).sum())
         at_mass = signal_mass == value
