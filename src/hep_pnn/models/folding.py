@@ -21,7 +21,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 import torch
 from torch import Tensor, nn
@@ -32,11 +32,19 @@ if TYPE_CHECKING:
     from hep_pnn.models.conditioning import Conditioning
     from hep_pnn.models.network import HiddenBlock, ParametricNet
 
-__all__ = ["FOLDED_BATCH", "FoldedNet", "fold_at_mass"]
+__all__ = ["FOLDED_BATCH", "Foldable", "FoldedNet", "fold_at_mass"]
 
 #: Rows per matmul chain when scoring with a folded network: the activations of a few
 #: thousand events stay in the CPU caches (4096 measured ≈ 10 % faster than 65,536).
 FOLDED_BATCH = 4096
+
+
+@runtime_checkable
+class Foldable(Protocol):
+    """A model that can become a plain MLP of the same logits at one mass hypothesis (the
+    capability fast scoring paths look for; :class:`~hep_pnn.models.ParametricNet` has it)."""
+
+    def folded(self, mass: float) -> nn.Module: ...
 
 
 class FoldedNet(nn.Module):

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from hep_pnn.evaluation.metrics import roc_auc
-from hep_pnn.models.folding import FOLDED_BATCH
+from hep_pnn.models.folding import FOLDED_BATCH, Foldable
 from hep_pnn.training.weights import weighted_bce
 
 __all__ = ["ValidationResult", "batched_logits", "logits_at_mass", "validate"]
@@ -57,14 +57,14 @@ def logits_at_mass(
 ) -> torch.Tensor:
     """Logits of the rows ``index`` of ``features`` all at one ``mass``.
 
-    A model that can fold itself into a plain MLP at one mass (``folded(mass)``, e.g.
+    A model that can fold itself into a plain MLP at one mass (the
+    :class:`~hep_pnn.models.folding.Foldable` capability, e.g.
     :class:`~hep_pnn.models.ParametricNet`) is scored that way, ≈ 5× faster; any other
     through :func:`batched_logits`.
     """
-    folded = getattr(model, "folded", None)
-    if folded is None:
+    if not isinstance(model, Foldable):
         return batched_logits(model, features, index, torch.tensor(mass), batch_size=batch_size)
-    mlp = folded(float(mass))
+    mlp = model.folded(float(mass))
     out = torch.empty(len(index), dtype=torch.float32)
     with torch.inference_mode():
         for start in range(0, len(index), FOLDED_BATCH):
