@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 POOL_CHECK = """
 import torch
@@ -41,22 +42,39 @@ print(os.environ.get("OMP_WAIT_POLICY"), "|", wait_policy())
 
 def test_the_users_openmp_wait_setting_is_kept_and_reported() -> None:
     env = {**os.environ, "OMP_WAIT_POLICY": "active"}
-    env.pop("HEP_PNN_BUSY_LOAD", None)
+    env.pop("HEP_PNN_BUSY_CORES", None)
     result = subprocess.run(
         [sys.executable, "-c", WAIT_CHECK], capture_output=True, text=True, env=env, check=True
     )
     assert result.stdout.startswith("active | OpenMP threads wait as set by the user")
-    names = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "HEP_PNN_BUSY_LOAD")
+    names = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "HEP_PNN_BUSY_CORES")
     env = {k: v for k, v in os.environ.items() if k not in names}
     result = subprocess.run(
         [sys.executable, "-c", WAIT_CHECK], capture_output=True, text=True, env=env, check=True
     )
     chosen, line = result.stdout.split(" | ")
     # passive exactly when hep_pnn found the machine busy, and the log line says which
-    assert (chosen == "passive") == ("sleep" in line) and ("load average" in line)
+    assert (chosen == "passive") == ("sleep" in line) and ("busy core(s) at start" in line)
     # a child process of a hep-pnn process that chose passive keeps it, and says why
-    env.update(OMP_WAIT_POLICY="passive", HEP_PNN_BUSY_LOAD="1.50")
+    env.update(OMP_WAIT_POLICY="passive", HEP_PNN_BUSY_CORES="1.50")
     result = subprocess.run(
         [sys.executable, "-c", WAIT_CHECK], capture_output=True, text=True, env=env, check=True
     )
-    assert "sleep while waiting (shared machine: load average 1.50 at start)" in result.stdout
+    assert "sleep while waiting (shared machine: 1.5 other busy core(s) at start)" in result.stdout
+
+
+BUSY = "import time\nend = time.time() + 30\nwhile time.time() < end: pass\n"
+
+
+def test_a_busy_neighbour_is_seen_at_once_and_a_finished_one_is_not() -> None:
+    from hep_pnn._threads import other_busy_cores
+
+    idle = other_busy_cores()
+    neighbour = subprocess.Popen([sys.executable, "-c", BUSY])
+    try:
+        time.sleep(0.5)
+        assert other_busy_cores() >= idle + 1
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+    assert other_busy_cores() <= idle  # no memory of it, unlike the load average

@@ -10,23 +10,31 @@ machine"): active 360k events/s idle, 116k beside one busy process, 83k beside t
 passive 181k–236k idle, 155k beside one, 166k beside two.
 
 So hep-pnn picks at import, before torch is imported, unless the user chose already
-(``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` set): ``passive`` when the one-minute load
-average shows at least :data:`BUSY_LOAD` cores busy with other work, libgomp's default
-otherwise. Child processes (``pnn study`` runs) inherit the choice through the environment.
+(``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` set): ``passive`` when other work keeps at least
+:data:`BUSY_LOAD` cores busy right now, libgomp's default otherwise. "Right now" is the
+smallest of five readings, 5 ms apart, of the kernel's count of runnable tasks
+(``/proc/loadavg``) less this process: a process that keeps a core busy shows in every
+reading, a passing one rarely in all five. The one-minute load average is not used: it
+still counts a job that ended a minute ago, and a training run started right after
+another would then lose a third of its speed on an idle machine (seen in
+``benchmarks/bench_epochs.py``). Where ``/proc/loadavg`` does not exist, the one-minute
+load average is the fallback. Child processes (``pnn study`` runs) inherit the choice
+through the environment.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
-__all__ = ["BUSY_LOAD", "choose_wait_policy", "decide", "wait_policy"]
+__all__ = ["BUSY_LOAD", "choose_wait_policy", "decide", "other_busy_cores", "wait_policy"]
 
-#: One-minute load average from which the machine counts as shared.
+#: Cores busy with other work from which the machine counts as shared.
 BUSY_LOAD = 0.75
 
 _chosen: dict[str, str] = {}
-_MARK = "HEP_PNN_BUSY_LOAD"  # the load that made hep-pnn choose passive, for child processes
+_MARK = "HEP_PNN_BUSY_CORES"  # what made hep-pnn choose passive, for child processes
 
 
 def decide(*, load: float, user_set: bool, torch_loaded: bool) -> str:
@@ -47,14 +55,29 @@ def decide(*, load: float, user_set: bool, torch_loaded: bool) -> str:
     return "passive" if load >= BUSY_LOAD else "active"
 
 
+def other_busy_cores() -> float:
+    """How many other tasks are running right now (see the module docstring)."""
+    readings = []
+    try:
+        for reading in range(5):
+            if reading:
+                time.sleep(0.005)
+            with open("/proc/loadavg") as stat:
+                running = int(stat.read().split()[3].split("/")[0])
+            readings.append(running - 1)  # this process is running while it reads
+    except (OSError, ValueError, IndexError):
+        return os.getloadavg()[0]
+    return float(max(0, min(readings)))
+
+
 def choose_wait_policy() -> str:
     """Set ``OMP_WAIT_POLICY=passive`` when the machine is busy; return what applies.
 
     ``"user"``: the user set ``OMP_WAIT_POLICY``/``GOMP_SPINCOUNT``; ``"late"``: torch was
     imported first (its OpenMP runtime has read the environment already); else
-    ``"passive"`` or ``"active"`` from the one-minute load average (:func:`decide`).
+    ``"passive"`` or ``"active"`` from :func:`other_busy_cores` (:func:`decide`).
     """
-    load = os.getloadavg()[0]
+    load = other_busy_cores()
     decision = decide(
         load=load,
         user_set="OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ,
@@ -65,8 +88,8 @@ def choose_wait_policy() -> str:
         decision, load = "passive", float(os.environ[_MARK])
     if decision == "passive":
         os.environ["OMP_WAIT_POLICY"] = "passive"
-        os.environ.setdefault(_MARK, f"{load:.2f}")
-    _chosen.update(decision=decision, load=f"{load:.2f}")
+        os.environ.setdefault(_MARK, f"{load:g}")
+    _chosen.update(decision=decision, load=f"{load:g}")
     return decision
 
 
@@ -85,7 +108,7 @@ def wait_policy() -> str:
         return f"OpenMP threads wait as set by the user ({setting})"
     if decision == "late":
         return "OpenMP threads wait by libgomp's default (torch was imported before hep_pnn)"
-    reason = f"load average {_chosen['load']} at start"
+    reason = f"{_chosen['load']} other busy core(s) at start"
     if decision == "passive":
         return f"OpenMP threads sleep while waiting (shared machine: {reason})"
     return f"OpenMP threads spin while waiting (idle machine: {reason})"
