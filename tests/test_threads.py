@@ -78,3 +78,39 @@ def test_a_busy_neighbour_is_seen_at_once_and_a_finished_one_is_not() -> None:
         neighbour.kill()
         neighbour.wait()
     assert other_busy_cores() <= idle  # no memory of it, unlike the load average
+
+
+WORKER_FIRST = """
+import threading, torch
+torch.set_num_threads(2)
+from hep_pnn._denormals import denormals_flushed, flush_denormals
+denormals_flushed()  # the main thread's pool exists
+worker = threading.Thread(target=flush_denormals)  # a worker thread flushes first
+worker.start(); worker.join()
+flush_denormals()
+print(denormals_flushed())
+"""
+
+
+def test_each_thread_that_starts_parallel_loops_gets_its_pool_flushed() -> None:
+    # libgomp keeps one pool per thread that starts parallel loops: a flush made first in
+    # another thread must not stop the main thread's pool from being set
+    assert run(WORKER_FIRST) == ["True"]
+
+
+RESTORE = """
+import numpy as np, torch
+from hep_pnn._denormals import calling_thread_flushes
+from hep_pnn.models._inference import torch_threads
+before = calling_thread_flushes()
+with torch_threads(2):
+    inside = calling_thread_flushes()
+tiny = np.frombuffer(np.uint32(1 << 16).tobytes(), dtype=np.float32)[0]
+print(before, inside, calling_thread_flushes(), bool(tiny / tiny == 1))
+"""
+
+
+def test_scoring_leaves_the_callers_own_arithmetic_as_it_was() -> None:
+    # flushed inside the block every training and scoring path runs in, restored after:
+    # a denormal divided by itself is 1 again in the user's code
+    assert run(RESTORE) == ["False", "True", "False", "True"]

@@ -441,3 +441,14 @@ def test_validation_scores_a_foldable_network_folded_with_the_same_results() -> 
     assert fast.auc == pytest.approx(plain.auc, abs=1e-6)
     assert fast.loss == pytest.approx(plain.loss, rel=1e-5)
     assert fast.accuracy == pytest.approx(plain.accuracy, rel=1e-5)
+
+
+def test_plain_batches_train_with_a_background_process_of_negative_total_weight() -> None:
+    # process shares only matter for balanced batches; plain ones must not ask for them
+    table = imbalanced_table()
+    weight = np.where(table.process_labels == "wjets", -1.0, table.weight)
+    table = table.with_weight(weight)
+    trainer = trainer_for(table, sampler="plain", weights={"normalise": "none"})
+    assert math.isfinite(trainer.train_epoch())
+    with pytest.raises(DataError, match="background_share"):
+        trainer_for(table, weights={"normalise": "none"})  # balanced: a clear error

@@ -4,8 +4,15 @@ Subnormal floats (|x| < 1.2e-38 in float32) appear in weights, gradients and Ada
 moments after a few epochs, and every multiply that touches one takes a slow microcode
 path on x86 CPUs: training on an Intel AVX-512 machine fell from ≈ 360k to 40k events/s
 from the third epoch on. Setting the FTZ (flush-to-zero) and DAZ (denormals-are-zero) bits
-of the SSE control register makes them zeros instead. The results change by less than the
-smallest normal float: an effect far below float32 rounding of any weight that matters.
+of the SSE control register makes them zeros instead: each operation on or producing a
+denormal then gives 0 instead, a change below the smallest normal float in absolute
+terms — far below float32 rounding of any weight or score that matters. (Relative to the
+denormal itself it is total: ``x / x`` of a denormal is NaN, not 1. So
+:func:`~hep_pnn.models._inference.torch_threads`, which every training and scoring path
+runs in, restores the calling thread's mode on exit: a user's own arithmetic after
+``predict`` is unchanged. The pool threads, which run only torch's and numba's loops, keep
+it; a :class:`~hep_pnn.training.Trainer` made outside that block leaves it on in the
+thread that made it.)
 
 The control register (MXCSR) belongs to each thread. :func:`torch.set_flush_denormal`
 sets it for the calling thread only, so the threads of the OpenMP pool that runs torch's
@@ -13,8 +20,9 @@ and numba's parallel loops (they share torch's ``libgomp``) would keep computing
 denormals. :func:`flush_denormals` therefore sets the bits in the calling thread *and*
 in every thread of that pool (torch's own setter, called once by each thread of one OpenMP
 parallel region of the pool's size) and, when numba already runs another threading layer,
-in numba's pool (a ``prange`` over its threads). Threads created later inherit the setting
-from the thread that creates them (POSIX), so a pool started afterwards needs nothing.
+in numba's pool (a ``prange`` over its threads). Each thread that starts parallel loops
+has its own OpenMP pool, so this is done once per calling thread. Threads a pool adds later
+inherit the setting from the thread that creates them (POSIX).
 
 Example:
     >>> flush_denormals()
@@ -29,6 +37,7 @@ import _ctypes
 import ctypes
 import os
 import platform
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -40,11 +49,13 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["denormals_flushed", "flush_denormals"]
+__all__ = ["calling_thread_flushes", "denormals_flushed", "flush_denormals"]
 
 _FTZ_DAZ = 0x8040  # MXCSR bits 15 (flush to zero) and 6 (denormals are zero)
 _X86 = platform.machine().lower() in {"x86_64", "amd64", "i386", "i686"}
-_done_in: set[int] = set()  # process ids where the pools are set (threads made later inherit)
+#: (process, thread) pairs whose OpenMP pools are set; threads a pool adds later inherit it
+_done_in: set[tuple[int, int]] = set()
+_lock = threading.Lock()
 
 
 @intrinsic
@@ -86,11 +97,22 @@ def _numba_pool(n_threads):  # pragma: no cover - compiled by numba
     return done.sum()
 
 
-def _torch_openmp() -> ctypes.CDLL | None:
-    """Torch's own OpenMP runtime (the pool behind its and MKL's parallel loops), if any."""
-    folder = Path(torch.__file__).parent / "lib"
-    for path in sorted(folder.glob("libgomp*.so*")):
-        library = ctypes.CDLL(str(path))
+def _openmp_runtime() -> ctypes.CDLL | None:
+    """The OpenMP runtime behind torch's (and MKL's, and numba's ``omp``) parallel loops:
+    torch's bundled ``libgomp``, else whichever OpenMP library the process has loaded
+    (conda builds, LLVM's ``libomp``, Intel's ``libiomp5`` export ``GOMP_parallel`` too)."""
+    candidates = sorted((Path(torch.__file__).parent / "lib").glob("libgomp*.so*"))
+    try:
+        with open("/proc/self/maps") as maps:
+            loaded = {line.split()[-1] for line in maps if "omp" in line.rsplit("/", 1)[-1]}
+        candidates += sorted(Path(path) for path in loaded if path.startswith("/"))
+    except OSError:
+        pass
+    for path in candidates:
+        try:
+            library = ctypes.CDLL(str(path))
+        except OSError:
+            continue
         if hasattr(library, "GOMP_parallel"):
             return library
     return None
@@ -106,26 +128,36 @@ def _numba_layer() -> str | None:
 
 
 def flush_denormals() -> bool:
-    """Flush denormals to zero in this thread and in torch's and numba's thread pools.
+    """Flush denormals to zero in this thread and in the thread pools it starts.
 
-    Call it in every process that trains or scores; after the first call in a process it
-    only sets the calling thread. Returns whether the CPU supports it (``False``: nothing
-    was changed).
+    Call it in every process that trains or scores. The pools are set once per calling
+    thread (each thread that starts parallel loops has its own OpenMP pool); later calls
+    only set the calling thread. Returns whether it took effect everywhere it checked
+    (``False`` on a CPU without the modes, or when a pool thread kept its denormals).
     """
     if not torch.set_flush_denormal(True):
         return False
-    if not _X86 or os.getpid() in _done_in:  # other CPUs: pools inherit the setting
-        return True
-    openmp = _torch_openmp()
-    if openmp is not None:  # ctypes releases the GIL; each pool thread takes it to run setter
-        openmp.GOMP_parallel.argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_uint] * 2
-        openmp.GOMP_parallel(
-            ctypes.cast(_thread_setter(), ctypes.c_void_p), None, torch.get_num_threads(), 0
-        )
-    if _numba_layer() not in (None, "omp"):  # "omp" is torch's libgomp pool, set above
-        _numba_pool(numba.get_num_threads())
-    _done_in.add(os.getpid())
-    return True
+    caller = (os.getpid(), threading.get_native_id())
+    with _lock:
+        if caller in _done_in:
+            return True
+        openmp = _openmp_runtime()
+        if openmp is not None:  # ctypes releases the GIL; each pool thread takes it to run setter
+            openmp.GOMP_parallel.argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_uint] * 2
+            openmp.GOMP_parallel(
+                ctypes.cast(_thread_setter(), ctypes.c_void_p), None, torch.get_num_threads(), 0
+            )
+        if _X86 and _numba_layer() not in (None, "omp"):  # "omp": the pool set just above
+            _numba_pool(numba.get_num_threads())
+        _done_in.add(caller)
+    return denormals_flushed()
+
+
+def calling_thread_flushes() -> bool:
+    """Whether denormals are flushed in the calling thread (numpy scalar arithmetic runs in
+    it, so this reads the thread's own mode)."""
+    tiny = np.frombuffer(np.uint32(1 << 16).tobytes(), dtype=np.float32)[0]
+    return bool(tiny * np.float32(1.0) == 0)
 
 
 def denormals_flushed() -> bool:

@@ -10,8 +10,12 @@ machine"): active 360k events/s idle, 116k beside one busy process, 83k beside t
 passive 181k–236k idle, 155k beside one, 166k beside two.
 
 So hep-pnn picks at import, before torch is imported, unless the user chose already
-(``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` set): ``passive`` when other work keeps at least
-:data:`BUSY_LOAD` cores busy right now, libgomp's default otherwise. "Right now" is the
+(``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` set): ``passive`` when other work running right
+now leaves the default 2 training threads less than a core each (:func:`decide`; on 2
+cores: one other busy process), libgomp's default otherwise. The count of running tasks is
+machine-wide: inside a container or a batch job's CPU set it also counts work on cores this
+process cannot use, which can make it choose ``passive`` needlessly (set
+``OMP_WAIT_POLICY`` there). "Right now" is the
 smallest of five readings, 5 ms apart, of the kernel's count of runnable tasks
 (``/proc/loadavg``) less this process: a process that keeps a core busy shows in every
 reading, a passing one rarely in all five. The one-minute load average is not used: it
@@ -28,31 +32,44 @@ import os
 import sys
 import time
 
-__all__ = ["BUSY_LOAD", "choose_wait_policy", "decide", "other_busy_cores", "wait_policy"]
+__all__ = [
+    "BUSY_LOAD",
+    "choose_wait_policy",
+    "decide",
+    "other_busy_cores",
+    "usable_cores",
+    "wait_policy",
+]
 
-#: Cores busy with other work from which the machine counts as shared.
+#: Busy cores of other work, beyond those the default 2 threads leave free, from which the
+#: machine counts as shared.
 BUSY_LOAD = 0.75
 
 _chosen: dict[str, str] = {}
 _MARK = "HEP_PNN_BUSY_CORES"  # what made hep-pnn choose passive, for child processes
 
 
-def decide(*, load: float, user_set: bool, torch_loaded: bool) -> str:
+def decide(*, load: float, cores: int = 2, user_set: bool, torch_loaded: bool) -> str:
     """The wait policy for a process: ``user``, ``late``, ``passive`` or ``active``.
+
+    ``passive`` when the ``load`` of other work leaves fewer than the default 2 training
+    threads (or all ``cores``, if fewer) a core of their own: ``load ≥ cores − 2 + 0.75``.
 
     Example:
         >>> decide(load=0.1, user_set=False, torch_loaded=False)
         'active'
-        >>> decide(load=1.2, user_set=False, torch_loaded=False)
+        >>> decide(load=1.0, user_set=False, torch_loaded=False)
         'passive'
-        >>> decide(load=1.2, user_set=True, torch_loaded=False)
+        >>> decide(load=1.0, cores=64, user_set=False, torch_loaded=False)
+        'active'
+        >>> decide(load=1.0, user_set=True, torch_loaded=False)
         'user'
     """
     if user_set:
         return "user"
     if torch_loaded:
         return "late"
-    return "passive" if load >= BUSY_LOAD else "active"
+    return "passive" if load >= cores - min(2, cores) + BUSY_LOAD else "active"
 
 
 def other_busy_cores() -> float:
@@ -66,8 +83,19 @@ def other_busy_cores() -> float:
                 running = int(stat.read().split()[3].split("/")[0])
             readings.append(running - 1)  # this process is running while it reads
     except (OSError, ValueError, IndexError):
-        return os.getloadavg()[0]
+        try:
+            return os.getloadavg()[0]
+        except (AttributeError, OSError):  # no load average (Windows): assume idle
+            return 0.0
     return float(max(0, min(readings)))
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def choose_wait_policy() -> str:
@@ -80,6 +108,7 @@ def choose_wait_policy() -> str:
     load = other_busy_cores()
     decision = decide(
         load=load,
+        cores=usable_cores(),
         user_set="OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ,
         torch_loaded="torch" in sys.modules,
     )

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from hep_pnn._denormals import flush_denormals
+from hep_pnn._denormals import calling_thread_flushes, flush_denormals
 from hep_pnn._memory import keep_freed_memory
 from hep_pnn.errors import DataError, ModelError
 
@@ -29,15 +29,19 @@ def torch_threads(n: int) -> Iterator[None]:
     """Run a block with ``n`` torch threads, restoring the previous count after.
 
     Denormal floats are flushed to zero in those threads (:mod:`hep_pnn._denormals`):
-    every training and scoring path runs inside this block.
+    every training and scoring path runs inside this block. The calling thread's own mode
+    is restored on exit.
     """
     previous = torch.get_num_threads()
+    was_flushing = calling_thread_flushes()
     torch.set_num_threads(n)
     flush_denormals()
     try:
         yield
     finally:
         torch.set_num_threads(previous)
+        if not was_flushing:
+            torch.set_flush_denormal(False)  # the calling thread only; the pool keeps it
 
 
 def _shortlist(names: Sequence[str], limit: int = 5) -> str:

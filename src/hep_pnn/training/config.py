@@ -95,11 +95,12 @@ class BackgroundMassConfig(_Section):
 
     ``identical``: drawn from the signal masses with ``identical_weighting``: ``sampler`` (the
     default) follows the signal mass distribution the sampler feeds the network — uniform
-    over the masses with balanced batches, the training sample's frequencies with plain
-    batches; ``uniform`` and ``frequency`` force one of the two. ``uniform``: uniform in
-    ``range`` (default: the signal mass range); both either drawn ``once`` per event or
-    re-drawn for every batch. ``copy``: every background event at every signal mass, its
-    weight divided by the number of masses.
+    over the masses with balanced batches, each mass's share of the normalised training
+    weight with plain batches (uniform with ``classes_per_mass``, the file's frequencies
+    with unit weights and ``normalise: none``); ``uniform`` and ``frequency`` force one.
+    ``uniform``: uniform in ``range`` (default: the signal mass range); both either drawn
+    ``once`` per event or re-drawn for every batch. ``copy``: every background event at
+    every signal mass, its weight divided by the number of masses.
     """
 
     strategy: Literal["identical", "uniform", "copy"] = "identical"

@@ -173,7 +173,7 @@ class Trainer:
         self.population = Population.from_table(
             table, self.train_index, background_copies=self.background_masses.copies
         )
-        if config.background_share == "weight":
+        if config.sampler == "balanced" and config.background_share == "weight":
             self.population = self.population.with_background_shares(weight)
         # validation keeps the event weights; training under a balanced sampler rescales
         # them within every sampled group (docs/training.md)
@@ -287,7 +287,7 @@ class Trainer:
         return value, right, float(weight.sum())
 
     def validate(self) -> ValidationResult:
-        """Loss and weighted AUC per mass on the validation events."""
+        """Loss (event weights) and unweighted AUC per mass on the validation events."""
         return validate(
             self.model,
             features=self.features,

@@ -116,7 +116,8 @@ def balanced_items(
 
     Every batch is half signal and half background; the signal half is split equally across
     signal masses and the background half across background processes by
-    ``population.shares`` (equally by default), each group to within one event per batch.
+    ``population.shares`` (equally by default), each group's slots spread evenly over the
+    epoch (equal shares: exactly balanced in every batch).
     """
     n_signal = population.n_signal_groups
     n_background = len(population.sizes) - n_signal
@@ -144,8 +145,8 @@ def _interleaved(shares: np.ndarray, n: int) -> np.ndarray:
     """``n`` group numbers, group ``g`` ``≈ shares[g]·n`` times, spread evenly over the run.
 
     Counts by largest remainder; group ``g``'s ``j``-th slot sits at ``(j + ½)/count[g]`` of
-    the run, so every stretch of slots (a batch) holds each group in proportion to within
-    one slot. Equal shares give the cycle ``0, 1, …, k-1, 0, 1, …``.
+    the run, so every stretch of slots (a batch) holds each group roughly in proportion
+    (within one or two slots). Equal shares give the cycle ``0, 1, …, k-1, 0, 1, …``.
 
     Example:
         >>> _interleaved(np.array([0.5, 0.25, 0.25]), 8).tolist()

@@ -128,7 +128,9 @@ def validate(
         at_mass = signal_mass == value
         scores = np.concatenate([signal_logits.numpy()[at_mass], logits.numpy()])
         target = np.concatenate([np.ones(at_mass.sum()), np.zeros(len(background))])
-        auc[float(value)] = roc_auc(scores, target)
+        # NaN, not an error, when a class is missing (a tiny validation split)
+        both = at_mass.any() and len(background) > 0
+        auc[float(value)] = roc_auc(scores, target) if both else float("nan")
     loss_sum += background_loss / max(len(masses), 1) * len(background)
     total_weight = float(w_signal.sum() + w_background.sum())
     right = right_signal + right_background / max(len(masses), 1)
