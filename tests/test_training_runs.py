@@ -280,3 +280,20 @@ def test_separate_train_and_test_files_relative_to_the_config(tmp_path: Path) ->
     path.write_text("data: {source: files, train_paths: [train.parquet]}")
     with pytest.raises(ConfigError, match="key data"):
         load_experiment(path)
+
+
+def test_resuming_a_run_from_before_background_share_keeps_its_equal_shares(tmp_path) -> None:
+    import yaml
+
+    from hep_pnn.training.config import ExperimentConfig
+    from hep_pnn.training.runs import _prepare_run_dir
+
+    resolved = ExperimentConfig().model_dump(mode="json")
+    del resolved["training"]["background_share"]  # as written by older versions
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(resolved))
+    stored = _prepare_run_dir(None, tmp_path, overwrite=False, resume=True)
+    assert stored.training.background_share == "equal"
+    resolved["training"]["background_share"] = "weight"
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(resolved))
+    stored = _prepare_run_dir(None, tmp_path, overwrite=False, resume=True)
+    assert stored.training.background_share == "weight"

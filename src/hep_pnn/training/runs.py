@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from hep_pnn._io import atomic_path
 from hep_pnn._threads import wait_policy
@@ -72,6 +73,15 @@ def _child_seed(seed: int, *key: int) -> int:
     return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
 
 
+def _settings_of_older_runs(config_path: Path) -> list[str]:
+    """Overrides that keep a run resumed from an older version training as it started: its
+    resolved config lacks keys added since, whose new defaults would change the run."""
+    raw = yaml.safe_load(config_path.read_text()) or {}
+    training = raw.get("training") or {}
+    # balanced batches shared the background equally between processes before the key existed
+    return [] if "background_share" in training else ["training.background_share=equal"]
+
+
 def _prepare_run_dir(
     config: ExperimentConfig | None, run_dir: Path, *, overwrite: bool, resume: bool
 ) -> ExperimentConfig:
@@ -83,7 +93,7 @@ def _prepare_run_dir(
                 where="--resume",
                 fix="start a new run without --resume",
             )
-        stored = load_experiment(config_path)
+        stored = load_experiment(config_path, _settings_of_older_runs(config_path))
         if config is not None and config != stored:
             changed = [
                 k for k in ("data", "model", "training") if getattr(config, k) != getattr(stored, k)
