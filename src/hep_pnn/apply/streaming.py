@@ -35,6 +35,7 @@ from hep_pnn.data.formats import format_of, iter_columns, list_columns
 from hep_pnn.errors import ConfigError, DataError, ModelError
 from hep_pnn.mass_lists import parse_masses
 from hep_pnn.run_files import CONFIG_FILE, MODEL_CONFIG
+from hep_pnn.scorer import Scorer
 
 __all__ = ["ApplySummary", "apply_scores", "load_scorer"]
 
@@ -62,7 +63,7 @@ class ApplySummary:
     seconds: float
 
 
-def load_scorer(model: Any, *, threads: int = 2) -> Any:
+def load_scorer(model: Any, *, threads: int = 2) -> Scorer:
     """A scorer from a model object, an ``.onnx`` file, a saved model or a run directory.
 
     ``threads`` sets the onnxruntime threads; torch models score with 2 threads.
@@ -260,7 +261,14 @@ def apply_scores(
             f"{output} is also an input", where="--output", fix="write to another file"
         )
     scorer = load_scorer(model_or_path, threads=threads)
-    names = tuple(scorer.feature_names)
+    feature_names = getattr(scorer, "feature_names", None)
+    if feature_names is None:
+        raise ModelError(
+            "the model does not name its input features (no feature_names)",
+            where="model",
+            fix="give a saved model, a run directory or an .onnx file",
+        )
+    names = tuple(feature_names)
     mapping = parse_feature_map(feature_map)
     check_feature_map(mapping, names)
     columns = [mapping.get(name, name) for name in names]

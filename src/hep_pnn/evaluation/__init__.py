@@ -4,7 +4,6 @@ Everything accepts a scorer (``predict(features, mass)``), a plain callable or p
 scores, so networks, BDTs and external models are compared the same way.
 """
 
-from hep_pnn.evaluation.command import evaluate_run_directory
 from hep_pnn.evaluation.masses import MassMetrics, auc_vs_mass, evaluate_masses
 from hep_pnn.evaluation.metrics import (
     background_rejection,
@@ -50,7 +49,6 @@ __all__ = [
     "cut_scan",
     "evaluate_masses",
     "evaluate_run",
-    "evaluate_run_directory",
     "evaluate_scorer",
     "load_evaluation",
     "mass_samples",

@@ -1,5 +1,8 @@
 """What ``pnn evaluate`` does, as library functions: evaluate a run directory.
 
+This module composes training (reading the run) and evaluation, so the ``evaluation``
+package itself does not import it: ``hep_pnn.training`` uses ``evaluation.metrics``.
+
 Its ``--masses`` and ``--grid`` are read by :func:`hep_pnn.mass_lists.parse_masses`.
 """
 
@@ -17,6 +20,7 @@ from hep_pnn.data.table import EventTable
 from hep_pnn.evaluation.runs import RunEvaluation, evaluate_run, write_evaluation
 from hep_pnn.evaluation.scoring import feature_matrix
 from hep_pnn.run_files import EVALUATION_DIR
+from hep_pnn.training.runs import load_run
 
 __all__ = ["evaluate_run_directory", "generator_signal_factory"]
 
@@ -65,8 +69,6 @@ def evaluate_run_directory(
 
     Nothing is written unless the whole evaluation succeeds.
     """
-    from hep_pnn.training import load_run
-
     run_dir = Path(run_dir)
     run = load_run(run_dir)
     output = check_writable(run_dir / EVALUATION_DIR, overwrite=overwrite, option="--overwrite")

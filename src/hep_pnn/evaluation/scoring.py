@@ -15,12 +15,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import DataError
+from hep_pnn.scorer import Scorer
 
 __all__ = [
     "ExtrapolationWarning",
@@ -33,13 +34,6 @@ __all__ = [
     "mass_tuple",
     "score_table",
 ]
-
-
-@runtime_checkable
-class Scorer(Protocol):
-    """What evaluation needs from a trained model."""
-
-    def predict(self, features: np.ndarray, mass: np.ndarray) -> np.ndarray: ...
 
 
 ScoresLike = Scorer | Callable[..., Any] | np.ndarray | Mapping[float, np.ndarray]

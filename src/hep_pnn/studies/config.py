@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,8 +11,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hep_pnn.errors import ConfigError, from_validation_error
+from hep_pnn.run_files import EVALUATION_DIR, METRICS_JSON
 
-__all__ = ["SIZES", "StudyConfig", "StudyData", "find_study", "list_studies", "load_study"]
+__all__ = [
+    "SIZES",
+    "RunSpec",
+    "StudyConfig",
+    "StudyData",
+    "find_study",
+    "list_studies",
+    "load_study",
+]
 
 #: Data size, epochs and evaluation of each ``--size``. ``fraction`` scales the generator
 #: preset (10.5M events for ``hepmass``); two thirds train, one third test, as published.
@@ -100,3 +110,17 @@ def load_study(name: str | os.PathLike[str]) -> StudyConfig:
         raise ConfigError(f"invalid YAML: {err}", where=str(path)) from None
     except ValidationError as err:
         raise from_validation_error(err, where=str(path), fix="see docs/studies.md") from None
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training of a study: its name, seed, experiment config and folder."""
+
+    name: str
+    seed: int
+    config: dict[str, Any]
+    run_dir: Path
+
+    @property
+    def finished(self) -> bool:
+        return (self.run_dir / EVALUATION_DIR / METRICS_JSON).is_file()

@@ -11,7 +11,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +18,11 @@ import numpy as np
 import yaml
 
 from hep_pnn.errors import ConfigError, PNNError
-from hep_pnn.run_files import EVALUATION_DIR, METRICS_JSON, MODEL_DIR
-from hep_pnn.studies.config import SIZES, StudyConfig, load_study
+from hep_pnn.run_files import MODEL_DIR
+from hep_pnn.studies.config import SIZES, RunSpec, StudyConfig, load_study
+from hep_pnn.studies.summary import summarise_study
 
 __all__ = ["RunSpec", "plan_runs", "prepare_data", "run_study"]
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One training of a study: its name, seed, experiment config and folder."""
-
-    name: str
-    seed: int
-    config: dict[str, Any]
-    run_dir: Path
-
-    @property
-    def finished(self) -> bool:
-        return (self.run_dir / EVALUATION_DIR / METRICS_JSON).is_file()
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -153,8 +139,6 @@ def run_study(
         jobs: runs trained at the same time (each with ``2 // jobs`` threads, at least 1).
         seeds: repetitions with different seeds, for mean ± spread.
     """
-    from hep_pnn.studies.summary import summarise_study
-
     study = load_study(name)
     if size not in SIZES:
         raise ConfigError(

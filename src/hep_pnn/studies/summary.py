@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,10 +13,7 @@ from hep_pnn.evaluation.plots import figure_png, plot_auc_vs_mass
 from hep_pnn.evaluation.report import write_report
 from hep_pnn.evaluation.runs import RunEvaluation, load_evaluation
 from hep_pnn.run_files import REPORT_FILE
-from hep_pnn.studies.config import StudyConfig
-
-if TYPE_CHECKING:
-    from hep_pnn.studies.runner import RunSpec
+from hep_pnn.studies.config import RunSpec, StudyConfig
 
 __all__ = ["auc_table", "format_table", "summarise_study"]
 

@@ -1,5 +1,14 @@
-"""Training: experiment configs, samplers, background-mass strategies, the loop and run folders."""
+"""Training: experiment configs, samplers, background-mass strategies, the loop and run folders.
 
+Importing this package registers the built-in model families (:mod:`.baselines` and
+:mod:`.networks`) in :mod:`hep_pnn.training.estimators`.
+"""
+
+# Importing these registers the built-in model families.
+from hep_pnn.training import (
+    baselines,  # noqa: F401
+    networks,  # noqa: F401
+)
 from hep_pnn.training.background_mass import BackgroundMasses
 from hep_pnn.training.checkpoint import load_checkpoint, save_checkpoint
 from hep_pnn.training.config import (
@@ -18,6 +27,7 @@ from hep_pnn.training.datasets import (
     load_training_table,
     stratified_split,
 )
+from hep_pnn.training.estimators import ModelFamily, family_of, register_family
 from hep_pnn.training.loop import NonFiniteLossError, Trainer, TrainingProgress
 from hep_pnn.training.runs import TrainedRun, load_run, train_experiment
 from hep_pnn.training.samplers import EpochPlan, Population, plan_epoch
@@ -30,6 +40,7 @@ __all__ = [
     "ExperimentConfig",
     "FileData",
     "GeneratedData",
+    "ModelFamily",
     "ModelSection",
     "NonFiniteLossError",
     "Population",
@@ -38,6 +49,7 @@ __all__ = [
     "TrainingConfig",
     "TrainingProgress",
     "WeightsConfig",
+    "family_of",
     "load_checkpoint",
     "load_experiment",
     "load_experiment_data",
@@ -45,6 +57,7 @@ __all__ = [
     "load_test_table",
     "load_training_table",
     "plan_epoch",
+    "register_family",
     "save_checkpoint",
     "stratified_split",
     "train_experiment",

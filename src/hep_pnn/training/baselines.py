@@ -13,27 +13,36 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
-from hep_pnn._io import atomic_dir
 from hep_pnn._random import spawn
 from hep_pnn.data.table import EventTable
-from hep_pnn.errors import ConfigError, OutputExistsError
-from hep_pnn.models.baselines import BASELINE_NAMES, Baseline, baseline_options, make_baseline
+from hep_pnn.errors import ConfigError
+from hep_pnn.models.baselines import (
+    BASELINE_NAMES,
+    Baseline,
+    baseline_options,
+    load_baseline,
+    make_baseline,
+)
 from hep_pnn.models.config import PRESETS
-from hep_pnn.run_files import CONFIG_FILE, HISTORY_CSV, HISTORY_JSON, LOG_FILE, MODEL_DIR
+from hep_pnn.run_files import HISTORY_CSV, HISTORY_JSON, MODEL_DIR
+from hep_pnn.scorer import Scorer
 from hep_pnn.training.background_mass import BackgroundMasses
 from hep_pnn.training.config import BackgroundMassConfig, ExperimentConfig
-from hep_pnn.training.datasets import load_training_table, stratified_split
-from hep_pnn.training.runs import TrainedRun
+from hep_pnn.training.datasets import stratified_split
+from hep_pnn.training.estimators import register_family
+from hep_pnn.training.runs import TrainedRun, train_experiment
 from hep_pnn.training.validation import validate
 from hep_pnn.training.weights import training_weights
 
 __all__ = [
     "MODEL_NAMES",
+    "BaselineFamily",
     "assign_background_masses",
     "check_baseline_options",
     "fit_baseline",
@@ -237,7 +246,8 @@ def train_baseline(
     overwrite: bool = False,
     progress: bool = True,
 ) -> TrainedRun:
-    """Train the baseline named by ``config.model.preset`` and write the run directory.
+    """Train the baseline named by ``config.model.preset`` and write the run directory
+    (:func:`~hep_pnn.training.train_experiment` for a config known to hold a baseline).
 
     The directory is built under a temporary name and renamed into place when complete.
     An existing one is refused unless ``overwrite`` (and never replaced if it is not a run).
@@ -256,25 +266,41 @@ def train_baseline(
             where="model.preset",
             fix=f"use one of {', '.join(BASELINE_NAMES)} or train it with train_experiment",
         )
-    check_baseline_options(config)
-    run_dir = Path(run_dir)
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / CONFIG_FILE).is_file():
-        raise OutputExistsError(
-            f"{run_dir} is not a run directory (no config.yaml); refusing to replace it",
-            where="--output",
-            fix="choose an empty or new folder",
-        )
-    with atomic_dir(run_dir, overwrite=overwrite, option="--output") as tmp:
-        (tmp / CONFIG_FILE).write_text(config.to_yaml())
+    return train_experiment(config, run_dir, overwrite=overwrite, progress=progress)
 
-        def log(line: str) -> None:
-            with (tmp / LOG_FILE).open("a") as handle:
-                handle.write(line + "\n")
-            if progress:
-                print(line, flush=True)
 
-        table = load_training_table(config)
-        log(f"training {run_dir}: {table!r}")
-        model = fit_baseline(config, table, tmp, log)
-        history = pd.read_csv(tmp / HISTORY_CSV)
-    return TrainedRun(run_dir=run_dir, config=config, model=model, history=history)
+class BaselineFamily:
+    """The family of one baseline (``knn``, ``bdt``, ``pbdt``): fitted once, no checkpoints.
+
+    Example:
+        >>> from hep_pnn.training.estimators import family_of
+        >>> family_of("bdt").name, family_of("bdt").resumable
+        ('bdt', False)
+    """
+
+    resumable: ClassVar[bool] = False
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def check(self, config: ExperimentConfig, *, where: str) -> None:
+        check_baseline_options(config, where=where)
+
+    def fit(
+        self,
+        config: ExperimentConfig,
+        table: EventTable,
+        run_dir: Path,
+        log: Callable[[str], None],
+        *,
+        resume: bool,
+        progress: bool,
+    ) -> Scorer:
+        return fit_baseline(config, table, run_dir, log)
+
+    def load(self, directory: Path) -> Scorer:
+        return load_baseline(directory)
+
+
+for _name in BASELINE_NAMES:
+    register_family(_name, BaselineFamily(_name))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from hep_pnn.data.features import HEPMASS_MASSES
 from hep_pnn.errors import ConfigError, from_validation_error
+from hep_pnn.training.estimators import family_of
 
 __all__ = [
     "BackgroundMassConfig",
@@ -261,16 +262,8 @@ def load_experiment(
 
 
 def _check_model(config: ExperimentConfig, where: str) -> None:
-    from hep_pnn.training.baselines import check_baseline_options, is_baseline
-
-    if is_baseline(config.model.preset):
-        check_baseline_options(config, where=where)
-        return
     try:
-        config.model.resolve()
-    except ValidationError as err:
-        raise from_validation_error(
-            err, where=where, fix="see hep_pnn.models.ModelConfig", prefix=("model", "options")
-        ) from None
+        family = family_of(config.model.preset)
     except ConfigError as err:
         raise ConfigError(err.what, where=f"{where}, key model.preset", fix=err.fix) from None
+    family.check(config, where=where)

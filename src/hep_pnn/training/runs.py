@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import yaml
 
-from hep_pnn._io import atomic_path
+from hep_pnn._io import atomic_dir, atomic_path
 from hep_pnn._threads import wait_policy
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError, ModelError, OutputExistsError
 from hep_pnn.models._inference import torch_threads
-from hep_pnn.run_files import (
-    CHECKPOINT_DIR,
-    CHECKPOINT_FILE,
-    CONFIG_FILE,
-    HISTORY_CSV,
-    HISTORY_JSON,
-    LAST_DIR,
-    LOG_FILE,
-    MODEL_DIR,
-)
-from hep_pnn.training.checkpoint import load_checkpoint, save_checkpoint
+from hep_pnn.run_files import CONFIG_FILE, HISTORY_CSV, LOG_FILE, MODEL_DIR
+from hep_pnn.scorer import Scorer
 from hep_pnn.training.config import ExperimentConfig, load_experiment
 from hep_pnn.training.datasets import load_test_table, load_training_table
-from hep_pnn.training.feedback import TensorBoardLog
-from hep_pnn.training.loop import Trainer
+from hep_pnn.training.estimators import ModelFamily, family_of
 
 __all__ = ["TrainedRun", "load_run", "train_experiment"]
 
@@ -43,13 +30,13 @@ class TrainedRun:
 
     run_dir: Path
     config: ExperimentConfig
-    model: Any
+    model: Scorer
     history: pd.DataFrame
 
     @property
     def training_masses(self) -> tuple[float, ...]:
         """Signal masses the model was trained on."""
-        return tuple(self.model.training_masses)
+        return tuple(getattr(self.model, "training_masses", ()))
 
     def load_test_data(self) -> EventTable:
         """Re-create the held-out test sample described by the config."""
@@ -67,10 +54,6 @@ class _Log:
             handle.write(line + "\n")
         if self.echo:
             print(line, flush=True)
-
-
-def _child_seed(seed: int, *key: int) -> int:
-    return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
 
 
 def _settings_of_older_runs(config_path: Path) -> list[str]:
@@ -125,123 +108,31 @@ def _prepare_run_dir(
     return config
 
 
-def _write_history(run_dir: Path, rows: list[dict[str, float]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
-    with atomic_path(run_dir / HISTORY_CSV, overwrite=True) as tmp:
-        frame.to_csv(tmp, index=False)
-    with atomic_path(run_dir / HISTORY_JSON, overwrite=True) as tmp:
-        tmp.write_text(json.dumps(rows, indent=1))
-    return frame
-
-
-def _train_one(
-    trainer: Trainer,
-    checkpoint_dir: Path,
+def _train_in_temporary_dir(
+    family: ModelFamily,
+    config: ExperimentConfig,
+    run_dir: Path,
     *,
-    resume: bool,
+    overwrite: bool,
     progress: bool,
-    on_epoch_end: Any,
-) -> None:
-    """Fit ``trainer`` with a checkpoint after every epoch; on Ctrl-C go back to the last one."""
-    if resume and (checkpoint_dir / CHECKPOINT_FILE).is_file():
-        trainer.load_state(*load_checkpoint(checkpoint_dir))
-
-    def after_epoch(done: Trainer) -> None:
-        tensors, state = done.state()
-        save_checkpoint(checkpoint_dir, tensors=tensors, state=state)
-        on_epoch_end()
-
-    try:
-        trainer.fit(on_epoch_end=after_epoch, progress_bar=progress)
-    except KeyboardInterrupt:
-        if (checkpoint_dir / CHECKPOINT_FILE).is_file():
-            trainer.load_state(*load_checkpoint(checkpoint_dir))
-        trainer.log(
-            f"interrupted during epoch {trainer.progress.epoch + 1}; the last complete epoch "
-            f"is saved in {checkpoint_dir}; continue with --resume"
+) -> TrainedRun:
+    """Train a family without checkpoints: build the folder under a temporary name and
+    rename it into place when complete."""
+    family.check(config, where="config")
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / CONFIG_FILE).is_file():
+        raise OutputExistsError(
+            f"{run_dir} is not a run directory (no config.yaml); refusing to replace it",
+            where="--output",
+            fix="choose an empty or new folder",
         )
-        raise
-
-
-def _save_models(model: Any, nets_and_states: list[tuple[Any, dict]], run_dir: Path) -> Any:
-    """Save ``model`` as ``last/``, then load each net's best state and save ``model/``."""
-    from hep_pnn.models import save_model
-
-    save_model(model, run_dir / LAST_DIR, overwrite=True)
-    for net, best_state in nets_and_states:
-        net.load_state_dict(best_state)
-    save_model(model, run_dir / MODEL_DIR, overwrite=True)
-    return model
-
-
-def _train_parametric(
-    config: ExperimentConfig, table: EventTable, run_dir: Path, log: _Log, **options: Any
-) -> Any:
-    from hep_pnn.models import build_model
-
-    net = build_model(
-        config.model.resolve(),
-        feature_names=table.feature_names,
-        seed=_child_seed(config.training.seed, 4),
-    )
-    trainer = Trainer(net, table, config.training, generators={"dropout": net.generator}, log=log)
-    net.training_masses = trainer.training_masses
-    tensorboard = TensorBoardLog(str(run_dir / "tensorboard"))
-
-    def after_epoch() -> None:
-        _write_history(run_dir, trainer.progress.history)
-        tensorboard.write(trainer.progress.history[-1])
-
-    try:
-        _train_one(trainer, run_dir / CHECKPOINT_DIR, on_epoch_end=after_epoch, **options)
-    except KeyboardInterrupt:
-        if trainer.progress.epoch:
-            _save_models(net, [(net, trainer.best_state)], run_dir)
-        raise
-    _write_history(run_dir, trainer.progress.history)
-    best = trainer.progress
-    log(f"best epoch {best.best_epoch} (mean validation AUC {best.best_auc:.4f})")
-    return _save_models(net, [(net, trainer.best_state)], run_dir)
-
-
-def _train_individual(
-    config: ExperimentConfig, table: EventTable, run_dir: Path, log: _Log, **options: Any
-) -> Any:
-    """One network per signal mass: that mass's signal against the full background."""
-    from hep_pnn.models import PerMassEnsemble, build_model
-
-    background = table.background()
-    masses = [float(m) for m in table.signal_masses]
-    trainers: list[tuple[float, Trainer]] = []
-
-    def history() -> list[dict[str, float]]:
-        return [{"mass": m, **row} for m, t in trainers for row in t.progress.history]
-
-    for number, mass in enumerate(masses):
-        net = build_model(
-            config.model.resolve(),
-            feature_names=table.feature_names,
-            seed=_child_seed(config.training.seed, 4, number),
-        )
-        member_config = config.training.model_copy(
-            update={"seed": _child_seed(config.training.seed, 5, number)}
-        )
-        member_table = EventTable.concat([table.signal(mass), background])
-        trainer = Trainer(
-            net, member_table, member_config, generators={"dropout": net.generator}, log=log
-        )
-        net.training_masses = (mass,)
-        trainers.append((mass, trainer))
-        log(f"individual network for mass {mass:g}")
-        _train_one(
-            trainer,
-            run_dir / CHECKPOINT_DIR / f"m{mass:g}",
-            on_epoch_end=lambda: _write_history(run_dir, history()),
-            **options,
-        )
-    _write_history(run_dir, history())
-    ensemble = PerMassEnsemble({m: t.model for m, t in trainers})
-    return _save_models(ensemble, [(t.model, t.best_state) for _, t in trainers], run_dir)
+    with atomic_dir(run_dir, overwrite=overwrite, option="--output") as tmp:
+        (tmp / CONFIG_FILE).write_text(config.to_yaml())
+        log = _Log(tmp / LOG_FILE, echo=progress)
+        table = load_training_table(config)
+        log(f"training {run_dir}: {table!r}")
+        model = family.fit(config, table, tmp, log, resume=False, progress=progress)
+        history = pd.read_csv(tmp / HISTORY_CSV)
+    return TrainedRun(run_dir=run_dir, config=config, model=model, history=history)
 
 
 def train_experiment(
@@ -254,10 +145,11 @@ def train_experiment(
 ) -> TrainedRun:
     """Train the experiment ``config`` and write the run directory ``run_dir``.
 
-    Network presets are trained here; baseline models (``knn``, ``bdt``, ...) are passed on
-    to :func:`hep_pnn.training.baselines.train_baseline`. An existing run directory is refused
-    unless ``overwrite`` (replace it) or ``resume`` (continue it from its checkpoint, with its
-    own ``config.yaml``; ``config`` may then be None).
+    The model family of ``config.model.preset`` (:mod:`hep_pnn.training.estimators`) does
+    the fitting. An existing run directory is refused unless ``overwrite`` (replace it) or
+    ``resume`` (continue it from its checkpoint, with its own ``config.yaml``; ``config``
+    may then be None). A family without checkpoints (the baselines ``knn``, ``bdt``, ...)
+    builds its folder under a temporary name and cannot be resumed.
 
     Example:
         >>> import tempfile
@@ -267,15 +159,19 @@ def train_experiment(
         >>> run.training_masses, list(run.history["epoch"])
         ((500.0, 1000.0), [1])
     """
-    from hep_pnn.training.baselines import is_baseline, train_baseline
-
-    if config is not None and is_baseline(config.model.preset) and not resume:
-        return train_baseline(config, run_dir, overwrite=overwrite, progress=progress)
     run_dir = Path(run_dir)
+    if not resume:
+        config = config if config is not None else ExperimentConfig()
+        family = family_of(config.model.preset)
+        if not family.resumable:
+            return _train_in_temporary_dir(
+                family, config, run_dir, overwrite=overwrite, progress=progress
+            )
     config = _prepare_run_dir(config, run_dir, overwrite=overwrite, resume=resume)
-    if is_baseline(config.model.preset):
+    family = family_of(config.model.preset)
+    if not family.resumable:
         raise ConfigError(
-            f"a {config.model.preset} baseline run cannot be resumed (it has no checkpoints)",
+            f"a {config.model.preset} run cannot be resumed (it has no checkpoints)",
             where="--resume",
             fix="train it again with --overwrite",
         )
@@ -290,8 +186,7 @@ def train_experiment(
         table = load_training_table(config)
         log(f"{'resuming' if resume else 'training'} {run_dir}: {table!r}")
         log(f"{config.training.threads} thread(s); {wait_policy()}")
-        train = _train_individual if config.model.preset == "individual" else _train_parametric
-        model = train(config, table, run_dir, log, resume=resume, progress=progress)
+        model = family.fit(config, table, run_dir, log, resume=resume, progress=progress)
     history = pd.read_csv(run_dir / HISTORY_CSV)
     return TrainedRun(run_dir=run_dir, config=config, model=model, history=history)
 
@@ -306,8 +201,6 @@ def load_run(run_dir: str | os.PathLike[str]) -> TrainedRun:
         ...     print(err.what)
         not a run directory (no config.yaml)
     """
-    from hep_pnn.models import load_model
-
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG_FILE).is_file():
         raise ModelError(
@@ -322,6 +215,6 @@ def load_run(run_dir: str | os.PathLike[str]) -> TrainedRun:
             fix=f"finish it with pnn train --resume -o {run_dir}",
         )
     config = load_experiment(run_dir / CONFIG_FILE)
-    model = load_model(run_dir / MODEL_DIR)
+    model = family_of(config.model.preset).load(run_dir / MODEL_DIR)
     history = pd.read_csv(run_dir / HISTORY_CSV)
     return TrainedRun(run_dir=run_dir, config=config, model=model, history=history)
