@@ -160,9 +160,11 @@ def _train_individual(
 
 
 class _Networks:
-    """What both network families share: the model check and loading ``model/``."""
+    """What both network families share: the model check, training through ``_train``
+    (their one difference) and loading ``model/``."""
 
     resumable: ClassVar[bool] = True
+    _train: ClassVar[Callable[..., Any]]
 
     def check(self, config: ExperimentConfig, *, where: str) -> None:
         try:
@@ -173,6 +175,20 @@ class _Networks:
             ) from None
         except ConfigError as err:
             raise ConfigError(err.what, where=f"{where}, key model.preset", fix=err.fix) from None
+
+    def fit(
+        self,
+        config: ExperimentConfig,
+        table: EventTable,
+        run_dir: Path,
+        log: Log,
+        *,
+        resume: bool,
+        progress: bool,
+    ) -> Scorer:
+        train = type(self)._train
+        model: Scorer = train(config, table, run_dir, log, resume=resume, progress=progress)
+        return model
 
     def load(self, directory: Path) -> Scorer:
         model: Scorer = load_model(directory)
@@ -188,20 +204,7 @@ class ParametricNetworks(_Networks):
         ('ParametricNetworks', 'ParametricNetworks')
     """
 
-    def fit(
-        self,
-        config: ExperimentConfig,
-        table: EventTable,
-        run_dir: Path,
-        log: Log,
-        *,
-        resume: bool,
-        progress: bool,
-    ) -> Scorer:
-        model: Scorer = _train_parametric(
-            config, table, run_dir, log, resume=resume, progress=progress
-        )
-        return model
+    _train = _train_parametric
 
 
 class PerMassNetworks(_Networks):
@@ -213,20 +216,7 @@ class PerMassNetworks(_Networks):
         True
     """
 
-    def fit(
-        self,
-        config: ExperimentConfig,
-        table: EventTable,
-        run_dir: Path,
-        log: Log,
-        *,
-        resume: bool,
-        progress: bool,
-    ) -> Scorer:
-        model: Scorer = _train_individual(
-            config, table, run_dir, log, resume=resume, progress=progress
-        )
-        return model
+    _train = _train_individual
 
 
 for _name in (None, *PRESETS):
