@@ -30,6 +30,7 @@ from hep_pnn.training import (
 )
 from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 from hep_pnn.training.config import apply_overrides
+from hep_pnn.training.mass_strategies import MASS_STRATEGIES, MassStrategy, register_mass_strategy
 from hep_pnn.training.samplers import balanced_items, plain_items
 from hep_pnn.training.weights import unit_mean_per_group
 
@@ -452,3 +453,41 @@ def test_plain_batches_train_with_a_background_process_of_negative_total_weight(
     assert math.isfinite(trainer.train_epoch())
     with pytest.raises(DataError, match="background_share"):
         trainer_for(table, weights={"normalise": "none"})  # balanced: a clear error
+
+
+class Lowest(MassStrategy):
+    """A user-defined strategy: every background event at the smallest signal mass."""
+
+    def fresh(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return np.full(n, self.values.min(), np.float32)
+
+
+@pytest.fixture
+def with_lowest():
+    register_mass_strategy("lowest", Lowest)
+    yield
+    del MASS_STRATEGIES["lowest"]
+
+
+@pytest.mark.parametrize("strategy", ["identical", "uniform", "copy", "lowest"])
+def test_every_registered_background_mass_strategy_trains(strategy: str, with_lowest) -> None:
+    table = imbalanced_table()
+    trainer = trainer_for(table, background_mass={"strategy": strategy})
+    masses = trainer.background_masses
+    assert masses.copies == (3 if MASS_STRATEGIES[strategy].one_copy_per_mass else 1)
+    plan = plan_epoch(
+        trainer.population, table_mass=table.mass, background_masses=masses,
+        sampler="balanced", batch_size=64, epoch_length=4000, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    background = plan.mass[table.label[plan.index] == 0]
+    assert background.min() >= 500 and background.max() <= 1500
+    if strategy == "lowest":
+        assert (background == 500).all()  # the user's strategy is the one that ran
+    assert math.isfinite(trainer.train_epoch())
+
+
+def test_an_unknown_background_mass_strategy_is_one_clear_error(tmp_path) -> None:
+    path = tmp_path / "experiment.yaml"
+    path.write_text("training:\n  background_mass:\n    strategy: nearest\n")
+    with pytest.raises(ConfigError, match=r"background_mass\.strategy.*unknown strategy 'nearest'"):
+        load_experiment(path)

@@ -1,4 +1,4 @@
-"""Mass hypotheses for background events during training (``identical``, ``uniform``, ``copy``)."""
+"""Mass hypotheses for background events during training (strategies: ``mass_strategies``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 from hep_pnn._random import SeedLike, as_generator
 from hep_pnn.errors import ConfigError
 from hep_pnn.training.config import BackgroundMassConfig
+from hep_pnn.training.mass_strategies import MASS_STRATEGIES
 
 __all__ = ["BackgroundMasses"]
 
@@ -64,37 +65,33 @@ class BackgroundMasses:
             self.probabilities = _shares(code.reshape(-1), signal_weight, len(self.values))
         low, high = config.range or (float(self.values.min()), float(self.values.max()))
         self.range = (low, high)
+        self.strategy = MASS_STRATEGIES[config.strategy](
+            self.values, self.probabilities, self.range
+        )
         self.fixed: np.ndarray | None = None
-        if config.strategy != "copy" and config.redraw == "once":
-            self.fixed = self._fresh(n_events, as_generator(seed))
+        if not self.strategy.one_copy_per_mass and config.redraw == "once":
+            self.fixed = self.strategy.fresh(n_events, as_generator(seed))
 
     @property
     def copies(self) -> int:
         """How many copies of each background event an epoch holds (``copy``: one per mass)."""
-        return len(self.values) if self.config.strategy == "copy" else 1
-
-    def _fresh(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        if self.config.strategy == "uniform":
-            return rng.uniform(*self.range, size=n).astype(np.float32)
-        return rng.choice(self.values, size=n, p=self.probabilities).astype(np.float32)
+        return len(self.values) if self.strategy.one_copy_per_mass else 1
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` fresh masses from the strategy's distribution (``copy``: uniform over the set)."""
-        if self.config.strategy == "copy":
-            return rng.choice(self.values, size=n)
-        return self._fresh(n, rng)
+        return self.strategy.fresh(n, rng)
 
     def draw(
         self, event: np.ndarray, rng: np.random.Generator, *, copy: np.ndarray | None = None
     ) -> np.ndarray:
         """Masses for background ``event`` indices (``copy``: the copy number picks the mass)."""
-        if self.config.strategy == "copy":
+        if self.strategy.one_copy_per_mass:
             if copy is None:
                 raise ValueError("the copy strategy needs the copy number of every event")
             return self.values[copy]
         if self.fixed is not None:
             return self.fixed[event]
-        return self._fresh(len(event), rng)
+        return self.strategy.fresh(len(event), rng)
 
 
 def _shares(code: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:

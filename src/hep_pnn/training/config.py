@@ -7,11 +7,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hep_pnn.data.features import HEPMASS_MASSES
 from hep_pnn.errors import ConfigError, from_validation_error
 from hep_pnn.training.estimators import family_of
+from hep_pnn.training.mass_strategies import MASS_STRATEGIES
 
 __all__ = [
     "BackgroundMassConfig",
@@ -104,10 +112,17 @@ class BackgroundMassConfig(_Section):
     every signal mass, its weight divided by the number of masses.
     """
 
-    strategy: Literal["identical", "uniform", "copy"] = "identical"
+    strategy: str = "identical"  # a name in hep_pnn.training.mass_strategies.MASS_STRATEGIES
     identical_weighting: Literal["sampler", "frequency", "uniform"] = "sampler"
     range: tuple[float, float] | None = None
     redraw: Literal["once", "batch"] = "batch"
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, name: str) -> str:
+        if name not in MASS_STRATEGIES:
+            raise ValueError(f"unknown strategy {name!r}: use one of {', '.join(MASS_STRATEGIES)}")
+        return name
 
     @model_validator(mode="after")
     def _ordered_range(self) -> BackgroundMassConfig:
