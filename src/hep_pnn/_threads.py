@@ -105,13 +105,11 @@ def choose_wait_policy() -> str:
     imported first (its OpenMP runtime has read the environment already); else
     ``"passive"`` or ``"active"`` from :func:`other_busy_cores` (:func:`decide`).
     """
-    load = other_busy_cores()
-    decision = decide(
-        load=load,
-        cores=usable_cores(),
-        user_set="OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ,
-        torch_loaded="torch" in sys.modules,
-    )
+    user_set = "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ
+    torch_loaded = "torch" in sys.modules
+    # the readings take ≈ 20 ms: only when the answer depends on them
+    load = 0.0 if user_set or torch_loaded else other_busy_cores()
+    decision = decide(load=load, cores=usable_cores(), user_set=user_set, torch_loaded=torch_loaded)
     inherited = os.environ.get("OMP_WAIT_POLICY") == "passive" and _MARK in os.environ
     if decision == "user" and inherited:  # set by hep-pnn in a parent process
         decision, load = "passive", float(os.environ[_MARK])
