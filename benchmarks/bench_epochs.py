@@ -24,6 +24,7 @@ from hep_pnn import _denormals
 from hep_pnn.data import generate
 from hep_pnn.models import build_model, preset
 from hep_pnn.training import Trainer, TrainingConfig
+from machine import cpu_model
 
 
 def train(*, events: int, epochs: int, seed: int, flush: bool) -> list[float]:
@@ -68,9 +69,7 @@ def main() -> None:
         )
         print(json.dumps(speeds))
         return
-    model = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    name = next((line for line in model.splitlines() if "Model name" in line), "?")
-    print(f"{name.split(':', 1)[-1].strip()}; {args.events} events, {args.epochs} epochs")
+    print(f"{cpu_model() or '?'}; {args.events} events, {args.epochs} epochs")
     runs = (["no-flush"] if args.compare else []) + ["flush"]
     for run in runs:
         command = [sys.executable, __file__, "--child", run, "--events", str(args.events)]

@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 
+from machine import cpu_model
+
 SETTINGS: dict[str, tuple[int, dict[str, str]]] = {
     # libgomp's default spin count, set explicitly: with neither variable set, hep-pnn picks
     # the policy itself from the load average (hep_pnn._threads)
@@ -67,9 +69,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="runs per setting (median)")
     parser.add_argument("--only", nargs="*", help="settings whose label contains one of these")
     args = parser.parse_args()
-    model = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    name = next((line for line in model.splitlines() if "Model name" in line), "?")
-    print(f"{name.split(':', 1)[-1].strip()}; {os.cpu_count()} cores; {args.batches} batches")
+    print(f"{cpu_model() or '?'}; {os.cpu_count()} cores; {args.batches} batches")
     print(f"| setting | idle (k events/s) | {args.neighbours} busy neighbour(s) | ratio |")
     print("|---|---|---|---|")
     for label, (threads, env) in SETTINGS.items():

@@ -46,6 +46,7 @@ from sklearn.metrics import roc_auc_score
 
 from hep_pnn.data import EventTable, generate, read_events, write_hepmass_csv, write_parquet
 from hep_pnn.training import ExperimentConfig, FileData, TrainingConfig, train_experiment
+from machine import cpu_model
 
 DRIVER = Path(__file__).with_name("reference_driver.py")
 DEFAULT_PYTHON = Path("/tmp/refvenv/bin/python")
@@ -62,22 +63,6 @@ class Result:
     seconds: float
     epochs_log: str
     epoch_seconds: float | None = None  # hep-pnn: its epochs alone
-
-
-def cpu_model() -> str:
-    """The ``Model name`` line of ``lscpu`` (empty when lscpu is missing)."""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    except FileNotFoundError:
-        return ""
-    return next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in out.splitlines()
-            if line.startswith("Model name")
-        ),
-        "",
-    )
 
 
 def _load() -> str:
