@@ -18,6 +18,7 @@ from pydantic import (
 
 from hep_pnn.data.features import HEPMASS_MASSES
 from hep_pnn.errors import ConfigError, from_validation_error
+from hep_pnn.training.decorrelation import DecorrelationConfig
 from hep_pnn.training.estimators import family_of
 from hep_pnn.training.mass_strategies import MASS_STRATEGIES
 
@@ -161,6 +162,8 @@ class TrainingConfig(_Section):
     seed: int = 0
     threads: int = Field(2, gt=0)
     device: str = "cpu"
+    #: Decorrelate the score from a protected variable (DisCo or an adversary; None: off).
+    decorrelation: DecorrelationConfig | None = None
 
 
 class ExperimentConfig(_Section):

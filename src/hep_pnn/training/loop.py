@@ -23,6 +23,7 @@ from hep_pnn.training.background_mass import BackgroundMasses
 from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 from hep_pnn.training.config import TrainingConfig
 from hep_pnn.training.datasets import stratified_split
+from hep_pnn.training.decorrelation import make_decorrelation
 from hep_pnn.training.feedback import epoch_bar, epoch_summary
 from hep_pnn.training.flat import FlatParameters, weight_decay_groups
 from hep_pnn.training.samplers import Population, plan_epoch
@@ -192,6 +193,16 @@ class Trainer:
         groups = model.parameters() if self.flat is None else self.flat.param_groups()
         # ...and networks the fused kernels cover entirely skip autograd (docs/training.md)
         self.direct = DirectStep(model) if self.flat is not None and supports(model) else None
+        # its own seed stream: the classifier's draws stay those of the plain training
+        decorrelation_seed = int(
+            np.random.SeedSequence(config.seed, spawn_key=(19,)).generate_state(1)[0]
+        )
+        decorrelation = make_decorrelation(
+            config.decorrelation, table, self.train_index, seed=decorrelation_seed
+        )
+        self.decorrelation, self.protected = decorrelation or (None, None)
+        if self.decorrelation is not None:  # the penalty needs autograd
+            self.direct = None
         self.optimizer = make_optimizer(groups, learning_rate=config.learning_rate)
         self.scheduler = _scheduler(self.optimizer, config)
         self.progress = TrainingProgress()
@@ -232,8 +243,11 @@ class Trainer:
         for batch, start in enumerate(range(0, len(index), size), start=1):
             rows = slice(start, start + size)
             x = self.features.index_select(0, index[rows])
+            protected = (
+                None if self.protected is None else self.protected.index_select(0, index[rows])
+            )
             value, batch_right, batch_weight = self.train_step(
-                x, mass[rows], target[rows], weight[rows]
+                x, mass[rows], target[rows], weight[rows], protected=protected
             )
             if not math.isfinite(value):
                 raise NonFiniteLossError(
@@ -251,15 +265,26 @@ class Trainer:
         return total / len(index)
 
     def train_step(
-        self, features: torch.Tensor, mass: torch.Tensor, target: torch.Tensor, weight: torch.Tensor
+        self,
+        features: torch.Tensor,
+        mass: torch.Tensor,
+        target: torch.Tensor,
+        weight: torch.Tensor,
+        *,
+        protected: torch.Tensor | None = None,
     ) -> tuple[float, float, float]:
         """One optimisation step on a gathered batch of raw features and masses.
 
-        Returns the loss (weighted BCE + L2), the weight of correctly classified events and
-        the total weight; the parameters are left untouched when the loss is not finite.
+        Returns the loss (weighted BCE + L2, plus the decorrelation term of the batch's
+        ``protected`` variable when configured), the weight of correctly classified events
+        and the total weight; the parameters are left untouched when the loss is not finite.
         """
-        step = self._autograd_step if self.direct is None else self._direct_step
-        value, right, total = step(features, mass, target, weight)
+        if self.direct is not None:
+            value, right, total = self._direct_step(features, mass, target, weight)
+        else:
+            value, right, total = self._autograd_step(
+                features, mass, target, weight, protected=protected
+            )
         if math.isfinite(value):
             self.optimizer.step()
         return value, right, total
@@ -270,10 +295,16 @@ class Trainer:
         result = self.direct(x, mass, target, weight)
         return result.loss + self.flat.l2_value(), result.right, result.total_weight
 
-    def _autograd_step(self, x, mass, target, weight) -> tuple[float, float, float]:
+    def _autograd_step(
+        self, x, mass, target, weight, *, protected=None
+    ) -> tuple[float, float, float]:
         """Forward and backward with autograd (any model); gradients left in ``.grad``."""
         logits = self.model(x, mass)
         loss = weighted_bce(logits, target, weight)
+        if self.decorrelation is not None:
+            if protected is None:
+                raise ValueError("a decorrelated training step needs the protected variable")
+            loss = loss + self.decorrelation.term(logits, protected, target, weight)
         if self.flat is not None:  # the gradient of the L2 term comes from Adam
             value = loss.item() + self.flat.l2_value()
             self.flat.zero_grad()
@@ -347,7 +378,11 @@ class Trainer:
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         """Everything needed to continue bit for bit: (tensors, JSON-able state)."""
         optim_tensors, optim_json = optimizer_to_flat(self.optimizer)
+        extra_tensors, extra_state = (
+            ({}, {}) if self.decorrelation is None else self.decorrelation.state()
+        )
         tensors = {
+            **{f"decorrelation.{k}": v for k, v in extra_tensors.items()},
             **{f"model.{k}": v for k, v in self.model.state_dict().items()},
             **{f"best.{k}": v for k, v in self.best_state.items()},
             **{f"generator.{k}": g.get_state() for k, g in self.generators.items()},
@@ -359,6 +394,8 @@ class Trainer:
             "optimizer": optim_json,
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
         }
+        if self.decorrelation is not None:
+            state["decorrelation"] = extra_state
         return tensors, state
 
     def load_state(self, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
@@ -372,6 +409,8 @@ class Trainer:
         for name, value in part("generator.").items():
             self.generators[name].set_state(value)
         optimizer_from_flat(self.optimizer, tensors, state["optimizer"])
+        if self.decorrelation is not None:
+            self.decorrelation.load_state(part("decorrelation."), state["decorrelation"])
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         self.rng.bit_generator.state = state["rng"]
