@@ -66,7 +66,7 @@ class DecorrelationConfig(BaseModel):
     adversary_components: int = Field(5, ge=0)
     adversary_learning_rate: float = Field(1e-3, gt=0)
     #: Adversary updates per classifier update.
-    adversary_steps: int = Field(1, gt=0)
+    adversary_steps: int = Field(5, gt=0)
 
 
 def distance_correlation(
