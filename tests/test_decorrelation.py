@@ -112,7 +112,7 @@ def test_adversary_state_resumes_bit_for_bit() -> None:
 
 
 def test_negative_strength_and_missing_variable_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="training.decorrelation.strength"):
+    with pytest.raises(ConfigError, match=r"training\.decorrelation\.strength"):
         load_experiment(None, ["training.decorrelation={method: disco, strength: -1}"])
     with pytest.raises(ConfigError, match="mjet"):
         _train({"method": "disco", "strength": 1.0, "variable": "mjet"}, epochs=1, n=100)

@@ -407,6 +407,28 @@ def report(
 
 
 @app.command()
+def anomaly(
+    config: Annotated[
+        Path | None, typer.Argument(help="Anomaly YAML (default: generated events).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config key, e.g. --set training.epochs=3."),
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write.")] = Path(
+        "pnn-anomaly"
+    ),
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
+) -> None:
+    """Autoencoders trained on background (signal = anomaly) and on signal (the inverse)."""
+    from hep_pnn.anomaly import load_anomaly_config, run_anomaly
+
+    run_anomaly(load_anomaly_config(config, set_), output, overwrite=overwrite)
+    typer.echo((output / "metrics.md").read_text(), nl=False)
+    typer.echo(f"wrote {output}")
+
+
+@app.command()
 def inspect(
     path: Annotated[Path, typer.Argument(help="Event file: .csv, .csv.gz, .parquet or .root.")],
     description: Annotated[

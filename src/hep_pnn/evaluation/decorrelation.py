@@ -17,8 +17,8 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from hep_pnn.evaluation.plots import _styled, new_axes
-from hep_pnn.evaluation.sculpting import SculptingResult, sculpting_from_sample
 from hep_pnn.evaluation.scoring import MassSample
+from hep_pnn.evaluation.sculpting import SculptingResult, sculpting_from_sample
 
 __all__ = ["TradeoffPoint", "plot_tradeoff", "tradeoff_point"]
 
@@ -110,9 +110,7 @@ def tradeoff_point(
 
 
 @_styled
-def plot_tradeoff(
-    curves: Mapping[str, Sequence[TradeoffPoint]], *, ax: Axes | None = None
-) -> Axes:
+def plot_tradeoff(curves: Mapping[str, Sequence[TradeoffPoint]], *, ax: Axes | None = None) -> Axes:
     """Background rejection against 1/JSD, one line per method, λ written at each point.
 
     Example:

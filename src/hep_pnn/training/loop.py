@@ -23,7 +23,7 @@ from hep_pnn.training.background_mass import BackgroundMasses
 from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 from hep_pnn.training.config import TrainingConfig
 from hep_pnn.training.datasets import stratified_split
-from hep_pnn.training.decorrelation import make_decorrelation
+from hep_pnn.training.decorrelation import DecorrelationTerm, make_decorrelation
 from hep_pnn.training.feedback import epoch_bar, epoch_summary
 from hep_pnn.training.flat import FlatParameters, weight_decay_groups
 from hep_pnn.training.samplers import Population, plan_epoch
@@ -200,7 +200,10 @@ class Trainer:
         decorrelation = make_decorrelation(
             config.decorrelation, table, self.train_index, seed=decorrelation_seed
         )
-        self.decorrelation, self.protected = decorrelation or (None, None)
+        self.decorrelation: DecorrelationTerm | None = None
+        self.protected: torch.Tensor | None = None
+        if decorrelation is not None:
+            self.decorrelation, self.protected = decorrelation
         if self.decorrelation is not None:  # the penalty needs autograd
             self.direct = None
         self.optimizer = make_optimizer(groups, learning_rate=config.learning_rate)
