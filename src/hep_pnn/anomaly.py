@@ -29,13 +29,23 @@ from hep_pnn.errors import ConfigError, from_validation_error
 from hep_pnn.evaluation.anomaly import anomaly_metrics, anomaly_samples, plot_score_vs_mass
 from hep_pnn.evaluation.plots import figure_png, plot_roc
 from hep_pnn.evaluation.scoring import MassSample
-from hep_pnn.models.autoencoder import DenseAutoencoder, save_autoencoder
-from hep_pnn.training.autoencoder import AutoencoderTrainingConfig, train_autoencoder
+from hep_pnn.models.autoencoder import Autoencoder, build_autoencoder, save_autoencoder
+from hep_pnn.training.autoencoder import (
+    AutoencoderTraining,
+    AutoencoderTrainingConfig,
+    train_autoencoder,
+)
 from hep_pnn.training.config import DataSection, ExperimentConfig, GeneratedData, apply_overrides
 from hep_pnn.training.datasets import load_experiment_data
 from hep_pnn.training.decorrelation import distance_correlation
 
-__all__ = ["AnomalyConfig", "DenseSection", "load_anomaly_config", "run_anomaly"]
+__all__ = [
+    "AnomalyConfig",
+    "DenseSection",
+    "load_anomaly_config",
+    "run_anomaly",
+    "train_and_score",
+]
 
 Direction = Literal["background", "signal"]
 _BOTH: tuple[Direction, ...] = ("background", "signal")
@@ -93,6 +103,38 @@ def load_anomaly_config(
         raise from_validation_error(err, where=where, fix="see docs/anomaly.md") from None
 
 
+def train_and_score(
+    kind: str,
+    normal: np.ndarray,
+    test: np.ndarray,
+    *,
+    model_options: dict[str, Any] | None = None,
+    training: AutoencoderTrainingConfig | None = None,
+    protected: np.ndarray | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[Autoencoder, np.ndarray, AutoencoderTraining]:
+    """Train the autoencoder ``kind`` on ``normal`` events, return it and ``test``'s scores.
+
+    Works on any array per event: features ``(n, f)``, jet constituents ``(n, 200, 4)``
+    (``dense``), jet images ``(n, 40, 40)`` (``conv``); ``protected`` (one value per normal
+    event, e.g. the jet mass) is needed with ``training.disco_strength > 0``.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> images = rng.random((64, 8, 8)).astype(np.float32)
+        >>> model, score, run = train_and_score(
+        ...     "conv", images, images[:5], model_options={"channels": (2, 2), "latent": 3},
+        ...     training=AutoencoderTrainingConfig(epochs=1), log=lambda line: None)
+        >>> model.kind, score.shape
+        ('conv', (5,))
+    """
+    training = training or AutoencoderTrainingConfig()
+    options = {"seed": training.seed, **(model_options or {})}
+    model = build_autoencoder(kind, normal.shape[1:], **options)
+    run = train_autoencoder(model, normal, config=training, protected=protected, log=log)
+    return model, model.score(test), run
+
+
 def _inputs(table: EventTable, exclude: list[str]) -> np.ndarray:
     keep = [i for i, name in enumerate(table.feature_names) if name not in exclude]
     return np.ascontiguousarray(table.features[:, keep])
@@ -131,24 +173,18 @@ def _one_direction(
     log: Callable[[str], None],
 ) -> dict[str, Any]:
     normal = ~train.is_signal if direction == "background" else train.is_signal
-    inputs = _inputs(train, config.model.exclude)
-    model = DenseAutoencoder(
-        (inputs.shape[1],),
-        hidden=config.model.hidden,
-        latent=config.model.latent,
-        seed=config.training.seed,
-    )
     log(f"autoencoder trained on {direction} ({int(normal.sum())} events)")
-    run = train_autoencoder(
-        model,
-        inputs[normal],
-        config=config.training,
+    model, score, run = train_and_score(
+        "dense",
+        _inputs(train, config.model.exclude)[normal],
+        _inputs(test, config.model.exclude),
+        model_options={"hidden": config.model.hidden, "latent": config.model.latent},
+        training=config.training,
         protected=train.column(config.protected)[normal],
         log=log,
     )
     save_autoencoder(model, folder / "model")
     pd.DataFrame(run.history).to_csv(folder / "history.csv", index=False)
-    score = model.score(_inputs(test, config.model.exclude))
     samples = _samples(score, test, direction)
     roc = plot_roc(samples)
     roc.set(xlabel=f"{direction.capitalize()} efficiency (normal)", ylabel="Anomaly efficiency")

@@ -143,7 +143,7 @@ class DiscoPenalty:
     Example:
         >>> penalty = DiscoPenalty(strength=2.0)
         >>> z = torch.linspace(-1, 1, 8)
-        >>> float(penalty.term(z, z, torch.zeros(8), torch.ones(8)))
+        >>> round(float(penalty.term(z, z, torch.zeros(8), torch.ones(8))), 2)
         2.0
 
     References:
