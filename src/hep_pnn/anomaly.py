@@ -230,13 +230,10 @@ def run_anomaly(
 
     Returns ``{direction: {"best_epoch", "mass_dependence", "per_mass": {mass: metrics}}}``.
 
-    Example:
-        >>> import tempfile
-        >>> config = load_anomaly_config(None, ["data.masses=[750]", "data.n_background=600",
-        ...     "data.n_signal_per_mass=300", "training.epochs=1"])
-        >>> result = run_anomaly(config, tempfile.mkdtemp() + "/out", log=lambda line: None)
-        >>> sorted(result), list(result["background"]["per_mass"])
-        (['background', 'signal'], ['750'])
+    Example (tests/test_anomaly.py runs it through ``pnn anomaly``):
+        >>> config = load_anomaly_config(None, ["data.masses=[750]", "training.epochs=1"])
+        >>> config.train_on, config.protected
+        (['background', 'signal'], 'f26')
     """
     check_writable(output, overwrite=overwrite)  # before the (slow) data
     experiment = ExperimentConfig(data=config.data)
