@@ -137,8 +137,8 @@ def plot_tradeoff(curves: Mapping[str, Sequence[TradeoffPoint]], *, ax: Axes | N
             )
     ax.set(
         xscale="log",
-        xlabel="1 / JSD (background mass, before vs after cut)",
-        ylabel="Background rejection at 50% signal eff.",
+        xlabel="1 / JSD of the background mass",
+        ylabel="Bkg. rejection (50% sig. eff.)",
     )
     ax.legend(fontsize="x-small")
     return ax
