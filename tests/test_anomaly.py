@@ -21,6 +21,7 @@ from hep_pnn.models.autoencoder import (
     save_autoencoder,
 )
 from hep_pnn.training.autoencoder import AutoencoderTrainingConfig, train_autoencoder
+from hep_pnn.training.decorrelation import distance_correlation
 
 
 def _planar(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -134,3 +135,24 @@ def test_cli_anomaly_writes_both_directions_and_refuses_bad_options(
         assert exit_info.value.code == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and named in err and "Traceback" not in err
+
+
+def test_disco_term_decorrelates_the_reconstruction_error_from_the_mass() -> None:
+    rng = np.random.default_rng(0)
+    mass = rng.exponential(size=1500)
+    features = np.column_stack(
+        [mass, mass * rng.normal(size=1500), rng.normal(size=(1500, 2))]
+    ).astype(np.float32)
+
+    def dependence(strength: float) -> float:
+        ae = DenseAutoencoder((4,), hidden=(8,), latent=2, seed=0)
+        config = AutoencoderTrainingConfig(
+            epochs=8, batch_size=128, learning_rate=3e-3, disco_strength=strength
+        )
+        train_autoencoder(ae, features, config=config, protected=mass, log=lambda _: None)
+        log_score = torch.from_numpy(np.log(ae.score(features))).double()
+        return float(distance_correlation(log_score, torch.from_numpy(mass)))
+
+    plain, decorrelated = dependence(0.0), dependence(5.0)
+    assert plain > 0.1
+    assert decorrelated < plain / 4

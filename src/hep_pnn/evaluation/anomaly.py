@@ -90,7 +90,7 @@ def plot_score_vs_mass(
     xlabel: str = "m_WWbb (f26, standardised)",
     ax: Axes | None = None,
 ) -> Axes:
-    """Median and 16–84 % band of the score in bins of the protected mass, per class.
+    """Median of the score in bins of the protected mass per class; 16–84 % band of the first.
 
     Args:
         score: anomaly score of every event.
@@ -108,6 +108,7 @@ def plot_score_vs_mass(
     low, high = np.quantile(mass, [0.01, 0.99])
     edges = np.linspace(float(low), float(high), bins + 1)
     centres = 0.5 * (edges[1:] + edges[:-1])
+    first = True
     for name, mask in classes.items():
         code = np.digitize(mass[mask], edges) - 1
         values = score[mask]
@@ -117,9 +118,14 @@ def plot_score_vs_mass(
             if len(chosen) >= 5:
                 bands[:, b] = np.quantile(chosen, [0.16, 0.5, 0.84])
         (line,) = ax.plot(centres, bands[1], marker="o", markersize=3, label=f"{name} (median)")
-        ax.fill_between(centres, bands[0], bands[2], color=line.get_color(), alpha=0.2)
+        if first:  # one band keeps the plot readable
+            ax.fill_between(centres, bands[0], bands[2], color=line.get_color(), alpha=0.2)
+            first = False
     ax.set(xlabel=xlabel, ylabel="Reconstruction error", yscale="log")
     ax.legend(
-        fontsize="xx-small", title="band: 16–84 %", title_fontsize="xx-small", loc="lower right"
+        fontsize="xx-small",
+        title=f"band: 16–84 % of {next(iter(classes), '')}",
+        title_fontsize="xx-small",
+        loc="lower right",
     )
     return ax
