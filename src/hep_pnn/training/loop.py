@@ -191,21 +191,22 @@ class Trainer:
         # decay (docs/training.md); anything else: plain Adam, L2 term in the loss.
         self.flat = FlatParameters(model) if hasattr(model, "l2_groups") else None
         groups = model.parameters() if self.flat is None else self.flat.param_groups()
-        # ...and networks the fused kernels cover entirely skip autograd (docs/training.md)
-        self.direct = DirectStep(model) if self.flat is not None and supports(model) else None
-        # its own seed stream: the classifier's draws stay those of the plain training
-        decorrelation_seed = int(
-            np.random.SeedSequence(config.seed, spawn_key=(19,)).generate_state(1)[0]
-        )
+        # a decorrelation term draws from its own seed stream: the classifier's draws stay
+        # those of the plain training (docs/decorrelation.md)
         decorrelation = make_decorrelation(
-            config.decorrelation, table, self.train_index, seed=decorrelation_seed
+            config.decorrelation,
+            table,
+            self.train_index,
+            seed=int(np.random.SeedSequence(config.seed, spawn_key=(19,)).generate_state(1)[0]),
         )
         self.decorrelation: DecorrelationTerm | None = None
         self.protected: torch.Tensor | None = None
         if decorrelation is not None:
             self.decorrelation, self.protected = decorrelation
-        if self.decorrelation is not None:  # the penalty needs autograd
-            self.direct = None
+        # Networks the fused kernels cover entirely skip autograd (docs/training.md),
+        # unless a decorrelation term needs it
+        fused = self.flat is not None and supports(model) and self.decorrelation is None
+        self.direct = DirectStep(model) if fused else None
         self.optimizer = make_optimizer(groups, learning_rate=config.learning_rate)
         self.scheduler = _scheduler(self.optimizer, config)
         self.progress = TrainingProgress()
