@@ -6,7 +6,8 @@ strengths λ, DisCo and the Gaussian-mixture adversary, on generated events. For
 independent test sample: background rejection at 50 % signal efficiency and 1/JSD of the
 background m_WWbb (``f26``) histogram before vs after that cut. Also the training time of
 each run relative to the plain training measured in the same run (autograd and the default
-fused path), and a plain AffinePNN scored at its own hypothesis for comparison.
+fused path) — noisy on a shared machine, so also the time of one step per method, the
+methods interleaved step by step — and a plain AffinePNN scored at its own hypothesis.
 
 Writes ``decorrelation-tradeoff.png``, ``decorrelation-sculpting.png``,
 ``decorrelation-pnn.png`` and ``decorrelation.json`` into ``--output`` and prints a
@@ -110,17 +111,69 @@ def pnn_figure(table: EventTable, test: EventTable, *, epochs: int, path: Path) 
     return results
 
 
+def step_overhead(table: EventTable, *, rounds: int = 200, batch_size: int = 512) -> dict:
+    """Median time of one training step per method, the methods interleaved step by step
+    (so load from other processes hits all alike), relative to plain autograd."""
+    trainers = {}
+    for name, decorrelation in (
+        ("plain (fused path)", None),
+        ("plain (autograd)", None),
+        ("DisCo", {"method": "disco", "strength": 1.0}),
+        ("adversary (5 steps)", {"method": "adversary", "strength": 1.0}),
+        ("adversary (1 step)", {"method": "adversary", "strength": 1.0, "adversary_steps": 1}),
+    ):
+        net = build_model(
+            preset("blind", hidden=(64, 64)), feature_names=table.feature_names, seed=3
+        )
+        config = TrainingConfig.model_validate({"seed": 4, "decorrelation": decorrelation})
+        trainer = Trainer(net, table, config, generators={"dropout": net.generator}, log=print)
+        if name == "plain (autograd)":
+            trainer.direct = None
+        trainers[name] = trainer
+    rows = np.random.default_rng(0).choice(len(table), batch_size, replace=False)
+    batch = (
+        torch.from_numpy(table.features[rows]),
+        torch.from_numpy(table.mass[rows]),
+        torch.from_numpy(table.label[rows].astype(np.float32)),
+        torch.ones(batch_size),
+    )
+    protected = torch.from_numpy(table.column("f26")[rows])
+    times: dict[str, list[float]] = {name: [] for name in trainers}
+    for _ in range(rounds):
+        for name, trainer in trainers.items():
+            start = time.perf_counter()
+            trainer.train_step(*batch, protected=protected)
+            times[name].append(time.perf_counter() - start)
+    median = {name: float(np.median(t[rounds // 10 :])) for name, t in times.items()}
+    return {name: value / median["plain (autograd)"] for name, value in median.items()} | {
+        "plain autograd step (ms)": 1e3 * median["plain (autograd)"]
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--signal-per-mass", type=int, default=3000)
     parser.add_argument("--background", type=int, default=30000)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--output", type=Path, default=Path("docs/figures"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--overhead-only", action="store_true", help="Only the per-step time of each method."
+    )
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     args.output.mkdir(parents=True, exist_ok=True)
     sizes = {"n_signal_per_mass": args.signal_per_mass, "n_background": args.background}
-    table, test = generate(**sizes, seed=1), generate(**sizes, seed=2)
+    table = generate(**sizes, seed=1)
+    overhead = step_overhead(table)
+    print(
+        f"{cpu_model() or '?'}; {args.threads} threads; one training step (batch 512), "
+        "median of interleaved steps, relative to plain autograd:"
+    )
+    print("\n".join(f"  {name}: {value:.2f}" for name, value in overhead.items()))
+    if args.overhead_only:
+        return
+    test = generate(**sizes, seed=2)
     print(
         f"{cpu_model() or '?'}; {len(table)} training / {len(test)} test events, "
         f"{args.epochs} epochs, MLP 64-64 without mass input"
@@ -182,6 +235,7 @@ def main() -> None:
             for n, _, p, s in rows
         ],
         "pnn_jsd_at_own_mass": {str(m): j for m, j in pnn.items()},
+        "step_time_over_plain_autograd": overhead,
     }
     with atomic_path(args.output / "decorrelation.json", overwrite=True) as tmp:
         tmp.write_text(json.dumps(record, indent=1))
