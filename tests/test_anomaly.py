@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,15 @@ from hep_pnn.models.autoencoder import (
 )
 from hep_pnn.training.autoencoder import AutoencoderTrainingConfig, train_autoencoder
 from hep_pnn.training.decorrelation import distance_correlation
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """These networks are tiny: one thread avoids thread wake-ups on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _planar(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -59,8 +69,8 @@ def _blobs(n: int, prongs: int, rng: np.random.Generator, size: int = 16) -> np.
 def test_conv_autoencoder_flags_two_prong_images() -> None:
     rng = np.random.default_rng(3)
     ae = ConvAutoencoder((16, 16), channels=(4, 4), latent=4, seed=1)
-    config = AutoencoderTrainingConfig(epochs=6, batch_size=64, learning_rate=3e-3, seed=4)
-    train_autoencoder(ae, _blobs(400, 1, rng), config=config, log=lambda _: None)
+    config = AutoencoderTrainingConfig(epochs=10, batch_size=64, learning_rate=3e-3, seed=4)
+    train_autoencoder(ae, _blobs(600, 1, rng), config=config, log=lambda _: None)
     score = ae.score(np.concatenate([_blobs(200, 1, rng), _blobs(200, 2, rng)]))
     assert roc_auc(score, np.repeat([0, 1], 200)) > 0.9
 

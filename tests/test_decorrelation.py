@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,15 @@ from hep_pnn.models import build_model, preset
 from hep_pnn.training.config import TrainingConfig, load_experiment
 from hep_pnn.training.decorrelation import distance_correlation
 from hep_pnn.training.loop import Trainer
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """These networks are tiny: one thread avoids thread wake-ups on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def test_distance_correlation_separates_independent_from_dependent() -> None:
