@@ -286,9 +286,7 @@ class Trainer:
         if self.direct is not None:
             value, right, total = self._direct_step(features, mass, target, weight)
         else:
-            value, right, total = self._autograd_step(
-                features, mass, target, weight, protected=protected
-            )
+            value, right, total = self._autograd_step(features, mass, target, weight, protected)
         if math.isfinite(value):
             self.optimizer.step()
         return value, right, total
@@ -299,9 +297,7 @@ class Trainer:
         result = self.direct(x, mass, target, weight)
         return result.loss + self.flat.l2_value(), result.right, result.total_weight
 
-    def _autograd_step(
-        self, x, mass, target, weight, *, protected=None
-    ) -> tuple[float, float, float]:
+    def _autograd_step(self, x, mass, target, weight, protected=None) -> tuple[float, float, float]:
         """Forward and backward with autograd (any model); gradients left in ``.grad``."""
         logits = self.model(x, mass)
         loss = weighted_bce(logits, target, weight)
