@@ -343,6 +343,50 @@ def train(
 
 
 @app.command()
+def tune(
+    config: Annotated[Path | None, typer.Argument(help="Experiment YAML the scan starts from.")],
+    space: Annotated[
+        Path, typer.Option(help="Search space YAML: config key -> {float|int|choice: ...}.")
+    ],
+    trials: Annotated[int, typer.Option(help="Completed or pruned trials to reach.")] = 20,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scan folder.")] = Path("pnn-tune"),
+    executor: Annotated[str, typer.Option(help="local (processes here) or ray.")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: a local Ray).")
+    ] = None,
+    jobs: Annotated[int, typer.Option(help="Trials at the same time (local executor).")] = 1,
+    storage: Annotated[
+        str | None, typer.Option(help="Optuna RDB URL shared by scans (default: in --output).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the TPE sampler.")] = 0,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a key of CONFIG.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Start a new scan in --output.")] = False,
+) -> None:
+    """Scan hyper-parameters with Optuna (TPE, pruning on the validation AUC); resumable."""
+    from hep_pnn._tables import markdown_table
+    from hep_pnn.tuning import run_tune
+
+    result = run_tune(
+        config,
+        space=space,
+        trials=trials,
+        output=output,
+        executor=executor,
+        address=address,
+        jobs=jobs,
+        storage=storage,
+        seed=seed,
+        overrides=set_,
+        overwrite=overwrite,
+        echo=typer.echo,
+    )
+    typer.echo(markdown_table(result.table.drop(columns="run_dir"), index_name="trial"))
+    typer.echo(f"best config: {result.best_config}; trials: {result.folder / 'trials'}")
+
+
+@app.command()
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="Run directory written by `pnn train`.")],
     data: Annotated[

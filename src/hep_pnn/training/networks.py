@@ -34,7 +34,7 @@ from hep_pnn.scorer import Scorer
 from hep_pnn.training.checkpoint import load_checkpoint, save_checkpoint
 from hep_pnn.training.config import ExperimentConfig
 from hep_pnn.training.estimators import register_family
-from hep_pnn.training.feedback import TensorBoardLog
+from hep_pnn.training.feedback import TensorBoardLog, notify_epoch
 from hep_pnn.training.loop import Trainer
 
 __all__ = ["ParametricNetworks", "PerMassNetworks"]
@@ -108,6 +108,7 @@ def _train_parametric(
     def after_epoch() -> None:
         _write_history(run_dir, trainer.progress.history)
         tensorboard.write(trainer.progress.history[-1])
+        notify_epoch(trainer.progress.history[-1])
 
     try:
         _train_one(trainer, run_dir / CHECKPOINT_DIR, on_epoch_end=after_epoch, **options)
