@@ -96,6 +96,12 @@ def study(
     test_data: Annotated[list[str] | None, typer.Option(help="Your test files.")] = None,
     jobs: Annotated[int, typer.Option(help="Runs trained at the same time.")] = 1,
     seeds: Annotated[int, typer.Option(help="Repetitions with different seeds.")] = 1,
+    executor: Annotated[
+        str, typer.Option(help="local (a process pool) or ray (each run a Ray task).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: a local Ray).")
+    ] = None,
 ) -> None:
     """Reproduce a published study; finished runs are skipped when re-run."""
     from hep_pnn.studies import list_studies, run_study
@@ -111,6 +117,8 @@ def study(
         test_data=test_data or (),
         jobs=jobs,
         seeds=seeds,
+        executor=executor,
+        address=address,
         echo=typer.echo,
     )
     typer.echo((folder / "results.md").read_text())

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from hep_pnn.run_files import MODEL_DIR
 from hep_pnn.studies.config import SIZES, RunSpec, StudyConfig, load_study
 from hep_pnn.studies.summary import summarise_study
 
-__all__ = ["RunSpec", "plan_runs", "prepare_data", "run_study"]
+__all__ = ["EXECUTORS", "RunSpec", "plan_runs", "prepare_data", "run_study"]
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +117,64 @@ def _run_one(spec: RunSpec, *, grid: str | None, grid_signal: int, logs: Path) -
     return None
 
 
+Work = Callable[[RunSpec], "str | None"]
+Echo = Callable[[str], None]
+
+
+def _label(spec: RunSpec) -> str:
+    return f"{spec.name} (seed {spec.seed})"
+
+
+def _map_local(
+    work: Work, specs: list[RunSpec], *, jobs: int, address: str | None, echo: Echo
+) -> list[str | None]:
+    """``jobs`` runs at a time on this machine (each run is its own processes)."""
+
+    def one(spec: RunSpec) -> str | None:
+        echo(f"[study] start {_label(spec)}")
+        error = work(spec)
+        echo(f"[study] {'FAILED' if error else 'done'} {_label(spec)}")
+        return error
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, specs))
+
+
+def _map_ray(
+    work: Work, specs: list[RunSpec], *, jobs: int, address: str | None, echo: Echo
+) -> list[str | None]:
+    """Each run a Ray task asking for the CPUs of its training threads; the cluster's
+    nodes must see the study folder (a shared file system)."""
+    from hep_pnn._ray import connect
+
+    ray = connect(address, feature="pnn study --executor ray")
+    task = ray.remote(work).options(num_cpus=max(1, 2 // jobs), max_retries=0)
+    refs = {task.remote(spec): spec for spec in specs}
+    echo(f"[study] {len(refs)} run(s) submitted to Ray")
+    pending = list(refs)
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        error = ray.get(ready[0])
+        echo(f"[study] {'FAILED' if error else 'done'} {_label(refs[ready[0]])}")
+    return [ray.get(ref) for ref in refs]
+
+
+#: Where the runs of a study execute: ``local`` (a pool of ``jobs``) or ``ray`` (tasks).
+EXECUTORS: dict[str, Callable[..., list[str | None]]] = {"local": _map_local, "ray": _map_ray}
+
+
+@dataclass(frozen=True)
+class _Work:
+    """One run's work, picklable so Ray can ship it to a worker."""
+
+    grid: str | None
+    grid_signal: int
+    logs: Path
+
+    def __call__(self, spec: RunSpec) -> str | None:
+        return _run_one(spec, grid=self.grid, grid_signal=self.grid_signal, logs=self.logs)
+
+
 def run_study(
     name: str | os.PathLike[str],
     *,
@@ -125,6 +184,8 @@ def run_study(
     test_data: Sequence[str] = (),
     jobs: int = 1,
     seeds: int = 1,
+    executor: str = "local",
+    address: str | None = None,
     echo: Callable[[str], None] = print,
 ) -> Path:
     """Run study ``name`` (a name from ``studies/`` or a YAML path); returns its folder.
@@ -138,7 +199,20 @@ def run_study(
             ``all_train.csv.gz`` / ``all_test.csv.gz``) instead of generated events.
         jobs: runs trained at the same time (each with ``2 // jobs`` threads, at least 1).
         seeds: repetitions with different seeds, for mean ± spread.
+        executor: ``local`` (a pool of ``jobs`` runs) or ``ray`` (each run a Ray task on
+            the cluster at ``address``, a local Ray instance without one); the same seeds
+            give the same results on both.
     """
+    if executor not in EXECUTORS:
+        raise ConfigError(
+            f"unknown executor {executor!r}",
+            where="--executor",
+            fix=f"use one of {', '.join(EXECUTORS)}",
+        )
+    if address is not None and executor != "ray":
+        raise ConfigError(
+            "--address needs --executor ray", where="--address", fix="add --executor ray"
+        )
     study = load_study(name)
     if size not in SIZES:
         raise ConfigError(
@@ -173,14 +247,9 @@ def run_study(
     echo(f"[study] {study.name}: {len(specs)} runs, {len(specs) - len(todo)} already finished")
     grid = study.grid if not train_data else None
 
-    def work(spec: RunSpec) -> str | None:
-        echo(f"[study] start {spec.name} (seed {spec.seed})")
-        error = _run_one(spec, grid=grid, grid_signal=SIZES[size]["grid_signal"], logs=logs)
-        echo(f"[study] {'FAILED' if error else 'done'} {spec.name} (seed {spec.seed})")
-        return error
-
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        errors = [e for e in pool.map(work, todo) if e]
+    work = _Work(grid, SIZES[size]["grid_signal"], logs)
+    results = EXECUTORS[executor](work, todo, jobs=jobs, address=address, echo=echo)
+    errors = [e for e in results if e]
     if errors:
         raise PNNError(
             f"{len(errors)} run(s) failed: " + "; ".join(errors),

@@ -13,6 +13,7 @@ import pandas as pd
 from hep_pnn._extras import require
 from hep_pnn._io import atomic_path
 from hep_pnn._tables import markdown_table
+from hep_pnn.run_files import HISTORY_CSV
 from hep_pnn.tuning.scan import TuneSetup
 
 __all__ = [
@@ -45,6 +46,15 @@ def is_scan_folder(path: str | os.PathLike[str]) -> bool:
     return (Path(path) / TUNE_FILE).is_file()
 
 
+def _epochs(trial: Any) -> int:
+    """Epochs a trial trained: its run's history (Ray Tune passes the last epoch to Optuna
+    as the final value, not as an intermediate one), else the epochs it reported."""
+    history = Path(trial.user_attrs.get("run_dir", "")) / HISTORY_CSV
+    if trial.user_attrs.get("run_dir") and history.is_file():
+        return max(0, len(history.read_text().splitlines()) - 1)
+    return len(trial.intermediate_values)
+
+
 def trial_table(study: Any) -> pd.DataFrame:
     """One row per trial: state, best validation AUC, epochs reported, parameters, folder;
     best first."""
@@ -55,7 +65,7 @@ def trial_table(study: Any) -> pd.DataFrame:
                 "trial": trial.number,
                 "state": trial.state.name.lower(),
                 "val_auc": trial.value,
-                "epochs": len(trial.intermediate_values),
+                "epochs": _epochs(trial),
                 **trial.params,
                 "run_dir": trial.user_attrs.get("run_dir", ""),
             }

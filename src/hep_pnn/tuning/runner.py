@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from hep_pnn._extras import require
 from hep_pnn._io import atomic_path
 from hep_pnn.errors import ConfigError, OutputExistsError
 from hep_pnn.training.config import load_experiment
@@ -121,6 +122,7 @@ def run_tune(
     Returns:
         the folder, the trial table (``results.md``) and ``best.yaml``.
     """
+    require("optuna", feature="pnn tune")
     if executor not in EXECUTORS:
         raise ConfigError(
             f"unknown executor {executor!r}",

@@ -13,6 +13,7 @@ __all__ = [
     "finished_trials",
     "local_storage_url",
     "open_study",
+    "rdb_storage",
     "restart_interrupted",
 ]
 
@@ -30,7 +31,8 @@ def local_storage_url(output: Path) -> str:
     return f"sqlite:///{output.resolve() / STUDY_DB}"
 
 
-def _storage(url: str) -> Any:
+def rdb_storage(url: str) -> Any:
+    """Optuna's storage at ``url``; ConfigError when it cannot be opened."""
     optuna = require("optuna", feature="pnn tune")
     options: dict[str, Any] = {}
     if url.startswith("sqlite"):
@@ -52,7 +54,7 @@ def open_study(url: str, *, name: str, seed: int) -> Any:
     optuna = require("optuna", feature="pnn tune")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna.create_study(
-        storage=_storage(url),
+        storage=rdb_storage(url),
         study_name=name,
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed),
