@@ -182,3 +182,20 @@ def test_space_key_not_in_config_exits_2(tmp_path, capsys) -> None:
     config, space = _files(tmp_path, {"training.no_such_key": {"int": [1, 2]}})
     code, _, err = run_cli(capsys, "tune", config, "--space", space, "-o", tmp_path / "o")
     assert code == 2 and "training.no_such_key" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["tune", "study"])
+def test_unreachable_ray_address_exits_2_before_any_work(tmp_path, capsys, command) -> None:
+    pytest.importorskip("ray")
+    config, space = _files(tmp_path)
+    (tmp_path / "mini.yaml").write_text("name: mini\nruns:\n  a: {model: {preset: affine}}\n")
+    args = {
+        "tune": ("tune", config, "--space", space),
+        "study": ("study", tmp_path / "mini.yaml", "--size", "tiny"),
+    }[command]
+    code, _, err = run_cli(
+        capsys, *args, "-o", tmp_path / "o", "--executor", "ray", "--address", "127.0.0.1:1"
+    )
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "cannot connect to the Ray cluster" in lines[0], err
+    assert not (tmp_path / "o").exists()

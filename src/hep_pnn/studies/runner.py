@@ -140,6 +140,10 @@ def _map_local(
         return list(pool.map(one, specs))
 
 
+def _call(work: Work, spec: RunSpec) -> str | None:
+    return work(spec)
+
+
 def _map_ray(
     work: Work, specs: list[RunSpec], *, jobs: int, address: str | None, echo: Echo
 ) -> list[str | None]:
@@ -148,8 +152,8 @@ def _map_ray(
     from hep_pnn._ray import connect
 
     ray = connect(address, feature="pnn study --executor ray")
-    task = ray.remote(work).options(num_cpus=max(1, 2 // jobs), max_retries=0)
-    refs = {task.remote(spec): spec for spec in specs}
+    task = ray.remote(_call).options(num_cpus=max(1, 2 // jobs), max_retries=0)
+    refs = {task.remote(work, spec): spec for spec in specs}
     echo(f"[study] {len(refs)} run(s) submitted to Ray")
     pending = list(refs)
     while pending:
@@ -214,6 +218,10 @@ def run_study(
             "--address needs --executor ray", where="--address", fix="add --executor ray"
         )
     study = load_study(name)
+    if executor == "ray":  # a bad address fails before any data is made
+        from hep_pnn._ray import connect
+
+        connect(address, feature="pnn study --executor ray")
     if size not in SIZES:
         raise ConfigError(
             f"unknown size {size!r}", where="--size", fix=f"use one of {', '.join(SIZES)}"

@@ -149,6 +149,10 @@ def run_tune(
         owned=storage is None,
         jobs=jobs,
     )
+    if executor == "ray":  # an unreachable cluster fails before the folder is made
+        from hep_pnn._ray import connect
+
+        connect(address, feature="pnn tune --executor ray")
     if not setup.owned:  # an unreachable database fails before the folder is made
         open_study(setup.storage, name=study_name, seed=seed)
     resuming = _prepare_output(setup, overwrite=overwrite)
