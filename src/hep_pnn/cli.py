@@ -330,10 +330,20 @@ def train(
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing run directory.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue the run in --output.")] = False,
+    nproc: Annotated[
+        int, typer.Option(help="Data-parallel processes (runs torchrun; see docs/scaling.md).")
+    ] = 1,
 ) -> None:
     """Train a model from an experiment config and write a run directory."""
     from hep_pnn.training import ExperimentConfig, load_experiment, train_experiment
     from hep_pnn.training.baselines import with_model
+    from hep_pnn.training.distributed import is_writer, launch_torchrun
+
+    if nproc > 1:
+        options = [f"--set={item}" for item in set_ or []] + ["--output", str(output)]
+        options += [f"--model={model}"] * (model is not None) + ["--overwrite"] * overwrite
+        options += ["--resume"] * resume + ([str(config)] if config is not None else [])
+        raise typer.Exit(launch_torchrun(nproc, ["train", *options]))
 
     keep_run_config = resume and config is None and not set_ and model is None
     overrides = list(set_ or [])
@@ -343,6 +353,8 @@ def train(
     # load_experiment checks the model's options against the --model preset set above
     experiment = None if keep_run_config else load_experiment(config, overrides)
     run = train_experiment(experiment, output, overwrite=overwrite, resume=resume)
+    if not is_writer():
+        return
     best = run.history.loc[run.history["val_auc_mean"].idxmax()]
     typer.echo(
         f"best model: {output / 'model'} (epoch {int(best['epoch'])}, "

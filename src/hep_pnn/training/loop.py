@@ -23,6 +23,7 @@ from hep_pnn.training.background_mass import BackgroundMasses
 from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 from hep_pnn.training.config import TrainingConfig
 from hep_pnn.training.datasets import stratified_split
+from hep_pnn.training.distributed import data_parallel
 from hep_pnn.training.feedback import epoch_bar, epoch_summary
 from hep_pnn.training.flat import FlatParameters, weight_decay_groups
 from hep_pnn.training.samplers import Population, plan_epoch
@@ -193,6 +194,8 @@ class Trainer:
         # ...and networks the fused kernels cover entirely skip autograd (docs/training.md)
         self.direct = DirectStep(model) if self.flat is not None and supports(model) else None
         self.optimizer = make_optimizer(groups, learning_rate=config.learning_rate)
+        # under torchrun, this rank's share of every global batch (docs/scaling.md)
+        self.parallel = data_parallel()
         self.scheduler = _scheduler(self.optimizer, config)
         self.progress = TrainingProgress()
         self.train_accuracy = math.nan
@@ -231,6 +234,8 @@ class Trainer:
         right = total_weight = 0.0
         for batch, start in enumerate(range(0, len(index), size), start=1):
             rows = slice(start, start + size)
+            if self.parallel is not None:
+                rows = self.parallel.shard(start, min(start + size, len(index)))
             x = self.features.index_select(0, index[rows])
             value, batch_right, batch_weight = self.train_step(
                 x, mass[rows], target[rows], weight[rows]
@@ -260,6 +265,15 @@ class Trainer:
         """
         step = self._autograd_step if self.direct is None else self._direct_step
         value, right, total = step(features, mass, target, weight)
+        if self.parallel is not None:  # every rank then takes the same step
+            grads = [p.grad for g in self.optimizer.param_groups for p in g["params"]]
+            value, right, total = self.parallel.all_reduce(
+                [g for g in grads if g is not None],
+                value=value,
+                right=right,
+                total=total,
+                rows=len(target),
+            )
         if math.isfinite(value):
             self.optimizer.step()
         return value, right, total

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import torch.distributed
 import yaml
 
 from hep_pnn._io import atomic_dir, atomic_path
@@ -19,6 +21,7 @@ from hep_pnn.run_files import CONFIG_FILE, HISTORY_CSV, LOG_FILE, MODEL_DIR
 from hep_pnn.scorer import Scorer
 from hep_pnn.training.config import ExperimentConfig, load_experiment
 from hep_pnn.training.datasets import load_test_table, load_training_table
+from hep_pnn.training.distributed import init_from_environment, is_writer
 from hep_pnn.training.estimators import ModelFamily, family_of
 
 __all__ = ["TrainedRun", "load_run", "train_experiment"]
@@ -135,6 +138,18 @@ def _train_in_temporary_dir(
     return TrainedRun(run_dir=run_dir, config=config, model=model, history=history)
 
 
+def _train_as_other_rank(
+    config: ExperimentConfig | None, run_dir: Path, *, resume: bool
+) -> TrainedRun:
+    """A data-parallel rank other than 0 takes the same steps in a private temporary
+    folder (a copy of the run when resuming): only rank 0 writes the run."""
+    with tempfile.TemporaryDirectory(prefix="hep-pnn-rank-") as tmp:
+        private = Path(tmp) / "run"
+        if resume and run_dir.is_dir():
+            shutil.copytree(run_dir, private, ignore=shutil.ignore_patterns("tensorboard"))
+        return _train(config, private, overwrite=False, resume=resume, progress=False)
+
+
 def train_experiment(
     config: ExperimentConfig | None,
     run_dir: str | os.PathLike[str],
@@ -160,6 +175,24 @@ def train_experiment(
         ((500.0, 1000.0), [1])
     """
     run_dir = Path(run_dir)
+    if not init_from_environment():
+        return _train(config, run_dir, overwrite=overwrite, resume=resume, progress=progress)
+    try:  # launched by torchrun: data-parallel ranks (docs/scaling.md)
+        if is_writer():
+            return _train(config, run_dir, overwrite=overwrite, resume=resume, progress=progress)
+        return _train_as_other_rank(config, run_dir, resume=resume)
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def _train(
+    config: ExperimentConfig | None,
+    run_dir: Path,
+    *,
+    overwrite: bool,
+    resume: bool,
+    progress: bool,
+) -> TrainedRun:
     if not resume:
         config = config if config is not None else ExperimentConfig()
         family = family_of(config.model.preset)
