@@ -6,7 +6,8 @@ parameters) with global batch 1024, one thread per process,
 1. seconds per epoch of ``--batches`` global batches with 1 process and with 2 processes,
    best of ``--repeats`` alternating runs; speed-up and scaling efficiency (speed-up / 2);
 2. the communication share of a 2-process step: time inside the per-step all-reduce
-   (gradient buffers + loss sums) over the step time;
+   (gradient buffers + loss sums) over the step time, and apart from it the time one rank
+   waits for the other (a barrier before each all-reduce, in this benchmark only);
 3. the bare all-reduce of the 76,151-float buffer, in isolation.
 
 Run: ``.venv/bin/python benchmarks/bench_scaling.py [--batches 200] [--repeats 3]``
@@ -39,11 +40,16 @@ BATCH = 1024
 
 @dataclass(frozen=True)
 class TimedParallel(DataParallel):
-    """DataParallel that adds up the seconds spent in its all-reduce."""
+    """DataParallel that adds up the seconds spent waiting for the other rank (a barrier
+    first, only in this benchmark) and in the all-reduce itself."""
 
     seconds: list[float] = field(default_factory=list)
+    waits: list[float] = field(default_factory=list)
 
     def all_reduce(self, grads, **sums):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        dist.barrier()
+        self.waits.append(time.perf_counter() - start)
         start = time.perf_counter()
         result = super().all_reduce(grads, **sums)
         self.seconds.append(time.perf_counter() - start)
@@ -67,11 +73,17 @@ def worker(batches: int) -> None:
     trainer.train_epoch()  # warm-up: kernels compiled, buffers allocated
     if timed is not None:
         timed.seconds.clear()
+        timed.waits.clear()
         dist.barrier()
     start = time.perf_counter()
     trainer.train_epoch()
     seconds = time.perf_counter() - start
-    result = {"world": world, "seconds": seconds, "comm": sum(timed.seconds) if timed else 0.0}
+    result = {
+        "world": world,
+        "seconds": seconds,
+        "comm": sum(timed.seconds) if timed else 0.0,
+        "wait": sum(timed.waits) if timed else 0.0,
+    }
     if world > 1:
         flat = torch.zeros(sum(p.numel() for p in net.parameters()))
         for _ in range(20):
@@ -81,6 +93,7 @@ def worker(batches: int) -> None:
             dist.all_reduce(flat)
         result["bare_ms"] = (time.perf_counter() - start) / 200 * 1000
         result["floats"] = flat.numel()
+        dist.barrier()
         dist.destroy_process_group()
     if int(os.environ.get("RANK", "0")) == 0:
         print("RESULT " + json.dumps(result), flush=True)
@@ -93,7 +106,10 @@ def run(world: int, batches: int) -> dict:
     else:
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
         command += [f"--nproc-per-node={world}", *script]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if "RESULT " not in done.stdout:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    out = done.stdout
     line = next(line for line in out.splitlines() if line.startswith("RESULT "))
     return json.loads(line.removeprefix("RESULT "))
 
@@ -116,6 +132,7 @@ def main() -> None:
     speedup = one["seconds"] / two["seconds"]
     step_ms = {w: r["seconds"] / args.batches * 1000 for w, r in ((1, one), (2, two))}
     comm_ms = two["comm"] / args.batches * 1000
+    wait_ms = two["wait"] / args.batches * 1000
     print(f"CPU: {cpu_model()}; {time.strftime('%Y-%m-%d')}; global batch {BATCH}, ")
     print(f"{args.batches} batches per epoch, 1 thread per process, best of {args.repeats}\n")
     print("| processes | ms per global batch | events/s | speed-up | efficiency |")
@@ -125,8 +142,9 @@ def main() -> None:
         gain = step_ms[1] / step_ms[world]
         print(f"| {world} | {step_ms[world]:.2f} | {rate:,.0f} | {gain:.2f} | {gain / world:.0%} |")
     print(
-        f"\nall-reduce per step (2 processes): {comm_ms:.3f} ms = "
-        f"{comm_ms / step_ms[2]:.0%} of the step; bare all-reduce of "
+        f"\nper step with 2 processes: all-reduce {comm_ms:.3f} ms = "
+        f"{comm_ms / step_ms[2]:.0%} of the step, waiting for the slower rank {wait_ms:.3f} ms"
+        f" = {wait_ms / step_ms[2]:.0%}; bare all-reduce of "
         f"{two['floats']:,} floats: {two['bare_ms']:.3f} ms"
     )
     print(f"speed-up 1 → 2 processes: {speedup:.2f}")

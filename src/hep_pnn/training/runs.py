@@ -179,8 +179,11 @@ def train_experiment(
         return _train(config, run_dir, overwrite=overwrite, resume=resume, progress=progress)
     try:  # launched by torchrun: data-parallel ranks (docs/scaling.md)
         if is_writer():
-            return _train(config, run_dir, overwrite=overwrite, resume=resume, progress=progress)
-        return _train_as_other_rank(config, run_dir, resume=resume)
+            run = _train(config, run_dir, overwrite=overwrite, resume=resume, progress=progress)
+        else:
+            run = _train_as_other_rank(config, run_dir, resume=resume)
+        torch.distributed.barrier()  # no rank tears the group down while another still uses it
+        return run
     finally:
         torch.distributed.destroy_process_group()
 
