@@ -28,6 +28,7 @@ def local_ray():
     ray.shutdown()
 
 
+@pytest.mark.slow
 def test_study_on_ray_matches_the_local_executor(tmp_path: Path) -> None:
     for part, seed in (("train", 1), ("test", 2)):
         table = generate(n_signal_per_mass=300, n_background=900, masses=[500, 1000], seed=seed)
@@ -56,6 +57,7 @@ def test_study_on_ray_matches_the_local_executor(tmp_path: Path) -> None:
     ).read_text().split("\n")[1].split(",")[:4]
 
 
+@pytest.mark.slow
 def test_scan_on_ray_tune(tmp_path: Path) -> None:
     config = {
         "data": {"masses": [500, 1000], "n_signal_per_mass": 150, "n_background": 300},
