@@ -402,7 +402,9 @@ def tune(
         overwrite=overwrite,
         echo=typer.echo,
     )
-    typer.echo(markdown_table(result.table.drop(columns="run_dir", errors="ignore"), index_name="trial"))
+    typer.echo(
+        markdown_table(result.table.drop(columns="run_dir", errors="ignore"), index_name="trial")
+    )
     typer.echo(f"best config: {result.best_config}; trials: {result.folder / 'trials'}")
 
 
