@@ -7,6 +7,8 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+import numpy as np
+
 from hep_pnn._extras import require
 from hep_pnn.errors import PNNError
 from hep_pnn.tuning.scan import TuneSetup
@@ -25,16 +27,31 @@ def _objective(setup: TuneSetup, trial: Any) -> float:
 
     def report(epoch: int, best_auc: float) -> None:
         trial.report(best_auc, step=epoch)
-        if trial.should_prune():
+        # a trial that has trained its last epoch is complete, whatever its rung says
+        if epoch < config.training.epochs and trial.should_prune():
             raise optuna.TrialPruned(f"pruned after epoch {epoch}")
 
     return train_trial(config, run_dir, report=report)
 
 
-def _optimize(setup: TuneSetup, target: int, budget: int) -> None:
+def _worker_seed(seed: int, worker: int) -> int:
+    """The sampler seed of worker ``worker``: ``seed`` itself for the first, so one worker
+    proposes what a single process would; independent streams for the others.
+
+    Example:
+        >>> _worker_seed(7, 0), _worker_seed(7, 1) != _worker_seed(7, 2)
+        (7, True)
+    """
+    if worker == 0:
+        return seed
+    return int(np.random.SeedSequence(seed, spawn_key=(worker,)).generate_state(1)[0])
+
+
+def _optimize(setup: TuneSetup, target: int, budget: int, worker: int = 0) -> None:
     """Run trials until ``target`` have finished in the study (at most ``budget`` here)."""
     optuna = require("optuna", feature="pnn tune")
-    study = open_study(setup.storage, name=setup.study_name, seed=setup.seed)
+    seed = _worker_seed(setup.seed, worker)
+    study = open_study(setup.storage, name=setup.study_name, seed=seed)
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     study.optimize(
         lambda trial: _objective(setup, trial),
@@ -54,6 +71,14 @@ def run_local(setup: TuneSetup, *, target: int, remaining: int, address: str | N
     # spawn: fresh interpreters, no forked torch/numba thread pools
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(setup.jobs, mp_context=context) as pool:
-        futures = [pool.submit(_optimize, setup, target, remaining) for _ in range(setup.jobs)]
+        # the remaining trials split between the workers, each with its own sampler stream
+        budgets = [
+            remaining // setup.jobs + (i < remaining % setup.jobs) for i in range(setup.jobs)
+        ]
+        futures = [
+            pool.submit(_optimize, setup, target, budget, worker)
+            for worker, budget in enumerate(budgets)
+            if budget
+        ]
         for future in futures:
             future.result()
