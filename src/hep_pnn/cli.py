@@ -370,7 +370,15 @@ def evaluate(
     import warnings
 
     from hep_pnn.evaluation.command import evaluate_run_directory
+    from hep_pnn._tables import markdown_table
+    from hep_pnn.evaluation.jet_runs import evaluate_jet_run, is_jet_run
     from hep_pnn.mass_lists import parse_masses
+
+    if is_jet_run(run_dir):  # jet taggers: metrics of the top-tagging comparison
+        metrics, output = evaluate_jet_run(run_dir, data=data or (), overwrite=overwrite)
+        typer.echo(markdown_table(metrics, index_name="sample"))
+        typer.echo(f"wrote {output}")
+        return
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol, Union
 
 from hep_pnn.errors import ConfigError
 from hep_pnn.scorer import Scorer
@@ -21,8 +21,30 @@ from hep_pnn.scorer import Scorer
 if TYPE_CHECKING:
     from hep_pnn.data.table import EventTable
     from hep_pnn.training.config import ExperimentConfig
+    from hep_pnn.training.jet_data import LabelledJets
 
-__all__ = ["ModelFamily", "family_names", "family_of", "register_family"]
+__all__ = [
+    "ModelFamily",
+    "TrainingData",
+    "data_kind",
+    "family_names",
+    "family_of",
+    "register_family",
+]
+
+#: What a family is fitted on: an event table, or labelled jets (``data.source: jets``).
+TrainingData = Union["EventTable", "LabelledJets"]
+
+
+def data_kind(config: ExperimentConfig) -> str:
+    """``"jets"`` for ``data.source: jets``, else ``"events"``: what the data section yields.
+
+    Example:
+        >>> from hep_pnn.training.config import ExperimentConfig
+        >>> data_kind(ExperimentConfig())
+        'events'
+    """
+    return "jets" if config.data.source == "jets" else "events"
 
 
 class ModelFamily(Protocol):
@@ -40,6 +62,8 @@ class ModelFamily(Protocol):
     """
 
     resumable: ClassVar[bool]
+    #: What :meth:`fit` trains on: ``"events"`` (an EventTable) or ``"jets"``.
+    data_kind: ClassVar[str]
 
     def check(self, config: ExperimentConfig, *, where: str) -> None:
         """Raise :class:`~hep_pnn.errors.ConfigError` if ``config.model`` is invalid."""
@@ -48,7 +72,7 @@ class ModelFamily(Protocol):
     def fit(
         self,
         config: ExperimentConfig,
-        table: EventTable,
+        table: TrainingData,
         run_dir: Path,
         log: Callable[[str], None],
         *,

@@ -97,6 +97,9 @@ class JetTagger(nn.Module):
     def _generator_on(self, h: Tensor) -> torch.Generator | None:
         return self.generator if h.device.type == "cpu" else None
 
+    def fit_parameter(self, values: np.ndarray) -> None:
+        """Set the scaling of the parameter from its training values (parametric taggers)."""
+
     def prepare(self, constituents: np.ndarray) -> dict[str, np.ndarray]:
         """This tagger's inputs for ``(n, m, 4)`` constituents, one row per jet."""
         raise NotImplementedError

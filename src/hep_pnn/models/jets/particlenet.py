@@ -122,9 +122,8 @@ class EdgeConv(nn.Module):
         index, valid = nearest_neighbours(points, mask, self.k)
         k = index.shape[2]
         edge = valid & mask[:, :, None]
-        neighbours = torch.gather(
-            features[:, None, :, :].expand(n, p, p, c), 2, index[..., None].expand(n, p, k, c)
-        )
+        offset = torch.arange(n, device=features.device)[:, None, None] * p
+        neighbours = features.reshape(n * p, c)[index + offset]
         centre = features[:, :, None, :].expand(n, p, k, c)
         edges = torch.cat([centre, neighbours - centre], dim=3)[edge]
         messages = features.new_zeros(n, p, k, self.out_channels)
