@@ -99,9 +99,12 @@ def _jet_reader() -> Callable[[str | os.PathLike[str]], JetSample]:
     return cast("Callable[[str | os.PathLike[str]], JetSample]", reader)
 
 
-def with_parameter(jets: JetSample, data: JetData, *, seed: SeedLike) -> LabelledJets:
+def with_parameter(
+    jets: JetSample, data: JetData, *, seed: SeedLike, among: Sequence[float] | None = None
+) -> LabelledJets:
     """``jets`` with the values of the column ``data.parameter`` (none if it is None); each
-    background jet gets a value drawn from the signal jets' values as its hypothesis."""
+    background jet gets a value drawn from the signal jets' values (those within 0.5 of
+    ``among`` when given) as its hypothesis."""
     if data.parameter is None:
         return LabelledJets(jets)
     if data.parameter not in jets.features.columns:
@@ -120,6 +123,10 @@ def with_parameter(jets: JetSample, data: JetData, *, seed: SeedLike) -> Labelle
         )
     # background has no parameter of its own: each jet gets a signal value as its hypothesis
     choices = values[signal]
+    if among is not None:
+        choices = choices[
+            (np.abs(choices[:, None] - np.asarray(among)[None, :]) <= 0.5).any(axis=1)
+        ]
     values[~signal] = as_generator(seed).choice(choices, size=int((~signal).sum()))
     return LabelledJets(jets, values)
 
@@ -144,13 +151,15 @@ def load_labelled_jets(data: JetData, *, test: bool) -> LabelledJets:
     The same config gives the same jets and the same background parameter values.
     """
     split_seed, train_seed, test_seed = spawn(data.seed, 3)
+    among = None if test else data.signal_parameters
+    seed = test_seed if test else train_seed
     if data.paths:
         jets = read_jet_files(data.paths)
         kept, held = split_jets(jets.labels, fraction=data.test_fraction, seed=split_seed)
-        labelled = with_parameter(jets, data, seed=split_seed).select(held if test else kept)
+        jets = LabelledJets(jets).select(held if test else kept).jets
     else:
         jets = read_jet_files(data.test_paths if test else data.train_paths)
-        labelled = with_parameter(jets, data, seed=test_seed if test else train_seed)
+    labelled = with_parameter(jets, data, seed=seed, among=among)
     if data.signal_parameters is not None and not test:
         labelled = _keep_signal_parameters(labelled, data.signal_parameters)
     labels = labelled.jets.labels

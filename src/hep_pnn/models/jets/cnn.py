@@ -98,7 +98,8 @@ class JetCNN(JetTagger):
 
     def forward(self, inputs: Mapping[str, Tensor]) -> Tensor:
         image = inputs["image"]
-        h = self.convolutions(image.unsqueeze(1)).flatten(1)
+        # pT fractions times the number of pixels: order-one inputs (a flat image is all ones)
+        h = self.convolutions(image.unsqueeze(1) * image[0].numel()).flatten(1)
         for layer in self.dense:
             h = self.dropout(torch.relu(layer(h)), self.config.dropout)
         logits: Tensor = self.output(h).squeeze(1)
