@@ -369,8 +369,8 @@ def evaluate(
     """Per-mass metrics and plots of a trained run, written to RUN_DIR/evaluation."""
     import warnings
 
-    from hep_pnn.evaluation.command import evaluate_run_directory
     from hep_pnn._tables import markdown_table
+    from hep_pnn.evaluation.command import evaluate_run_directory
     from hep_pnn.evaluation.jet_runs import evaluate_jet_run, is_jet_run
     from hep_pnn.mass_lists import parse_masses
 
