@@ -132,7 +132,7 @@ def test_cli_trains_evaluates_and_refuses_bad_input(jet_file, tmp_path, capsys, 
         "train", path, "--set", f"data.paths=[{tmp_path / 'events.parquet'}]", "-o",
         tmp_path / "y", capsys=capsys,
     )  # fmt: skip
-    assert code == 2 and "not a jet file" in captured.err and "Traceback" not in captured.err
+    assert code == 2 and "is_signal_new" in captured.err and "Traceback" not in captured.err
     broken = jet_frame(toy_jets(2, 2, seed=0))
     broken.loc[1, "PX_0"] = np.nan
     broken.to_parquet(tmp_path / "nan.parquet")

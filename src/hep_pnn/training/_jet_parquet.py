@@ -25,10 +25,10 @@ def read_jet_parquet(path: str | os.PathLike[str]) -> JetSample:
     except (OSError, ValueError) as err:
         raise DataError(f"cannot read jets ({err})", where=str(path)) from None
     names = [f"{c}_{i}" for i in range(MAX_CONSTITUENTS) for c in _COMPONENTS]
-    missing = [n for n in (*names[:4], _LABEL) if n not in frame.columns]
+    missing = [n for n in (_LABEL, *names[:4]) if n not in frame.columns]
     if missing:
         raise DataError(
-            f"not a jet file in the top-tagging layout (no column {missing[0]})",
+            f"not a jet file in the top-tagging layout (no {missing[0]} column)",
             where=str(path),
             fix="write it with pnn generate --process top-tagging",
         )

@@ -90,13 +90,15 @@ def read_jet_files(paths: Sequence[str | os.PathLike[str]]) -> JetSample:
 
 
 def _jet_reader() -> Callable[[str | os.PathLike[str]], JetSample]:
-    """:func:`hep_pnn.data.jets.load_jets`, or the minimal Parquet reader where it is missing."""
-    reader = getattr(importlib.import_module("hep_pnn.data.jets"), "load_jets", None)
-    if reader is None:
+    """``hep_pnn.data.jets.reader.load_jets`` (reference HDF5 and Parquet), or the minimal
+    Parquet reader of :mod:`hep_pnn.training._jet_parquet` where that module is missing."""
+    try:
+        module = importlib.import_module("hep_pnn.data.jets.reader")
+    except ImportError:
         from hep_pnn.training._jet_parquet import read_jet_parquet
 
         return read_jet_parquet
-    return cast("Callable[[str | os.PathLike[str]], JetSample]", reader)
+    return cast("Callable[[str | os.PathLike[str]], JetSample]", module.load_jets)
 
 
 def with_parameter(
