@@ -33,7 +33,7 @@ from hep_pnn.training.jet_data import load_labelled_jets
 
 TAGGERS = {
     "CNN (DeepTop-style)": ("jet_cnn", {}),
-    "ParticleNet-Lite": ("particlenet_lite", {"n_particles": 50}),
+    "ParticleNet-Lite": ("particlenet_lite", {}),
 }
 
 

@@ -18,7 +18,7 @@ from pydantic import (
 
 from hep_pnn.data.features import HEPMASS_MASSES
 from hep_pnn.errors import ConfigError, from_validation_error
-from hep_pnn.training.estimators import data_kind, family_names, family_of
+from hep_pnn.training.estimators import check_data_kind, family_of
 from hep_pnn.training.mass_strategies import MASS_STRATEGIES
 
 __all__ = [
@@ -313,13 +313,5 @@ def _check_model(config: ExperimentConfig, where: str) -> None:
         family = family_of(config.model.preset)
     except ConfigError as err:
         raise ConfigError(err.what, where=f"{where}, key model.preset", fix=err.fix) from None
-    kind = data_kind(config)
-    if family.data_kind != kind:
-        fitting = [name for name in family_names() if family_of(name).data_kind == kind]
-        raise ConfigError(
-            f"model {config.model.preset!r} does not train on {kind} "
-            f"(data.source {config.data.source!r})",
-            where=f"{where}, key model.preset",
-            fix=f"choose one of {', '.join(fitting)}",
-        )
+    check_data_kind(config, where=where)
     family.check(config, where=where)

@@ -5,8 +5,9 @@ never asks what kind of model it holds. The built-in families register themselve
 ``hep_pnn.training`` is imported: the network presets (``affine``, ``pnn``, ``blind``,
 ``mlp``, a full ``model.options`` with ``preset: null``, and the per-mass ``individual``
 ensemble) in :mod:`hep_pnn.training.networks`, the baselines (``knn``, ``bdt``, ``pbdt``)
-in :mod:`hep_pnn.training.baselines`. A new family is one class with the three methods
-and one :func:`register_family` call; nothing in the run orchestration changes.
+in :mod:`hep_pnn.training.baselines`, the jet taggers in :mod:`hep_pnn.training.jet_family`.
+A new family is one class with the three methods (and ``data_kind``: ``"events"`` or
+``"jets"``) and one :func:`register_family` call; nothing in the run orchestration changes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelFamily",
     "TrainingData",
+    "check_data_kind",
     "data_kind",
     "family_names",
     "family_of",
@@ -34,6 +36,31 @@ __all__ = [
 
 #: What a family is fitted on: an event table, or labelled jets (``data.source: jets``).
 TrainingData = Union["EventTable", "LabelledJets"]
+
+
+def check_data_kind(config: ExperimentConfig, *, where: str) -> None:
+    """Raise :class:`~hep_pnn.errors.ConfigError` unless the family of ``model.preset``
+    trains on what the data section gives (events or jets), naming the families that do.
+
+    A family without ``data_kind`` (written before jets existed) trains on events.
+
+    Example:
+        >>> from hep_pnn.training.config import ExperimentConfig
+        >>> check_data_kind(ExperimentConfig(), where="config")  # affine on events: fine
+    """
+    kind = data_kind(config)
+
+    def trains_on(name: str | None) -> str:
+        return str(getattr(family_of(name), "data_kind", "events"))
+
+    if trains_on(config.model.preset) != kind:
+        fitting = [name for name in family_names() if trains_on(name) == kind]
+        raise ConfigError(
+            f"model {config.model.preset!r} does not train on {kind} "
+            f"(data.source {config.data.source!r})",
+            where=f"{where}, key model.preset",
+            fix=f"choose one of {', '.join(fitting)}",
+        )
 
 
 def data_kind(config: ExperimentConfig) -> str:

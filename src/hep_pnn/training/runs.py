@@ -19,7 +19,7 @@ from hep_pnn.run_files import CONFIG_FILE, HISTORY_CSV, LOG_FILE, MODEL_DIR
 from hep_pnn.scorer import Scorer
 from hep_pnn.training.config import ExperimentConfig, load_experiment
 from hep_pnn.training.datasets import load_test_table, load_training_data
-from hep_pnn.training.estimators import ModelFamily, family_of
+from hep_pnn.training.estimators import ModelFamily, check_data_kind, family_of
 
 __all__ = ["TrainedRun", "load_run", "train_experiment"]
 
@@ -163,6 +163,7 @@ def train_experiment(
     if not resume:
         config = config if config is not None else ExperimentConfig()
         family = family_of(config.model.preset)
+        check_data_kind(config, where="config")
         if not family.resumable:
             return _train_in_temporary_dir(
                 family, config, run_dir, overwrite=overwrite, progress=progress
