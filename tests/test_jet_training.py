@@ -123,6 +123,8 @@ def test_cli_trains_evaluates_and_refuses_bad_input(jet_file, tmp_path, capsys, 
     out = captured.out
     assert code == 0
     assert "| all jets |" in out and "rejection_30" in out
+    code, captured = _cli("report", tmp_path / "run", "-o", tmp_path / "r.html", capsys=capsys)
+    assert code == 0 and "<h2>run</h2>" in (tmp_path / "r.html").read_text()
     # a tabular model on jets, a file that is not jets, NaN momenta: one line, exit 2
     code, captured = _cli("train", path, "--model", "affine", "-o", tmp_path / "x", capsys=capsys)
     assert code == 2 and "does not train on jets" in captured.err

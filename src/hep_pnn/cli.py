@@ -409,7 +409,21 @@ def report(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing report.")] = False,
 ) -> None:
     """One self-contained HTML page comparing evaluated runs."""
+    from hep_pnn.errors import ConfigError
     from hep_pnn.evaluation import write_report
+    from hep_pnn.evaluation.jet_report import write_jet_report
+    from hep_pnn.evaluation.jet_runs import is_jet_run
+
+    if any(is_jet_run(run) for run in run_dirs):  # jet taggers: their own comparison page
+        if not all(is_jet_run(run) for run in run_dirs):
+            raise ConfigError(
+                "jet runs and event runs cannot share one report",
+                where="RUN_DIRS",
+                fix="report the jet runs and the other runs separately",
+            )
+        written = write_jet_report(run_dirs, output, title=title, overwrite=overwrite)
+        typer.echo(f"wrote {written}")
+        return
 
     typer.echo(f"wrote {write_report(run_dirs, output, title=title, overwrite=overwrite)}")
 

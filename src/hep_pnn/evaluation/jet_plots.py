@@ -45,7 +45,7 @@ def plot_rejection(
             yscale="log",
             xlim=(0, 1),
         )
-        ax.legend(fontsize="x-small", loc="upper right")
+        ax.legend(fontsize="x-small", loc="lower left")
     return ax
 
 

@@ -23,6 +23,7 @@ from hep_pnn._tables import markdown_table
 from hep_pnn.data.jets.images import jet_images
 from hep_pnn.evaluation.jet_metrics import pixel_correlation, tagger_metrics
 from hep_pnn.evaluation.jet_plots import plot_jet_image, plot_pixel_correlation, plot_rejection
+from hep_pnn.evaluation.jet_report import SCORES_FILE
 from hep_pnn.evaluation.plots import figure_png, plot_style
 from hep_pnn.models.jets import JetTagger
 from hep_pnn.run_files import CONFIG_FILE, EVALUATION_DIR, METRICS_JSON, METRICS_MD
@@ -103,8 +104,8 @@ def evaluate_jet_run(
     overwrite: bool = False,
 ) -> tuple[pd.DataFrame, Path]:
     """Metrics and plots of a jet run on its test jets (or the jet files ``data``), written
-    to ``RUN_DIR/evaluation`` (``metrics.json``, ``metrics.md``, PNGs); nothing is written
-    unless everything succeeds."""
+    to ``RUN_DIR/evaluation`` (``metrics.json``, ``metrics.md``, ``scores.parquet``, PNGs);
+    nothing is written unless everything succeeds."""
     from hep_pnn.training.config import JetData
     from hep_pnn.training.jet_data import load_labelled_jets, read_jet_files, with_parameter
     from hep_pnn.training.runs import load_run
@@ -129,4 +130,9 @@ def evaluate_jet_run(
         (tmp / METRICS_MD).write_text(markdown_table(table, index_name="sample") + "\n")
         for name, png in figures.items():
             (tmp / name).write_bytes(png)
+        scores = [
+            pd.DataFrame({"sample": name, "score": score, "label": label})
+            for name, (score, label) in curves.items()
+        ]
+        pd.concat(scores, ignore_index=True).to_parquet(tmp / SCORES_FILE)
     return table, output
