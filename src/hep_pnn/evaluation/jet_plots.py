@@ -26,8 +26,8 @@ def plot_rejection(
     Example:
         >>> label = np.array([1, 1, 0, 0])
         >>> ax = plot_rejection({"a": (np.array([0.9, 0.4, 0.5, 0.1]), label)})
-        >>> ax.get_yscale(), len(ax.get_lines())
-        ('log', 2)
+        >>> ax.get_yscale(), len(ax.get_lines())  # the curve, random guessing, ε_S = 0.3
+        ('log', 3)
     """
     with plot_style():
         ax = ax or new_axes()
