@@ -116,7 +116,11 @@ def evaluate_jet_run(
     config = cast(JetData, run.config.data)
     tagger = cast(JetTagger, run.model)
     jets = (
-        with_parameter(read_jet_files(data), config, seed=config.seed)
+        with_parameter(
+            read_jet_files(data, columns=[config.parameter] if config.parameter else []),
+            config,
+            seed=config.seed,
+        )
         if data
         else load_labelled_jets(config, test=True)
     )

@@ -76,10 +76,13 @@ def split_jets(
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 
-def read_jet_files(paths: Sequence[str | os.PathLike[str]]) -> JetSample:
-    """All jets of ``paths``, concatenated."""
+def read_jet_files(
+    paths: Sequence[str | os.PathLike[str]], *, columns: Sequence[str] = ()
+) -> JetSample:
+    """All jets of ``paths``, concatenated, with the jet-level ``columns`` among the features
+    (read from the file when the jet reader keeps only the standard ones)."""
     load = _jet_reader()
-    samples = [load(path) for path in paths]
+    samples = [_with_columns(load(path), path, columns) for path in paths]
     if len(samples) == 1:
         return samples[0]
     return JetSample(
@@ -87,6 +90,24 @@ def read_jet_files(paths: Sequence[str | os.PathLike[str]]) -> JetSample:
         np.concatenate([s.labels for s in samples]),
         pd.concat([s.features for s in samples], ignore_index=True),
     )
+
+
+def _with_columns(
+    jets: JetSample, path: str | os.PathLike[str], columns: Sequence[str]
+) -> JetSample:
+    missing = [c for c in columns if c not in jets.features.columns]
+    if not missing:
+        return jets
+    try:
+        extra = pd.read_parquet(path, columns=missing)
+    except (OSError, ValueError, KeyError) as err:
+        raise DataError(
+            f"no jet-level column {missing[0]!r} ({type(err).__name__})",
+            where=f"file {path}",
+            fix="add the column to the jet file or choose another data.parameter",
+        ) from None
+    features = pd.concat([jets.features, extra.reset_index(drop=True)], axis=1)
+    return JetSample(jets.constituents, jets.labels, features)
 
 
 def _jet_reader() -> Callable[[str | os.PathLike[str]], JetSample]:
@@ -154,13 +175,14 @@ def load_labelled_jets(data: JetData, *, test: bool) -> LabelledJets:
     """
     split_seed, train_seed, test_seed = spawn(data.seed, 3)
     among = None if test else data.signal_parameters
+    wanted = [] if data.parameter is None else [data.parameter]
     seed = test_seed if test else train_seed
     if data.paths:
-        jets = read_jet_files(data.paths)
+        jets = read_jet_files(data.paths, columns=wanted)
         kept, held = split_jets(jets.labels, fraction=data.test_fraction, seed=split_seed)
         jets = LabelledJets(jets).select(held if test else kept).jets
     else:
-        jets = read_jet_files(data.test_paths if test else data.train_paths)
+        jets = read_jet_files(data.test_paths if test else data.train_paths, columns=wanted)
     labelled = with_parameter(jets, data, seed=seed, among=among)
     if data.signal_parameters is not None and not test:
         labelled = _keep_signal_parameters(labelled, data.signal_parameters)
