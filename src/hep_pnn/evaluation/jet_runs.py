@@ -129,7 +129,7 @@ def evaluate_jet_run(
     with atomic_dir(output, overwrite=overwrite, option="evaluation folder") as tmp:
         records = json.loads(table.to_json(orient="index"))
         (tmp / METRICS_JSON).write_text(
-            json.dumps({"tagger": tagger.kind, "metrics": records}, indent=2) + "\n"
+            json.dumps({"tagger": run.config.model.preset, "metrics": records}, indent=2) + "\n"
         )
         (tmp / METRICS_MD).write_text(markdown_table(table, index_name="sample") + "\n")
         for name, png in figures.items():
