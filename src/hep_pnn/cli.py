@@ -420,6 +420,40 @@ def inspect(
     typer.echo(summarize(path, description=description, cache=cache))
 
 
+zoo_app = typer.Typer(help="Pretrained models trained on the built-in generator (docs/zoo.md).")
+app.add_typer(zoo_app, name="zoo")
+
+
+@zoo_app.command("list")
+def zoo_list() -> None:
+    """The shipped models: name, preset, test AUC per mass."""
+    from hep_pnn.zoo import list_models
+
+    for card in list_models():
+        auc = ", ".join(f"{mass:g}: {value:.3f}" for mass, value in card.test_auc.items())
+        typer.echo(f"{card.name:20s} {card.title} (AUC {auc})")
+
+
+@zoo_app.command("show")
+def zoo_show(name: Annotated[str, typer.Argument(help="Model name (pnn zoo list).")]) -> None:
+    """Describe one model: recipe, seed, generator version, test AUC, how to use it."""
+    from hep_pnn.zoo import describe_card, model_card
+
+    typer.echo(describe_card(model_card(name)))
+
+
+@zoo_app.command("export")
+def zoo_export(
+    name: Annotated[str, typer.Argument(help="Model name (pnn zoo list).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory to write.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
+) -> None:
+    """Write a model as a run directory, for pnn evaluate / apply / export."""
+    from hep_pnn.zoo import export_model
+
+    typer.echo(f"wrote {export_model(name, output, overwrite=overwrite)}")
+
+
 def _terminate(signum: int, frame: object) -> None:
     typer.echo("pnn: terminated", err=True)
     sys.exit(128 + signum)
