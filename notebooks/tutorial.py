@@ -214,7 +214,7 @@ fig.tight_layout()
 # hypothesis is close to the mass the events were made at, and the background's score
 # falls as the hypothesis moves away from the tt̄ threshold. Our tiny networks have not
 # learnt this sharply yet, so this cell uses the AffinePNN shipped with the package
-# (trained at the published recipe on 1.2M events; section 9); `runs["affine"].model`
+# (published recipe, 400,000 generated events, 8 epochs; section 9); `runs["affine"].model`
 # offers the same `predict`.
 
 # %%
