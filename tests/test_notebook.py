@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
-import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "notebooks"))
-import tools  # noqa: E402  (notebooks/tools.py: pairing, execution, rendering)
 
-sys.path.remove(str(REPO / "notebooks"))
+
+def _load_tools() -> ModuleType:
+    """notebooks/tools.py (pairing, execution, rendering), under a name of its own."""
+    spec = importlib.util.spec_from_file_location(
+        "hep_pnn_notebook_tools", REPO / "notebooks" / "tools.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tools = _load_tools()
 
 #: Wall-clock budget of one execution on 2 cores (the notebook's own cells; tiny sizes).
 BUDGET_SECONDS = 90
