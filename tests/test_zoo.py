@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -29,16 +27,11 @@ from hep_pnn.zoo import (
     model_path,
 )
 
-#: How far the AUC on a fresh sample may be from the recorded test AUC: the statistical
-#: spread of an AUC near 0.8 with 3,000 signal and 15,000 background events is ≈ 0.005, so
-#: 0.02 is four sigma; a generator change that moves the data more than that is caught.
+#: How far the AUC on a fresh sample may be from the recorded test AUC. At 500 GeV (AUC
+#: 0.77) the AUC of 4,000 signal against 20,000 background events spreads by ≈ 0.005 between
+#: seeds (0.763-0.784 seen with 2,000 events; 0.772 with 20,000, as recorded), so 0.02 is
+#: four sigma; a generator change that moves the data more than that is caught.
 AUC_TOLERANCE = 0.02
-
-
-def run_pnn(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hep_pnn", *args], capture_output=True, text=True, timeout=600
-    )
 
 
 def test_every_recipe_is_shipped_in_order() -> None:
@@ -52,7 +45,7 @@ def test_zoo_model_is_current_and_as_good_as_recorded(name: str) -> None:
         f"{name} was trained on generator version {card.generator_version}, the generator is "
         f"now version {GENERATOR_VERSION}: retrain the zoo with `make zoo`"
     )
-    size = 5000 if RECIPES[name].four_top else 3000
+    size = 5000 if RECIPES[name].four_top else 4000
     auc = fresh_auc(name, size=size, seed=987)
     assert set(auc) == set(card.test_auc)
     for mass, recorded in card.test_auc.items():
@@ -112,9 +105,3 @@ def test_cli_list_show_export_evaluate(tmp_path, capsys) -> None:
     metrics = load_evaluation(tmp_path / "top").metrics.frame
     recorded = model_card("mlp-four-top").test_auc[1000.0]
     assert abs(float(metrics["roc_auc"].iloc[0]) - recorded) < 1e-5  # the same test split
-
-
-def test_installed_command_lists_the_zoo() -> None:
-    result = run_pnn("zoo", "list")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[0] == "affine-hepmass"
