@@ -426,7 +426,7 @@ app.add_typer(zoo_app, name="zoo")
 
 @zoo_app.command("list")
 def zoo_list() -> None:
-    """The shipped models: name, preset, test AUC per mass."""
+    """The shipped models: name, title, test AUC per mass."""
     from hep_pnn.zoo import list_models
 
     for card in list_models():

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from hep_pnn.evaluation.masses import evaluate_masses
 from hep_pnn.models.serialization import load_model
 from hep_pnn.run_files import CONFIG_FILE, HISTORY_CSV, MODEL_DIR, MODEL_WEIGHTS
 from hep_pnn.scorer import Scorer
-from hep_pnn.zoo.catalogue import CARD_FILE, ModelCard, load_zoo_model
+from hep_pnn.training.config import ExperimentConfig
+from hep_pnn.zoo.catalogue import CARD_FILE, ModelCard, load_zoo_model, write_four_top_events
 from hep_pnn.zoo.recipes import FOUR_TOP_FILE, RECIPES, ZooRecipe
 
 __all__ = ["fresh_auc", "per_mass_auc", "train_zoo_model"]
@@ -80,13 +82,41 @@ def _parameters(weights: Path) -> int:
         return int(sum(np.prod(handle.get_slice(key).get_shape()) for key in names))
 
 
-def _write_four_top(recipe: ZooRecipe, path: Path) -> None:
-    from hep_pnn.data.four_top import generate_four_top, write_four_top
+def _card(
+    recipe: ZooRecipe,
+    config: ExperimentConfig,
+    auc: dict[float, float],
+    test: EventTable,
+    folder: Path,
+    *,
+    seconds: float,
+) -> ModelCard:
+    from hep_pnn.data.generator import GENERATOR_VERSION
 
-    spec = recipe.four_top
-    assert spec is not None
-    frame = generate_four_top(n_events=spec.n_events, zprime_mass=spec.zprime_mass, seed=spec.seed)
-    write_four_top(frame, path)
+    weights = folder / MODEL_DIR / MODEL_WEIGHTS
+    return ModelCard(
+        name=recipe.name,
+        title=recipe.title,
+        summary=recipe.summary,
+        preset=str(config.model.preset),
+        seed=config.training.seed,
+        generator_version=GENERATOR_VERSION,
+        package_version=__version__,
+        test_auc=auc,
+        test_events={
+            "signal": int(test.is_signal.sum()),
+            "background": int((~test.is_signal).sum()),
+        },
+        parameters=_parameters(weights),
+        weights_bytes=weights.stat().st_size,
+        epochs=config.training.epochs,
+        training_seconds=round(seconds, 1),
+        cpu_model="",
+        date=datetime.date.today().isoformat(),
+        command="make zoo",
+        references=list(recipe.references),
+        data={"four_top": vars(recipe.four_top)} if recipe.four_top else {},
+    )
 
 
 def train_zoo_model(
@@ -99,14 +129,13 @@ def train_zoo_model(
     progress: bool = False,
 ) -> ModelCard:
     """Train zoo model ``name`` from its recipe and write its run files and card to ``output``."""
-    from hep_pnn.data.generator import GENERATOR_VERSION
     from hep_pnn.training.runs import train_experiment
 
     recipe = RECIPES[name]
     with tempfile.TemporaryDirectory(prefix="pnn-zoo-") as work:
         data_path = Path(work) / FOUR_TOP_FILE
         if recipe.four_top is not None:
-            _write_four_top(recipe, data_path)
+            write_four_top_events(recipe.four_top, data_path)
         config = recipe.config(data_path=str(data_path))
         start = time.perf_counter()
         run = train_experiment(config, Path(work) / "run", progress=progress)
@@ -120,29 +149,8 @@ def train_zoo_model(
             if recipe.four_top is not None:  # read next to the exported run (export writes it)
                 raw["data"]["paths"] = [FOUR_TOP_FILE]
             (tmp / CONFIG_FILE).write_text(yaml.safe_dump(raw, sort_keys=False))
-            card = ModelCard(
-                name=name,
-                title=recipe.title,
-                summary=recipe.summary,
-                preset=str(config.model.preset),
-                seed=config.training.seed,
-                generator_version=GENERATOR_VERSION,
-                package_version=__version__,
-                test_auc=auc,
-                test_events={
-                    "signal": int(test.is_signal.sum()),
-                    "background": int((~test.is_signal).sum()),
-                },
-                parameters=_parameters(tmp / MODEL_DIR / MODEL_WEIGHTS),
-                weights_bytes=(tmp / MODEL_DIR / MODEL_WEIGHTS).stat().st_size,
-                epochs=config.training.epochs,
-                training_seconds=round(seconds, 1),
-                cpu_model=cpu_model,
-                date=datetime.date.today().isoformat(),
-                command=command,
-                references=list(recipe.references),
-                data={"four_top": vars(recipe.four_top)} if recipe.four_top else {},
-            )
+            card = _card(recipe, config, auc, test, tmp, seconds=seconds)
+            card = replace(card, cpu_model=cpu_model, command=command)
             (tmp / CARD_FILE).write_text(card.to_json())
             load_model(tmp / MODEL_DIR)  # the shipped files load
     return card

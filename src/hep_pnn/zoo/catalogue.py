@@ -27,7 +27,7 @@ from hep_pnn.errors import ConfigError
 from hep_pnn.models import load_model
 from hep_pnn.run_files import CONFIG_FILE, HISTORY_CSV, MODEL_DIR
 from hep_pnn.scorer import Scorer
-from hep_pnn.zoo.recipes import FOUR_TOP_FILE, RECIPES
+from hep_pnn.zoo.recipes import FOUR_TOP_FILE, RECIPES, FourTopData
 
 __all__ = [
     "CARD_FILE",
@@ -39,6 +39,7 @@ __all__ = [
     "load_zoo_model",
     "model_card",
     "model_path",
+    "write_four_top_events",
 ]
 
 #: The folder holding one sub-folder per shipped model.
@@ -133,14 +134,16 @@ def export_model(name: str, output: str | os.PathLike[str], *, overwrite: bool =
             else:
                 shutil.copy2(source / item, tmp / item)
         if recipe.four_top is not None:
-            from hep_pnn.data.four_top import generate_four_top, write_four_top
-
-            spec = recipe.four_top
-            frame = generate_four_top(
-                n_events=spec.n_events, zprime_mass=spec.zprime_mass, seed=spec.seed
-            )
-            write_four_top(frame, tmp / FOUR_TOP_FILE)
+            write_four_top_events(recipe.four_top, tmp / FOUR_TOP_FILE)
     return Path(output)
+
+
+def write_four_top_events(spec: FourTopData, path: Path) -> Path:
+    """The four-top events a recipe trains on, re-generated from its seed, as Parquet."""
+    from hep_pnn.data.four_top import generate_four_top, write_four_top
+
+    frame = generate_four_top(n_events=spec.n_events, zprime_mass=spec.zprime_mass, seed=spec.seed)
+    return write_four_top(frame, path)
 
 
 def describe_card(card: ModelCard) -> str:
