@@ -25,6 +25,8 @@ def _load_tools() -> ModuleType:
     return module
 
 
+for _extra in ("jupytext", "nbclient", "ipykernel"):  # hep-pnn[notebook], installed by make
+    pytest.importorskip(_extra)
 tools = _load_tools()
 
 #: Wall-clock budget of one execution on 2 cores (the notebook's own cells; tiny sizes).
