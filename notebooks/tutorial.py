@@ -166,7 +166,9 @@ for name in ("pnn", "affine"):
 # reads (docs/training.md). `train_experiment` writes a run directory (the best model,
 # the history, a checkpoint) and returns the trained run. The helper below builds one
 # experiment on our event file, with the published training recipe (Adam, learning rate
-# 1e-3, batch 1024, balanced batches) and few epochs.
+# 1e-3, batch 1024, balanced batches) and few epochs; `model` overrides network options
+# and `training_masses` keeps only the signal at those masses for training (the test
+# sample keeps every mass).
 
 
 # %%
@@ -295,10 +297,10 @@ interpolation = {
 # generator (seeded per mass). The background is the test background of our main event
 # file, scored at each hypothesis.
 #
-# The naive run barely learns the 1500 GeV signal (50 events in 20,000, with no weight to
-# compensate): its AUC falls with the mass, below 0.5 at the top of the range, where the
-# balanced runs reach about 0.98. Drawing the background masses by the file's counts
-# costs the balanced run about 0.01 at every mass here; at the published data size the
+# The naive run barely learns the 1500 GeV signal (50 of the 20,000 events in the file,
+# with no weight to compensate): its AUC falls with the mass, below 0.5 at the top of the
+# range, where the balanced runs reach about 0.97. Drawing the background masses by the
+# file's counts costs the balanced run up to 0.01 at each mass here; at the published data size the
 # same mismatch made the network rank signal *below* background at 750 GeV (AUC 0.613
 # against 0.894, docs/training.md, "Background masses").
 
@@ -349,8 +351,9 @@ pd.DataFrame(rows).T
 
 # %% [markdown]
 # A mechanism and a placement are two model options of an experiment. The cell below
-# trains the four mechanisms, each at the placement the published studies favour for
-# it, on signal at 500 and 1500 GeV only (no dropout, six epochs), and gives the test AUC
+# trains the four mechanisms (concatenation at the input as in Baldi's pNN, the others
+# after every hidden layer as in the AffinePNN) on signal at 500 and 1500 GeV only (no
+# dropout, six epochs), and gives the test AUC
 # at every mass, three of them never seen in training. At this size all four
 # interpolate about equally well; the differences the `conditioning` study finds (e.g.
 # concatenation before the output layer only failing at 0.39 mean AUC, bias at every
@@ -394,7 +397,7 @@ pd.DataFrame({name: ev.metrics.frame.set_index("mass")["roc_auc"]
               for name, ev in evaluations.items()}).round(4)
 
 # %% [markdown]
-# ROC curves (signal efficiency against background rejection) of the AffinePNN at each
+# ROC curves (signal efficiency against background efficiency) of the AffinePNN at each
 # test mass, and the distribution of its score for signal and background at 750 GeV. The
 # low masses are the hard ones: the signal there looks most like tt̄ background.
 
