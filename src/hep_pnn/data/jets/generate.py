@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,7 @@ from hep_pnn.data.jets.sample import JET_FEATURES, MAX_CONSTITUENTS, JetSample
 from hep_pnn.data.jets.substructure import JET_RADIUS, jet_kinematics, nsubjettiness
 from hep_pnn.errors import ConfigError, PNNError
 
-__all__ = ["JET_PROCESSES", "generate_top_tagging"]
+__all__ = ["JET_PROCESSES", "generate_top_tagging", "generate_top_tagging_file"]
 
 JET_PROCESSES: dict[str, tuple[str, ...]] = {
     "top": (
@@ -241,13 +242,13 @@ class _Plan:
 
 
 def _check_options(n_top: int, n_qcd: int, chunk_events: int, workers: int) -> None:
-    for name, value in (("n_top", n_top), ("n_qcd", n_qcd)):
+    for name, value in (("n_top (--signal)", n_top), ("n_qcd (--background)", n_qcd)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"{name} = {value!r} is not a count", where=name, fix="e.g. 1000")
+            raise ConfigError(f"{value!r} jets is not a count", where=name, fix="e.g. 1000")
     if chunk_events < 1:
-        raise ConfigError(f"chunk_events = {chunk_events}", where="chunk_events", fix="e.g. 300")
+        raise ConfigError(f"{chunk_events} events per chunk", where="chunk_events", fix="e.g. 300")
     if workers < 1:
-        raise ConfigError(f"workers = {workers}", where="workers", fix="use 1 or more")
+        raise ConfigError(f"{workers} workers", where="workers (--threads)", fix="use 1 or more")
 
 
 def _collect(plan: _Plan, pool: Executor, ahead: int, advance: Callable[[int], None]) -> JetSample:
@@ -311,7 +312,8 @@ def generate_top_tagging(
         seed: the seed of every chunk's Pythia seed; the same seed gives the same jets.
         mpi: multi-parton interactions (≈ 3× slower with them).
         workers: processes generating at once (default: the usable cores).
-        chunk_events: events per chunk; memory grows by ≈ 0.9 MB per event and worker.
+        chunk_events: events per chunk (fewer if fewer jets are asked for: at most
+            ``max(n, 10)`` for ``n`` jets); memory grows by ≈ 0.9 MB per event and worker.
         progress: show a progress bar.
 
     Example:
@@ -326,7 +328,12 @@ def generate_top_tagging(
         pool = stack.enter_context(_executor(workers))
         try:
             parts = [
-                _collect(_Plan(process, count, mpi, seed, chunk_events), pool, workers, advance)
+                _collect(
+                    _Plan(process, count, mpi, seed, min(chunk_events, max(count, 10))),
+                    pool,
+                    workers,
+                    advance,
+                )
                 for process, count in (("top", n_top), ("qcd", n_qcd))
                 if count > 0
             ]
@@ -364,3 +371,31 @@ def _progress(stack: contextlib.ExitStack, total: int) -> Callable[[int], None]:
     bar = stack.enter_context(Progress(transient=False))
     task = bar.add_task("generating jets", total=total)
     return lambda n: bar.advance(task, n)
+
+
+def generate_top_tagging_file(
+    output: str | os.PathLike[str],
+    *,
+    n_top: int,
+    n_qcd: int,
+    overwrite: bool = False,
+    **options: Any,
+) -> tuple[JetSample, Path]:
+    """Generate jets (:func:`generate_top_tagging` with ``options``) and write them to Parquet.
+
+    The output is checked before generating, so an existing file (without ``overwrite``) or a
+    wrong suffix fails at once; the file is written atomically.
+    """
+    from hep_pnn._io import check_writable
+    from hep_pnn.data.jets.layout import write_jets_parquet
+
+    path = Path(output)
+    if path.suffix.lower() != ".parquet":
+        raise ConfigError(
+            f"jets are written to Parquet, not {path.suffix or 'a file without suffix'}",
+            where="--output",
+            fix="use a .parquet file",
+        )
+    check_writable(path, overwrite=overwrite)
+    jets = generate_top_tagging(n_top, n_qcd, **options)
+    return jets, write_jets_parquet(jets, path, overwrite=overwrite)

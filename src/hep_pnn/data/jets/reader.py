@@ -55,7 +55,7 @@ def _labels(values: np.ndarray, source: str) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"label {values[row]!r} is not 0 or 1",
+            f"label {values[row].item()!r} is not 0 or 1",
             where=f"file {source}, row {row}, column {LABEL_COLUMN}",
             fix="use 1 for top jets and 0 for QCD jets",
         )
