@@ -313,7 +313,7 @@ def generate_top_tagging(
         mpi: multi-parton interactions (≈ 3× slower with them).
         workers: processes generating at once (default: the usable cores).
         chunk_events: events per chunk (fewer if fewer jets are asked for: at most
-            ``max(n, 10)`` for ``n`` jets); memory grows by ≈ 0.9 MB per event and worker.
+            ``max(n, 10)`` for ``n`` jets); a worker needs ≈ 250 MB plus ≈ 0.5 MB per event.
         progress: show a progress bar.
 
     Example:
