@@ -103,7 +103,9 @@ def write_jets_parquet(
     Example:
         >>> import pathlib, tempfile
         >>> from hep_pnn.data.jets.reader import load_jets
-        >>> jets = JetSample(np.zeros((1, 200, 4), np.float32), np.ones(1, np.int8),
+        >>> constituents = np.zeros((1, 200, 4), np.float32)
+        >>> constituents[0, 0] = [600.0, 600.0, 0.0, 0.0]
+        >>> jets = JetSample(constituents, np.ones(1, np.int8),
         ...                  pd.DataFrame({name: [0.0] for name in JET_FEATURES}))
         >>> path = write_jets_parquet(jets, pathlib.Path(tempfile.mkdtemp()) / "jets.parquet")
         >>> load_jets(path).labels.tolist()
