@@ -14,7 +14,7 @@ pytest.importorskip("pythia8mc")
 pytest.importorskip("fastjet")
 
 from hep_pnn.cli import main
-from hep_pnn.data.jets.generate import generate_top_tagging
+from hep_pnn.data.jets.generate import concatenate_jets, generate_top_tagging
 from hep_pnn.data.jets.layout import constituent_columns, write_jets_parquet
 from hep_pnn.data.jets.reader import load_jets
 from hep_pnn.data.jets.sample import JET_FEATURES, MAX_CONSTITUENTS, JetSample
@@ -50,6 +50,7 @@ def test_layout_of_generated_jets(jets: JetSample) -> None:
     assert jets.constituents.dtype == np.float32
     assert jets.labels.tolist() == [1] * N_JETS + [0] * N_JETS
     assert list(jets.features.columns) == list(JET_FEATURES)
+    assert jets.features["n_constituents"].dtype == np.int32
     pt = np.hypot(jets.constituents[..., 1], jets.constituents[..., 2])
     count = jets.features["n_constituents"].to_numpy()
     for row in range(len(jets)):  # sorted by pT, zero rows after the last constituent
@@ -76,6 +77,13 @@ def test_physics_of_top_and_qcd_jets(jets: JetSample) -> None:
 def test_same_seed_same_jets_whatever_the_workers(jets: JetSample) -> None:
     again = generate_top_tagging(CHUNK, 0, seed=SEED, mpi=False, workers=1, chunk_events=CHUNK)
     np.testing.assert_array_equal(again.constituents, jets.constituents[:CHUNK])
+
+
+def test_chunks_without_jets_keep_the_dtypes(jets: JetSample) -> None:
+    empty = concatenate_jets([])
+    assert empty.constituents.shape == (0, MAX_CONSTITUENTS, 4)
+    joined = concatenate_jets([empty, jets, empty], limit=3)
+    assert len(joined) == 3 and joined.features["n_constituents"].dtype == np.int32
 
 
 def test_numpy_nsubjettiness_matches_the_fastjet_axes(jets: JetSample) -> None:

@@ -222,6 +222,8 @@ def generate_chunk(process: str, *, mpi: bool, seed: int, n_events: int) -> JetS
         truth = np.repeat(_hadronic_tops(particles), ak.to_numpy(ak.num(jets)), axis=0)
         keep &= _top_matched(jet_eta, jet_phi, truth)
     selected = members[keep]
+    if len(selected) == 0:  # small chunks can hold no jet that passes
+        return concatenate_jets([])
     constituents = _padded(selected)
     features = jet_kinematics(constituents)
     tau = [nsubjettiness(constituents, _exclusive_axes(selected, n)) for n in (1, 2, 3)]
@@ -280,11 +282,13 @@ def _collect(plan: _Plan, pool: Executor, ahead: int, advance: Callable[[int], N
 
 def concatenate_jets(parts: list[JetSample], *, limit: int | None = None) -> JetSample:
     """The jets of ``parts`` in order, the first ``limit`` of them if given."""
+    parts = [part for part in parts if len(part)]
     if not parts:
+        empty = pd.DataFrame({name: np.zeros(0) for name in JET_FEATURES})
         return JetSample(
             np.zeros((0, MAX_CONSTITUENTS, 4), np.float32),
             np.zeros(0, np.int8),
-            pd.DataFrame({name: np.zeros(0) for name in JET_FEATURES}),
+            empty.astype({"n_constituents": np.int32}),
         )
     rows = slice(0, limit)
     return JetSample(
