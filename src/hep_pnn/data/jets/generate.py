@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hep_pnn.data.jets._events import eta_phi, hadronic_tops, padded_constituents, top_matched
 from hep_pnn.data.jets.sample import JET_FEATURES, MAX_CONSTITUENTS, JetSample
 from hep_pnn.data.jets.substructure import JET_RADIUS, jet_kinematics, nsubjettiness
 from hep_pnn.errors import ConfigError, PNNError
@@ -107,68 +108,6 @@ def _quiet_stdout() -> Iterator[None]:
             os.close(saved)
 
 
-def _eta_phi(px: Any, py: Any, pz: Any) -> tuple[np.ndarray, np.ndarray]:
-    pt = np.hypot(px, py)
-    return np.arcsinh(np.divide(pz, pt, out=np.zeros_like(pz), where=pt > 0)), np.arctan2(py, px)
-
-
-def _delta_r(eta1: np.ndarray, phi1: np.ndarray, eta2: np.ndarray, phi2: np.ndarray) -> Any:
-    dphi = np.abs(phi1 - phi2)
-    return np.hypot(eta1 - eta2, np.minimum(dphi, 2 * np.pi - dphi))
-
-
-def _hadronic_tops(particles: Any) -> np.ndarray:
-    """``(events, 2, 4, 2)``: (η, φ) of each top, its b and its W's two quarks; NaN if absent
-    or if the W did not decay to quarks."""
-    import awkward as ak
-
-    ids, first, second = particles.id, particles.daughter1, particles.daughter2
-    index = ak.local_index(ids)
-    tops = index[(abs(ids) == 6) & (ids[first] != ids)]  # last copy: it decays
-    top_first = ids[first[tops]]
-    w = ak.where(abs(top_first) == 24, first[tops], second[tops])
-    b = ak.where(abs(top_first) == 24, second[tops], first[tops])
-    while True:  # follow the W through its recoil copies to the one that decays
-        following = first[w]
-        copy = ids[following] == ids[w]
-        if not ak.any(copy):
-            break
-        w = ak.where(copy, following, w)
-    quark1, quark2 = first[w], second[w]
-    hadronic = (abs(ids[quark1]) <= 5) & (abs(ids[quark2]) <= 5) & (quark1 > 0)
-    out = np.full((len(ids), 2, 4, 2), np.nan)
-    for slot, which in enumerate((tops, b, quark1, quark2)):
-        chosen = particles.p[which]
-        eta, phi = _eta_phi(*(np.asarray(ak.flatten(chosen[c])) for c in ("px", "py", "pz")))
-        eta = np.where(np.asarray(ak.flatten(hadronic)), eta, np.nan)
-        per_event = ak.unflatten(np.stack([eta, phi], axis=1), ak.num(tops))
-        padded = ak.to_numpy(ak.fill_none(ak.pad_none(per_event, 2, clip=True), [np.nan] * 2))
-        out[:, :, slot] = padded
-    return out
-
-
-def _top_matched(jet_eta: np.ndarray, jet_phi: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Whether each jet holds a hadronic top and its three decay quarks within ΔR < R."""
-    distance = _delta_r(
-        jet_eta[:, None, None], jet_phi[:, None, None], truth[..., 0], truth[..., 1]
-    )
-    with np.errstate(invalid="ignore"):
-        inside = distance < JET_RADIUS  # NaN (no such top) compares False
-    return np.asarray(inside.all(axis=2).any(axis=1))
-
-
-def _padded(constituents: Any) -> np.ndarray:
-    import awkward as ak
-
-    order = ak.argsort(np.hypot(constituents.px, constituents.py), axis=1, ascending=False)
-    ordered = constituents[order]
-    fields = [
-        ak.fill_none(ak.pad_none(ordered[name], MAX_CONSTITUENTS, clip=True), 0.0)
-        for name in ("E", "px", "py", "pz")
-    ]
-    return np.stack([ak.to_numpy(f) for f in fields], axis=2).astype(np.float32)
-
-
 def _exclusive_axes(constituents: Any, n_subjets: int) -> np.ndarray:
     import awkward as ak
     import fastjet
@@ -213,18 +152,18 @@ def generate_chunk(process: str, *, mpi: bool, seed: int, n_events: int) -> JetS
         members = sequence.constituents(min_pt=PT_RANGE[0])
     px, py, pz = (ak.to_numpy(ak.flatten(jets[name])) for name in ("px", "py", "pz"))
     jet_pt = np.hypot(px, py)
-    jet_eta, jet_phi = _eta_phi(px, py, pz)
+    jet_eta, jet_phi = eta_phi(px, py, pz)
     members = ak.flatten(members, axis=1)
     keep = (
         (jet_pt < PT_RANGE[1]) & (abs(jet_eta) < MAX_ABS_ETA) & (ak.to_numpy(ak.num(members)) >= 3)
     )
     if process == "top":
-        truth = np.repeat(_hadronic_tops(particles), ak.to_numpy(ak.num(jets)), axis=0)
-        keep &= _top_matched(jet_eta, jet_phi, truth)
+        truth = np.repeat(hadronic_tops(particles), ak.to_numpy(ak.num(jets)), axis=0)
+        keep &= top_matched(jet_eta, jet_phi, truth)
     selected = members[keep]
     if len(selected) == 0:  # small chunks can hold no jet that passes
         return concatenate_jets([])
-    constituents = _padded(selected)
+    constituents = padded_constituents(selected)
     features = jet_kinematics(constituents)
     tau = [nsubjettiness(constituents, _exclusive_axes(selected, n)) for n in (1, 2, 3)]
     features["tau21"] = np.divide(tau[1], tau[0], out=np.zeros_like(tau[1]), where=tau[0] > 0)
