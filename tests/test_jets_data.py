@@ -23,7 +23,7 @@ from hep_pnn.data.jets.substructure import (
     jet_features,
     w_candidate_mass,
 )
-from hep_pnn.errors import DataError, OutputExistsError
+from hep_pnn.errors import DataError, OutputExistsError, PNNError
 
 N_JETS = 40
 CHUNK = 20
@@ -141,6 +141,19 @@ def test_bad_jet_files_raise_one_error(jets: JetSample, tmp_path, damage, messag
     damage(_reference_frame(jets)).to_parquet(path)
     with pytest.raises(DataError, match=message):
         load_jets(path)
+
+
+def test_missing_extra_says_what_to_install(monkeypatch) -> None:
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "pythia8mc" else find_spec(name, *a),
+    )
+    with pytest.raises(PNNError, match=r"needs pythia8mc.*pip install hep-pnn\[jets\]"):
+        generate_top_tagging(1, 1)
 
 
 def test_unknown_suffix_names_the_readers(tmp_path) -> None:

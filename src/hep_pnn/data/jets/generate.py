@@ -24,6 +24,7 @@ References:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import multiprocessing
 import os
 import warnings
@@ -124,23 +125,35 @@ def _exclusive_axes(constituents: Any, n_subjets: int) -> np.ndarray:
     ).astype(np.float64)
 
 
-def generate_chunk(process: str, *, mpi: bool, seed: int, n_events: int) -> JetSample:
-    """Generate ``n_events`` events of ``process`` and return the jets that pass the cuts.
+def _require_extras() -> None:
+    """Fail early, in the calling process, if the ``jets`` extra is missing (no import)."""
+    for package in ("pythia8mc", "fastjet"):
+        if importlib.util.find_spec(package) is None:
+            raise _missing_extra(package)
 
-    Runs in a worker process; ``seed`` is the Pythia seed (:func:`chunk_seed`).
-    """
+
+def _events(process: str, *, mpi: bool, seed: int, n_events: int) -> Any:
+    """Pythia's particle records of ``n_events`` events (awkward, ``events * var * particle``)."""
     try:
-        import awkward as ak
-        import fastjet
         import pythia8mc
-    except ImportError as err:
-        raise _missing_extra(err.name or "pythia8mc and fastjet") from None
+    except ImportError:
+        raise _missing_extra("pythia8mc") from None
     pythia = pythia8mc.Pythia("", False)
     for setting in _pythia_settings(process, mpi=mpi, seed=seed):
         pythia.readString(setting)
     if not pythia.init():
         raise PNNError(f"Pythia failed to initialise for {process}", where="generate_chunk")
-    particles = pythia.nextBatch(n_events).prt
+    return pythia.nextBatch(n_events).prt
+
+
+def _antikt_jets(particles: Any) -> tuple[Any, Any]:
+    """Anti-kT jets above the pT cut, per event, and their constituents (awkward arrays)."""
+    import awkward as ak
+
+    try:
+        import fastjet
+    except ImportError:
+        raise _missing_extra("fastjet") from None
     absolute_id = abs(particles.id)
     neutrino = (absolute_id == 12) | (absolute_id == 14) | (absolute_id == 16)
     visible = particles[(particles.status > 0) & ~neutrino]
@@ -148,15 +161,25 @@ def generate_chunk(process: str, *, mpi: bool, seed: int, n_events: int) -> JetS
     with _quiet_stdout():
         jet_definition = fastjet.JetDefinition(fastjet.antikt_algorithm, JET_RADIUS)
         sequence = fastjet.ClusterSequence(momenta, jet_definition)
-        jets = sequence.inclusive_jets(min_pt=PT_RANGE[0])
-        members = sequence.constituents(min_pt=PT_RANGE[0])
+        return sequence.inclusive_jets(min_pt=PT_RANGE[0]), sequence.constituents(
+            min_pt=PT_RANGE[0]
+        )
+
+
+def generate_chunk(process: str, *, mpi: bool, seed: int, n_events: int) -> JetSample:
+    """Generate ``n_events`` events of ``process`` and return the jets that pass the cuts.
+
+    Runs in a worker process; ``seed`` is the Pythia seed (:func:`chunk_seed`).
+    """
+    import awkward as ak
+
+    particles = _events(process, mpi=mpi, seed=seed, n_events=n_events)
+    jets, members = _antikt_jets(particles)
     px, py, pz = (ak.to_numpy(ak.flatten(jets[name])) for name in ("px", "py", "pz"))
-    jet_pt = np.hypot(px, py)
     jet_eta, jet_phi = eta_phi(px, py, pz)
     members = ak.flatten(members, axis=1)
-    keep = (
-        (jet_pt < PT_RANGE[1]) & (abs(jet_eta) < MAX_ABS_ETA) & (ak.to_numpy(ak.num(members)) >= 3)
-    )
+    keep = np.hypot(px, py) < PT_RANGE[1]
+    keep &= (abs(jet_eta) < MAX_ABS_ETA) & (ak.to_numpy(ak.num(members)) >= 3)
     if process == "top":
         truth = np.repeat(hadronic_tops(particles), ak.to_numpy(ak.num(jets)), axis=0)
         keep &= top_matched(jet_eta, jet_phi, truth)
@@ -266,6 +289,7 @@ def generate_top_tagging(
     """
     workers = workers if workers is not None else max(1, min(2, len(os.sched_getaffinity(0))))
     _check_options(n_top, n_qcd, chunk_events, workers)
+    _require_extras()
     with contextlib.ExitStack() as stack:
         advance = _progress(stack, n_top + n_qcd) if progress else (lambda n: None)
         pool = stack.enter_context(_executor(workers))
