@@ -156,6 +156,17 @@ def test_missing_extra_says_what_to_install(monkeypatch) -> None:
         generate_top_tagging(1, 1)
 
 
+def test_hdf5_files_in_another_layout_raise_one_line(tmp_path) -> None:
+    tables = pytest.importorskip("tables")
+    with tables.open_file(tmp_path / "raw.h5", "w") as file:
+        file.create_array("/", "jets", np.zeros((3, 4)))
+    (tmp_path / "text.h5").write_text("not HDF5")
+    for name, message in (("raw.h5", "no pandas frame"), ("text.h5", "not an HDF5 file")):
+        with pytest.raises(DataError, match=message) as error:
+            load_jets(tmp_path / name)
+        assert "\n" not in str(error.value)
+
+
 def test_unknown_suffix_names_the_readers(tmp_path) -> None:
     (tmp_path / "jets.csv").write_text("E_0\n1\n")
     with pytest.raises(DataError, match=r"\.h5.*\.parquet"):

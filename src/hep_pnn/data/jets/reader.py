@@ -132,7 +132,12 @@ def read_reference_hdf5(path: Path, max_jets: int | None) -> JetSample:
     try:
         store = pd.HDFStore(path, mode="r")
     except Exception as err:  # PyTables raises HDF5ExtError, OSError, ValueError, ...
-        raise DataError(f"not an HDF5 file: {err}", where=f"file {source}") from None
+        # PyTables' message is the whole HDF5 error stack: keep one line
+        raise DataError(
+            f"not an HDF5 file ({type(err).__name__})",
+            where=f"file {source}",
+            fix="use a top-tagging reference file or a .parquet jet file",
+        ) from None
     with store:
         key = _hdf_key(store, source)
         storer = store.get_storer(key)
