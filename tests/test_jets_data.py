@@ -74,9 +74,13 @@ def test_physics_of_top_and_qcd_jets(jets: JetSample) -> None:
     assert 65 < np.median(w_mass) < 95  # m_W = 80.4 GeV
 
 
-def test_same_seed_same_jets_whatever_the_workers(jets: JetSample) -> None:
+def test_same_seed_same_jets_whatever_the_workers(jets: JetSample, capfd) -> None:
+    # workers=1 runs Pythia and FastJet in this process: the first use here prints nothing
     again = generate_top_tagging(CHUNK, 0, seed=SEED, mpi=False, workers=1, chunk_events=CHUNK)
     np.testing.assert_array_equal(again.constituents, jets.constituents[:CHUNK])
+    printed = capfd.readouterr()
+    assert "FastJet" not in printed.out + printed.err
+    assert "PYTHIA" not in printed.out.upper()
 
 
 def test_chunks_without_jets_keep_the_dtypes(jets: JetSample) -> None:
