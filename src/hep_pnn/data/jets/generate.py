@@ -277,7 +277,7 @@ def generate_top_tagging(
         n_qcd: QCD jets (label 0).
         seed: the seed of every chunk's Pythia seed; the same seed gives the same jets.
         mpi: multi-parton interactions (≈ 3× slower with them).
-        workers: processes generating at once (default: the usable cores).
+        workers: processes generating at once (default: up to 2, the cores this process may use).
         chunk_events: events per chunk (fewer if fewer jets are asked for: at most
             ``max(n, 10)`` for ``n`` jets); a worker needs ≈ 250 MB plus ≈ 0.5 MB per event.
         progress: show a progress bar.
