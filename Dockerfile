@@ -1,5 +1,6 @@
 # hep-pnn on CPU. Two targets:
 #   docker build -t hep-pnn .                          # runtime: `pnn demo` by default
+#   docker build --build-arg TORCH_INDEX=<PyTorch CPU wheel index> -t hep-pnn .  # smaller
 #   docker build --target jupyter -t hep-pnn:jupyter . # + JupyterLab and the tutorial
 #   docker run --rm hep-pnn pnn demo --signal 20000 --background 100000   # a smaller demo
 #   docker run --rm -p 8888:8888 hep-pnn:jupyter       # open notebooks/tutorial.ipynb
@@ -16,8 +17,11 @@ RUN useradd --create-home --uid 1000 --shell /bin/bash pnn
 WORKDIR /opt/hep-pnn
 
 # Dependencies first (a separate layer, rebuilt only when the lock file changes).
+# TORCH_INDEX: an extra package index with PyTorch's CPU-only wheels (much smaller than the
+# default build); empty = torch==2.13.0 from the default index.
+ARG TORCH_INDEX=""
 COPY requirements.lock ./
-RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.lock
+RUN pip install ${TORCH_INDEX:+--extra-index-url "$TORCH_INDEX"} -r requirements.lock
 
 COPY pyproject.toml README.md ./
 COPY src ./src
