@@ -121,8 +121,8 @@ import sys
 
 files = WORK / "events.parquet"
 command = [sys.executable, "-m", "hep_pnn", "generate", "-o", str(files),
-           "--masses", "500,750,1000,1250,1500", "--signal", "2000",
-           "--background", "12000", "--seed", "2", "--no-progress", "--overwrite"]
+           "--masses", "500,750,1000,1250,1500", "--signal", "10000",
+           "--background", "60000", "--seed", "2", "--no-progress", "--overwrite"]
 print(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
 
 # %% [markdown]
