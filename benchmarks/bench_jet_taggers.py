@@ -22,13 +22,13 @@ import yaml
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from hep_pnn._tables import markdown_table
+from hep_pnn.data.jets.layout import write_jets_parquet
 from hep_pnn.data.jets.toy import toy_jets
 from hep_pnn.evaluation.jet_metrics import tagger_metrics
 from hep_pnn.evaluation.jet_plots import plot_rejection
 from hep_pnn.evaluation.jet_runs import jet_figures, score_jets
 from hep_pnn.evaluation.plots import figure_png
 from hep_pnn.training import load_experiment, train_experiment
-from hep_pnn.training._jet_parquet import jet_frame
 from hep_pnn.training.jet_data import load_labelled_jets
 from machine import cpu_model
 
@@ -52,7 +52,7 @@ def main() -> None:
     path = args.file
     if path is None:
         path = folder / "toy_jets.parquet"
-        jet_frame(toy_jets(args.jets, args.jets, seed=1)).to_parquet(path)
+        write_jets_parquet(toy_jets(args.jets, args.jets, seed=1), path, overwrite=True)
     config = {
         "data": {"source": "jets", "paths": [str(path.resolve())], "test_fraction": 0.25},
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "threads": 2},

@@ -11,12 +11,12 @@ import torch
 import yaml
 
 from hep_pnn.cli import main
+from hep_pnn.data.jets.layout import write_jets_parquet
 from hep_pnn.data.jets.sample import JetSample
 from hep_pnn.data.jets.toy import toy_jets
 from hep_pnn.evaluation.jet_runs import evaluate_jet_run, score_jets
 from hep_pnn.run_files import LAST_DIR
 from hep_pnn.training import load_experiment, train_experiment
-from hep_pnn.training._jet_parquet import jet_frame
 from hep_pnn.training.jet_data import load_labelled_jets
 from hep_pnn.training.jet_loop import train_tagger
 
@@ -37,7 +37,7 @@ def _write_config(folder, *, preset, options, data=None, **training):
 @pytest.fixture(scope="module")
 def jet_file(tmp_path_factory):
     folder = tmp_path_factory.mktemp("jets")
-    jet_frame(toy_jets(120, 120, seed=21)).to_parquet(folder / "jets.parquet")
+    write_jets_parquet(toy_jets(120, 120, seed=21), folder / "jets.parquet")
     return folder
 
 
@@ -90,8 +90,11 @@ def test_parametric_tagger_interpolates_to_a_held_out_parameter(tmp_path):
         samples.append(signal)
     background = toy_jets(0, 120, seed=9, pt_range=(350.0, 950.0))
     jets = _concat([*samples, background])
-    jets.features["resonance_mass"] = np.r_[np.repeat(masses, 40), np.full(120, np.nan)]
-    jet_frame(jets).to_parquet(tmp_path / "jets.parquet")
+    write_jets_parquet(jets, tmp_path / "jets.parquet")
+    # a column beyond the layout's features, read by data.parameter
+    frame = pd.read_parquet(tmp_path / "jets.parquet")
+    frame["resonance_mass"] = np.r_[np.repeat(masses, 40), np.full(120, np.nan)]
+    frame.to_parquet(tmp_path / "jets.parquet")
     data = {"parameter": "resonance_mass", "signal_parameters": [1000, 1800]}
     path = _write_config(
         tmp_path, preset="parametric_particlenet", options=POINTS, data=data, epochs=2
@@ -135,7 +138,8 @@ def test_cli_trains_evaluates_and_refuses_bad_input(jet_file, tmp_path, capsys, 
         tmp_path / "y", capsys=capsys,
     )  # fmt: skip
     assert code == 2 and "is_signal_new" in captured.err and "Traceback" not in captured.err
-    broken = jet_frame(toy_jets(2, 2, seed=0))
+    write_jets_parquet(toy_jets(2, 2, seed=0), tmp_path / "nan.parquet")
+    broken = pd.read_parquet(tmp_path / "nan.parquet")
     broken.loc[1, "PX_0"] = np.nan
     broken.to_parquet(tmp_path / "nan.parquet")
     code, captured = _cli(

@@ -18,6 +18,12 @@ CORE_MODULES = (
     "hep_pnn.data.jets.plots",
     "hep_pnn.data.jets.generate",  # importing the generator itself must not load them either
     "hep_pnn.models",
+    "hep_pnn.models.jets",
+    "hep_pnn.data.jets.images",
+    "hep_pnn.data.jets.particles",
+    "hep_pnn.data.jets.toy",
+    "hep_pnn.evaluation.jet_runs",
+    "hep_pnn.evaluation.jet_report",
     "hep_pnn.training",
 )
 

@@ -6,11 +6,9 @@ Files are read with :func:`hep_pnn.data.jets.load_jets` (Parquet written by ``pn
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -111,15 +109,10 @@ def _with_columns(
 
 
 def _jet_reader() -> Callable[[str | os.PathLike[str]], JetSample]:
-    """``hep_pnn.data.jets.reader.load_jets`` (reference HDF5 and Parquet), or the minimal
-    Parquet reader of :mod:`hep_pnn.training._jet_parquet` where that module is missing."""
-    try:
-        module = importlib.import_module("hep_pnn.data.jets.reader")
-    except ImportError:
-        from hep_pnn.training._jet_parquet import read_jet_parquet
+    """:func:`hep_pnn.data.jets.reader.load_jets` (reference HDF5 and Parquet)."""
+    from hep_pnn.data.jets.reader import load_jets
 
-        return read_jet_parquet
-    return cast("Callable[[str | os.PathLike[str]], JetSample]", module.load_jets)
+    return load_jets
 
 
 def with_parameter(
