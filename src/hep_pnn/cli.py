@@ -141,7 +141,11 @@ def generate_command(
         Path, typer.Option("--output", "-o", help="Output: .parquet, .root, .csv or .csv.gz.")
     ],
     process: Annotated[
-        str, typer.Option(help="hepmass (X → tt̄ and backgrounds) or four-top (tops of tt̄ Z′).")
+        str,
+        typer.Option(
+            help="hepmass (X → tt̄ and backgrounds), four-top (tops of tt̄ Z′) or top-tagging "
+            "(Pythia 8 top and QCD jets; --signal/--background jets, needs hep-pnn[jets])."
+        ),
     ] = "hepmass",
     n_events: Annotated[
         int, typer.Option(help="four-top: events, 4 top-quark rows each (Z′ mass: --masses).")
@@ -173,6 +177,7 @@ def generate_command(
     raw: Annotated[bool, typer.Option(help="Physical units instead of standardised.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace existing output.")] = False,
+    mpi: Annotated[bool, typer.Option(help="top-tagging: multi-parton interactions.")] = True,
 ) -> None:
     """Generate HEPMASS-like events (X → tt̄ signal, tt̄ and W+jets background) to a file."""
     import time
@@ -182,10 +187,32 @@ def generate_command(
     from hep_pnn.errors import ConfigError
     from hep_pnn.mass_lists import parse_masses
 
-    if process not in ("hepmass", "four-top"):
+    if process not in ("hepmass", "four-top", "top-tagging"):
         raise ConfigError(
-            f"unknown process {process!r}", where="--process", fix="use hepmass or four-top"
+            f"unknown process {process!r}",
+            where="--process",
+            fix="use hepmass, four-top or top-tagging",
         )
+    if process == "top-tagging":
+        from hep_pnn.data.jets.generate import generate_top_tagging_file
+
+        start = time.perf_counter()
+        jets, path = generate_top_tagging_file(
+            output,
+            n_top=10_000 if signal is None else signal,
+            n_qcd=10_000 if background is None else background,
+            overwrite=overwrite,
+            seed=seed,
+            mpi=mpi,
+            workers=threads,
+            progress=progress,
+        )
+        seconds = time.perf_counter() - start
+        typer.echo(
+            f"wrote {len(jets):,} jets ({int(jets.labels.sum()):,} top, "
+            f"{int((jets.labels == 0).sum()):,} QCD) to {path} in {seconds:.1f} s"
+        )
+        return
     if process == "four-top":
         from hep_pnn.data.four_top import generate_four_top, write_four_top
 
@@ -435,8 +462,16 @@ def evaluate(
     """Per-mass metrics and plots of a trained run, written to RUN_DIR/evaluation."""
     import warnings
 
+    from hep_pnn._tables import markdown_table
     from hep_pnn.evaluation.command import evaluate_run_directory
+    from hep_pnn.evaluation.jet_runs import evaluate_jet_run, is_jet_run
     from hep_pnn.mass_lists import parse_masses
+
+    if is_jet_run(run_dir):  # jet taggers: metrics of the top-tagging comparison
+        metrics, output = evaluate_jet_run(run_dir, data=data or (), overwrite=overwrite)
+        typer.echo(markdown_table(metrics, index_name="sample"))
+        typer.echo(f"wrote {output}")
+        return
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -467,7 +502,21 @@ def report(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing report.")] = False,
 ) -> None:
     """One self-contained HTML page comparing evaluated runs."""
+    from hep_pnn.errors import ConfigError
     from hep_pnn.evaluation import write_report
+    from hep_pnn.evaluation.jet_report import write_jet_report
+    from hep_pnn.evaluation.jet_runs import is_jet_run
+
+    if any(is_jet_run(run) for run in run_dirs):  # jet taggers: their own comparison page
+        if not all(is_jet_run(run) for run in run_dirs):
+            raise ConfigError(
+                "jet runs and event runs cannot share one report",
+                where="RUN_DIRS",
+                fix="report the jet runs and the other runs separately",
+            )
+        written = write_jet_report(run_dirs, output, title=title, overwrite=overwrite)
+        typer.echo(f"wrote {written}")
+        return
 
     typer.echo(f"wrote {write_report(run_dirs, output, title=title, overwrite=overwrite)}")
 
@@ -484,6 +533,40 @@ def inspect(
     from hep_pnn.data import summarize
 
     typer.echo(summarize(path, description=description, cache=cache))
+
+
+zoo_app = typer.Typer(help="Pretrained models trained on the built-in generator (docs/zoo.md).")
+app.add_typer(zoo_app, name="zoo")
+
+
+@zoo_app.command("list")
+def zoo_list() -> None:
+    """The shipped models: name, title, test AUC per mass."""
+    from hep_pnn.zoo import list_models
+
+    for card in list_models():
+        auc = ", ".join(f"{mass:g}: {value:.3f}" for mass, value in card.test_auc.items())
+        typer.echo(f"{card.name:20s} {card.title} (AUC {auc})")
+
+
+@zoo_app.command("show")
+def zoo_show(name: Annotated[str, typer.Argument(help="Model name (pnn zoo list).")]) -> None:
+    """Describe one model: recipe, seed, generator version, test AUC, how to use it."""
+    from hep_pnn.zoo import describe_card, model_card
+
+    typer.echo(describe_card(model_card(name)))
+
+
+@zoo_app.command("export")
+def zoo_export(
+    name: Annotated[str, typer.Argument(help="Model name (pnn zoo list).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory to write.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
+) -> None:
+    """Write a model as a run directory, for pnn evaluate / apply / export."""
+    from hep_pnn.zoo import export_model
+
+    typer.echo(f"wrote {export_model(name, output, overwrite=overwrite)}")
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 import yaml
+from pydantic import ValidationError
 
-from hep_pnn.errors import ConfigError, PNNError
+from hep_pnn.errors import ConfigError, PNNError, from_validation_error
 from hep_pnn.run_files import MODEL_DIR
 from hep_pnn.studies.config import SIZES, RunSpec, StudyConfig, load_study
 from hep_pnn.studies.summary import summarise_study
+from hep_pnn.training.config import ExperimentConfig
 
 __all__ = ["EXECUTORS", "RunSpec", "plan_runs", "prepare_data", "run_study"]
 
@@ -91,6 +93,25 @@ def plan_runs(
             config = _merge(base, overrides)
             specs.append(RunSpec(name, seed, config, output / "runs" / name / f"seed{seed}"))
     return specs
+
+
+def _check_runs(study: StudyConfig, output: Path, *, size: str, threads: int) -> None:
+    """Validate every run's experiment config before any data is generated or run trained."""
+    placeholder = plan_runs(
+        study,
+        output,
+        size=size,
+        seeds=1,
+        data=lambda seed: (["t.parquet"], ["t.parquet"]),
+        threads=threads,
+    )
+    for spec in placeholder:
+        try:
+            ExperimentConfig.model_validate(spec.config)
+        except ValidationError as err:
+            raise from_validation_error(
+                err, where=f"study {study.name}, run {spec.name!r}", fix="see docs/training.md"
+            ) from None
 
 
 def _run_one(spec: RunSpec, *, grid: str | None, grid_signal: int, logs: Path) -> str | None:
@@ -248,6 +269,7 @@ def run_study(
         return prepare_data(study, target, size=size, seed=seed)
 
     threads = max(1, 2 // jobs)
+    _check_runs(study, folder, size=size, threads=threads)
     specs = plan_runs(study, folder, size=size, seeds=seeds, data=data, threads=threads)
     logs = folder / "logs"
     logs.mkdir(parents=True, exist_ok=True)

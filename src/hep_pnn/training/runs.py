@@ -20,9 +20,9 @@ from hep_pnn.models._inference import torch_threads
 from hep_pnn.run_files import CONFIG_FILE, HISTORY_CSV, LOG_FILE, MODEL_DIR
 from hep_pnn.scorer import Scorer
 from hep_pnn.training.config import ExperimentConfig, load_experiment
-from hep_pnn.training.datasets import load_test_table, load_training_table
+from hep_pnn.training.datasets import load_test_table, load_training_data
 from hep_pnn.training.distributed import init_from_environment, is_writer
-from hep_pnn.training.estimators import ModelFamily, family_of
+from hep_pnn.training.estimators import ModelFamily, check_data_kind, family_of
 
 __all__ = ["TrainedRun", "load_run", "train_experiment"]
 
@@ -131,7 +131,7 @@ def _train_in_temporary_dir(
     with atomic_dir(run_dir, overwrite=overwrite, option="--output") as tmp:
         (tmp / CONFIG_FILE).write_text(config.to_yaml())
         log = _Log(tmp / LOG_FILE, echo=progress)
-        table = load_training_table(config)
+        table = load_training_data(config)
         log(f"training {run_dir}: {table!r}")
         model = family.fit(config, table, tmp, log, resume=False, progress=progress)
         history = pd.read_csv(tmp / HISTORY_CSV)
@@ -199,6 +199,7 @@ def _train(
     if not resume:
         config = config if config is not None else ExperimentConfig()
         family = family_of(config.model.preset)
+        check_data_kind(config, where="config")
         if not family.resumable:
             return _train_in_temporary_dir(
                 family, config, run_dir, overwrite=overwrite, progress=progress
@@ -219,7 +220,7 @@ def _train(
         )
     log = _Log(run_dir / LOG_FILE, echo=progress)
     with torch_threads(config.training.threads):
-        table = load_training_table(config)
+        table = load_training_data(config)
         log(f"{'resuming' if resume else 'training'} {run_dir}: {table!r}")
         log(f"{config.training.threads} thread(s); {wait_policy()}")
         model = family.fit(config, table, run_dir, log, resume=resume, progress=progress)
