@@ -61,3 +61,17 @@ def test_two_processes_match_one_and_resume(tmp_path: Path) -> None:
     # only rank 0 wrote the log: every epoch line once
     log = (two / "train.log").read_text()
     assert log.count("epoch 1/") == 1 and log.count("epoch 2/2") == 1
+
+
+def test_family_without_data_parallel_is_refused_before_launch(tmp_path: Path, capsys) -> None:
+    from hep_pnn.cli import main
+
+    config = {key: value for key, value in CONFIG.items() if key != "model"}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", str(tmp_path / "config.yaml"), "--model", "knn", "--nproc", "2",
+              "-o", str(tmp_path / "run")])  # fmt: skip
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(lines) == 1, lines
+    assert "does not train data-parallel" in lines[0]
+    assert not (tmp_path / "run").exists()

@@ -365,12 +365,7 @@ def train(
     from hep_pnn.training import ExperimentConfig, load_experiment, train_experiment
     from hep_pnn.training.baselines import with_model
     from hep_pnn.training.distributed import is_writer, launch_torchrun
-
-    if nproc > 1:
-        options = [f"--set={item}" for item in set_ or []] + ["--output", str(output)]
-        options += [f"--model={model}"] * (model is not None) + ["--overwrite"] * overwrite
-        options += ["--resume"] * resume + ([str(config)] if config is not None else [])
-        raise typer.Exit(launch_torchrun(nproc, ["train", *options]))
+    from hep_pnn.training.runs import check_data_parallel
 
     keep_run_config = resume and config is None and not set_ and model is None
     overrides = list(set_ or [])
@@ -379,6 +374,12 @@ def train(
         overrides.append(f"model.preset={model}")
     # load_experiment checks the model's options against the --model preset set above
     experiment = None if keep_run_config else load_experiment(config, overrides)
+    if nproc > 1:  # the config was checked above: a bad one is one line, not N
+        check_data_parallel(experiment, output)
+        options = [f"--set={item}" for item in set_ or []] + ["--output", str(output)]
+        options += [f"--model={model}"] * (model is not None) + ["--overwrite"] * overwrite
+        options += ["--resume"] * resume + ([str(config)] if config is not None else [])
+        raise typer.Exit(launch_torchrun(nproc, ["train", *options]))
     run = train_experiment(experiment, output, overwrite=overwrite, resume=resume)
     if not is_writer():
         return

@@ -165,6 +165,8 @@ class _Networks:
     (their one difference) and loading ``model/``."""
 
     resumable: ClassVar[bool] = True
+    #: Trains under torchrun with batches split between the ranks (training/distributed.py).
+    data_parallel: ClassVar[bool] = True
     data_kind: ClassVar[str] = "events"
     _train: ClassVar[Callable[..., Any]]
 

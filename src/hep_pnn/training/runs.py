@@ -21,10 +21,10 @@ from hep_pnn.run_files import CONFIG_FILE, HISTORY_CSV, LOG_FILE, MODEL_DIR
 from hep_pnn.scorer import Scorer
 from hep_pnn.training.config import ExperimentConfig, load_experiment
 from hep_pnn.training.datasets import load_test_table, load_training_data
-from hep_pnn.training.distributed import init_from_environment, is_writer
+from hep_pnn.training.distributed import data_parallel, init_from_environment, is_writer
 from hep_pnn.training.estimators import ModelFamily, check_data_kind, family_of
 
-__all__ = ["TrainedRun", "load_run", "train_experiment"]
+__all__ = ["TrainedRun", "check_data_parallel", "load_run", "train_experiment"]
 
 
 @dataclass(frozen=True)
@@ -188,6 +188,31 @@ def train_experiment(
         torch.distributed.destroy_process_group()
 
 
+def check_data_parallel(config: ExperimentConfig | None, run_dir: str | os.PathLike[str]) -> None:
+    """Raise ConfigError unless ``config`` (None: the stored config of ``run_dir``, to be
+    resumed) names a family that trains data-parallel (``pnn train --nproc``)."""
+    if config is None:
+        config_path = Path(run_dir) / CONFIG_FILE
+        if not config_path.is_file():
+            return  # train_experiment reports the missing run
+        config = load_experiment(config_path, _settings_of_older_runs(config_path))
+    _check_data_parallel(family_of(config.model.preset), config, always=True)
+
+
+def _check_data_parallel(
+    family: ModelFamily, config: ExperimentConfig, *, always: bool = False
+) -> None:
+    """Under torchrun (or ``always``), refuse a family that does not declare
+    ``data_parallel``."""
+    active = always or data_parallel() is not None
+    if active and not getattr(family, "data_parallel", False):
+        raise ConfigError(
+            f"the {config.model.preset} family does not train data-parallel",
+            where="torchrun / --nproc",
+            fix="train it in one process (the parametric networks support --nproc)",
+        )
+
+
 def _train(
     config: ExperimentConfig | None,
     run_dir: Path,
@@ -200,12 +225,14 @@ def _train(
         config = config if config is not None else ExperimentConfig()
         family = family_of(config.model.preset)
         check_data_kind(config, where="config")
+        _check_data_parallel(family, config)
         if not family.resumable:
             return _train_in_temporary_dir(
                 family, config, run_dir, overwrite=overwrite, progress=progress
             )
     config = _prepare_run_dir(config, run_dir, overwrite=overwrite, resume=resume)
     family = family_of(config.model.preset)
+    _check_data_parallel(family, config)
     if not family.resumable:
         raise ConfigError(
             f"a {config.model.preset} run cannot be resumed (it has no checkpoints)",
