@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean bench
+.PHONY: demo test lint venv clean bench zoo
 
 venv: $(STAMP)
 
@@ -22,6 +22,10 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks studies
 	$(BIN)/python -m mypy src
 	$(BIN)/python -m pytest -q
+
+# Retrain the pretrained models of `pnn zoo` (after a generator change; ≈ 5-10 min on 2 cores)
+zoo: $(STAMP)
+	PYTHONPATH=src $(BIN)/python benchmarks/zoo.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks studies

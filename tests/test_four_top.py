@@ -133,4 +133,6 @@ def test_pnn_generate_four_top(
         main(["generate", "--process", "four-tops", "-o", "x.parquet"])
     assert exit_info.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()
-    assert error == ["pnn: error: --process: unknown process 'four-tops' (use hepmass or four-top)"]
+    assert error == [
+        "pnn: error: --process: unknown process 'four-tops' (use hepmass, four-top or top-tagging)"
+    ]

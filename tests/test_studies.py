@@ -64,6 +64,14 @@ def test_bad_study_file_names_file_and_key(tmp_path: Path) -> None:
         load_study("nope")
 
 
+def test_bad_run_override_is_refused_before_any_training(tmp_path: Path) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text("name: s\nruns:\n  good: {model: {preset: affine}}\n  bad: {weights: {a: 1}}\n")
+    with pytest.raises(ConfigError, match=r"study s, run 'bad', key weights"):
+        run_study(path, output=tmp_path / "out", size="tiny")
+    assert not (tmp_path / "out" / "data").exists()
+
+
 def _evaluation(auc: float) -> RunEvaluation:
     frame = pd.DataFrame({"mass": [500.0, 1000.0], "roc_auc": [auc, auc + 0.1]})
     return RunEvaluation("x", MassMetrics(frame))

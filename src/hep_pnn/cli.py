@@ -96,6 +96,12 @@ def study(
     test_data: Annotated[list[str] | None, typer.Option(help="Your test files.")] = None,
     jobs: Annotated[int, typer.Option(help="Runs trained at the same time.")] = 1,
     seeds: Annotated[int, typer.Option(help="Repetitions with different seeds.")] = 1,
+    executor: Annotated[
+        str, typer.Option(help="local (a process pool) or ray (each run a Ray task).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: a local Ray).")
+    ] = None,
 ) -> None:
     """Reproduce a published study; finished runs are skipped when re-run."""
     from hep_pnn.studies import list_studies, run_study
@@ -111,6 +117,8 @@ def study(
         test_data=test_data or (),
         jobs=jobs,
         seeds=seeds,
+        executor=executor,
+        address=address,
         echo=typer.echo,
     )
     typer.echo((folder / "results.md").read_text())
@@ -133,7 +141,11 @@ def generate_command(
         Path, typer.Option("--output", "-o", help="Output: .parquet, .root, .csv or .csv.gz.")
     ],
     process: Annotated[
-        str, typer.Option(help="hepmass (X → tt̄ and backgrounds) or four-top (tops of tt̄ Z′).")
+        str,
+        typer.Option(
+            help="hepmass (X → tt̄ and backgrounds), four-top (tops of tt̄ Z′) or top-tagging "
+            "(Pythia 8 top and QCD jets; --signal/--background jets, needs hep-pnn[jets])."
+        ),
     ] = "hepmass",
     n_events: Annotated[
         int, typer.Option(help="four-top: events, 4 top-quark rows each (Z′ mass: --masses).")
@@ -165,6 +177,7 @@ def generate_command(
     raw: Annotated[bool, typer.Option(help="Physical units instead of standardised.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace existing output.")] = False,
+    mpi: Annotated[bool, typer.Option(help="top-tagging: multi-parton interactions.")] = True,
 ) -> None:
     """Generate HEPMASS-like events (X → tt̄ signal, tt̄ and W+jets background) to a file."""
     import time
@@ -174,10 +187,32 @@ def generate_command(
     from hep_pnn.errors import ConfigError
     from hep_pnn.mass_lists import parse_masses
 
-    if process not in ("hepmass", "four-top"):
+    if process not in ("hepmass", "four-top", "top-tagging"):
         raise ConfigError(
-            f"unknown process {process!r}", where="--process", fix="use hepmass or four-top"
+            f"unknown process {process!r}",
+            where="--process",
+            fix="use hepmass, four-top or top-tagging",
         )
+    if process == "top-tagging":
+        from hep_pnn.data.jets.generate import generate_top_tagging_file
+
+        start = time.perf_counter()
+        jets, path = generate_top_tagging_file(
+            output,
+            n_top=10_000 if signal is None else signal,
+            n_qcd=10_000 if background is None else background,
+            overwrite=overwrite,
+            seed=seed,
+            mpi=mpi,
+            workers=threads,
+            progress=progress,
+        )
+        seconds = time.perf_counter() - start
+        typer.echo(
+            f"wrote {len(jets):,} jets ({int(jets.labels.sum()):,} top, "
+            f"{int((jets.labels == 0).sum()):,} QCD) to {path} in {seconds:.1f} s"
+        )
+        return
     if process == "four-top":
         from hep_pnn.data.four_top import generate_four_top, write_four_top
 
@@ -322,10 +357,15 @@ def train(
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing run directory.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue the run in --output.")] = False,
+    nproc: Annotated[
+        int, typer.Option(help="Data-parallel processes (runs torchrun; see docs/scaling.md).")
+    ] = 1,
 ) -> None:
     """Train a model from an experiment config and write a run directory."""
     from hep_pnn.training import ExperimentConfig, load_experiment, train_experiment
     from hep_pnn.training.baselines import with_model
+    from hep_pnn.training.distributed import is_writer, launch_torchrun
+    from hep_pnn.training.runs import check_data_parallel
 
     keep_run_config = resume and config is None and not set_ and model is None
     overrides = list(set_ or [])
@@ -334,12 +374,66 @@ def train(
         overrides.append(f"model.preset={model}")
     # load_experiment checks the model's options against the --model preset set above
     experiment = None if keep_run_config else load_experiment(config, overrides)
+    if nproc > 1:  # the config was checked above: a bad one is one line, not N
+        check_data_parallel(experiment, output)
+        options = [f"--set={item}" for item in set_ or []] + ["--output", str(output)]
+        options += [f"--model={model}"] * (model is not None) + ["--overwrite"] * overwrite
+        options += ["--resume"] * resume + ([str(config)] if config is not None else [])
+        raise typer.Exit(launch_torchrun(nproc, ["train", *options]))
     run = train_experiment(experiment, output, overwrite=overwrite, resume=resume)
+    if not is_writer():
+        return
     best = run.history.loc[run.history["val_auc_mean"].idxmax()]
     typer.echo(
         f"best model: {output / 'model'} (epoch {int(best['epoch'])}, "
         f"mean validation AUC {best['val_auc_mean']:.4f}); history: {output / 'history.csv'}"
     )
+
+
+@app.command()
+def tune(
+    config: Annotated[Path | None, typer.Argument(help="Experiment YAML the scan starts from.")],
+    space: Annotated[
+        Path, typer.Option(help="Search space YAML: config key -> {float|int|choice: ...}.")
+    ],
+    trials: Annotated[int, typer.Option(help="Completed or pruned trials to reach.")] = 20,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scan folder.")] = Path("pnn-tune"),
+    executor: Annotated[str, typer.Option(help="local (processes here) or ray.")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: a local Ray).")
+    ] = None,
+    jobs: Annotated[int, typer.Option(help="Trials at the same time (local executor).")] = 1,
+    storage: Annotated[
+        str | None, typer.Option(help="Optuna RDB URL shared by scans (default: in --output).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the TPE sampler.")] = 0,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a key of CONFIG.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Start a new scan in --output.")] = False,
+) -> None:
+    """Scan hyper-parameters with Optuna (TPE, pruning on the validation AUC); resumable."""
+    from hep_pnn._tables import markdown_table
+    from hep_pnn.tuning import run_tune
+
+    result = run_tune(
+        config,
+        space=space,
+        trials=trials,
+        output=output,
+        executor=executor,
+        address=address,
+        jobs=jobs,
+        storage=storage,
+        seed=seed,
+        overrides=set_,
+        overwrite=overwrite,
+        echo=typer.echo,
+    )
+    typer.echo(
+        markdown_table(result.table.drop(columns="run_dir", errors="ignore"), index_name="trial")
+    )
+    typer.echo(f"best config: {result.best_config}; trials: {result.folder / 'trials'}")
 
 
 @app.command()
@@ -369,8 +463,16 @@ def evaluate(
     """Per-mass metrics and plots of a trained run, written to RUN_DIR/evaluation."""
     import warnings
 
+    from hep_pnn._tables import markdown_table
     from hep_pnn.evaluation.command import evaluate_run_directory
+    from hep_pnn.evaluation.jet_runs import evaluate_jet_run, is_jet_run
     from hep_pnn.mass_lists import parse_masses
+
+    if is_jet_run(run_dir):  # jet taggers: metrics of the top-tagging comparison
+        metrics, output = evaluate_jet_run(run_dir, data=data or (), overwrite=overwrite)
+        typer.echo(markdown_table(metrics, index_name="sample"))
+        typer.echo(f"wrote {output}")
+        return
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -401,7 +503,21 @@ def report(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing report.")] = False,
 ) -> None:
     """One self-contained HTML page comparing evaluated runs."""
+    from hep_pnn.errors import ConfigError
     from hep_pnn.evaluation import write_report
+    from hep_pnn.evaluation.jet_report import write_jet_report
+    from hep_pnn.evaluation.jet_runs import is_jet_run
+
+    if any(is_jet_run(run) for run in run_dirs):  # jet taggers: their own comparison page
+        if not all(is_jet_run(run) for run in run_dirs):
+            raise ConfigError(
+                "jet runs and event runs cannot share one report",
+                where="RUN_DIRS",
+                fix="report the jet runs and the other runs separately",
+            )
+        written = write_jet_report(run_dirs, output, title=title, overwrite=overwrite)
+        typer.echo(f"wrote {written}")
+        return
 
     typer.echo(f"wrote {write_report(run_dirs, output, title=title, overwrite=overwrite)}")
 
@@ -440,6 +556,40 @@ def inspect(
     from hep_pnn.data import summarize
 
     typer.echo(summarize(path, description=description, cache=cache))
+
+
+zoo_app = typer.Typer(help="Pretrained models trained on the built-in generator (docs/zoo.md).")
+app.add_typer(zoo_app, name="zoo")
+
+
+@zoo_app.command("list")
+def zoo_list() -> None:
+    """The shipped models: name, title, test AUC per mass."""
+    from hep_pnn.zoo import list_models
+
+    for card in list_models():
+        auc = ", ".join(f"{mass:g}: {value:.3f}" for mass, value in card.test_auc.items())
+        typer.echo(f"{card.name:20s} {card.title} (AUC {auc})")
+
+
+@zoo_app.command("show")
+def zoo_show(name: Annotated[str, typer.Argument(help="Model name (pnn zoo list).")]) -> None:
+    """Describe one model: recipe, seed, generator version, test AUC, how to use it."""
+    from hep_pnn.zoo import describe_card, model_card
+
+    typer.echo(describe_card(model_card(name)))
+
+
+@zoo_app.command("export")
+def zoo_export(
+    name: Annotated[str, typer.Argument(help="Model name (pnn zoo list).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory to write.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
+) -> None:
+    """Write a model as a run directory, for pnn evaluate / apply / export."""
+    from hep_pnn.zoo import export_model
+
+    typer.echo(f"wrote {export_model(name, output, overwrite=overwrite)}")
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -91,8 +91,14 @@ def _overlay_png(evaluations: Sequence[RunEvaluation]) -> bytes:
     return figure_png(ax)
 
 
-def render_report(evaluations: Sequence[RunEvaluation], *, title: str = "hep-pnn report") -> str:
-    """The report as an HTML string (see :func:`write_report`)."""
+def render_report(
+    evaluations: Sequence[RunEvaluation],
+    *,
+    title: str = "hep-pnn report",
+    sections: Sequence[str] = (),
+) -> str:
+    """The report as an HTML string (see :func:`write_report`); ``sections`` (HTML, e.g. of
+    a hyper-parameter scan) follow the models."""
     names = [e.name for e in evaluations]
     if len(set(names)) != len(names):
         raise DataError(
@@ -112,17 +118,18 @@ def render_report(evaluations: Sequence[RunEvaluation], *, title: str = "hep-pnn
                 f"<h2>{html.escape(heading)}</h2>",
                 _table_html(comparison_table(evaluations, metric)),
             ]
-    parts += [
-        "<h2>ROC-AUC against mass</h2>",
-        _img(_overlay_png(evaluations), "all models: ROC-AUC vs mass"),
-    ]
+    if evaluations:
+        parts += [
+            "<h2>ROC-AUC against mass</h2>",
+            _img(_overlay_png(evaluations), "all models: ROC-AUC vs mass"),
+        ]
     for evaluation in evaluations:
         figures = evaluation.figures or render_figures(evaluation)
         parts.append(f"<h2>{html.escape(evaluation.name)}</h2>")
         parts += [_img(png, f"{evaluation.name}: {name}") for name, png in figures.items()]
         if evaluation.config_text:
             parts += ["<h3>Configuration</h3>", f"<pre>{html.escape(evaluation.config_text)}</pre>"]
-    parts.append("</body></html>")
+    parts += [*sections, "</body></html>"]
     return "\n".join(parts)
 
 
@@ -137,18 +144,27 @@ def write_report(
 
     Args:
         runs_or_results: :class:`RunEvaluation` objects, or run directories already
-            evaluated by ``pnn evaluate`` (their ``evaluation/`` folder is read).
+            evaluated by ``pnn evaluate`` (their ``evaluation/`` folder is read), or
+            ``pnn tune`` folders (their trial table and Optuna plots).
         path: the ``.html`` file to write (atomically).
         title: page title.
         overwrite: replace an existing file.
     """
     if not runs_or_results:
         raise DataError("nothing to report", where="report input", fix="give at least one run")
-    evaluations = [
-        item if isinstance(item, RunEvaluation) else load_evaluation(item)
-        for item in runs_or_results
-    ]
-    page = render_report(evaluations, title=title)
+    from hep_pnn.tuning.report import scan_section
+    from hep_pnn.tuning.results import is_scan_folder
+
+    evaluations: list[RunEvaluation] = []
+    scans: list[str] = []
+    for item in runs_or_results:
+        if isinstance(item, RunEvaluation):
+            evaluations.append(item)
+        elif is_scan_folder(item):
+            scans.append(scan_section(item))
+        else:
+            evaluations.append(load_evaluation(item))
+    page = render_report(evaluations, title=title, sections=scans)
     with atomic_path(path, overwrite=overwrite, option="--output") as tmp:
         tmp.write_text(page, encoding="utf-8")
     return Path(path)

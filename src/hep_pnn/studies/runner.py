@@ -11,18 +11,21 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
+from pydantic import ValidationError
 
-from hep_pnn.errors import ConfigError, PNNError
+from hep_pnn.errors import ConfigError, PNNError, from_validation_error
 from hep_pnn.run_files import MODEL_DIR
 from hep_pnn.studies.config import SIZES, RunSpec, StudyConfig, load_study
 from hep_pnn.studies.summary import summarise_study
+from hep_pnn.training.config import ExperimentConfig
 
-__all__ = ["RunSpec", "plan_runs", "prepare_data", "run_study"]
+__all__ = ["EXECUTORS", "RunSpec", "plan_runs", "prepare_data", "run_study"]
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +95,25 @@ def plan_runs(
     return specs
 
 
+def _check_runs(study: StudyConfig, output: Path, *, size: str, threads: int) -> None:
+    """Validate every run's experiment config before any data is generated or run trained."""
+    placeholder = plan_runs(
+        study,
+        output,
+        size=size,
+        seeds=1,
+        data=lambda seed: (["t.parquet"], ["t.parquet"]),
+        threads=threads,
+    )
+    for spec in placeholder:
+        try:
+            ExperimentConfig.model_validate(spec.config)
+        except ValidationError as err:
+            raise from_validation_error(
+                err, where=f"study {study.name}, run {spec.name!r}", fix="see docs/training.md"
+            ) from None
+
+
 def _run_one(spec: RunSpec, *, grid: str | None, grid_signal: int, logs: Path) -> str | None:
     """Train and evaluate one run in child processes; an error line, or None on success."""
     config_path = logs / f"{spec.name}-seed{spec.seed}.yaml"
@@ -116,6 +138,68 @@ def _run_one(spec: RunSpec, *, grid: str | None, grid_signal: int, logs: Path) -
     return None
 
 
+Work = Callable[[RunSpec], "str | None"]
+Echo = Callable[[str], None]
+
+
+def _label(spec: RunSpec) -> str:
+    return f"{spec.name} (seed {spec.seed})"
+
+
+def _map_local(
+    work: Work, specs: list[RunSpec], *, jobs: int, address: str | None, echo: Echo
+) -> list[str | None]:
+    """``jobs`` runs at a time on this machine (each run is its own processes)."""
+
+    def one(spec: RunSpec) -> str | None:
+        echo(f"[study] start {_label(spec)}")
+        error = work(spec)
+        echo(f"[study] {'FAILED' if error else 'done'} {_label(spec)}")
+        return error
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, specs))
+
+
+def _call(work: Work, spec: RunSpec) -> str | None:
+    return work(spec)
+
+
+def _map_ray(
+    work: Work, specs: list[RunSpec], *, jobs: int, address: str | None, echo: Echo
+) -> list[str | None]:
+    """Each run a Ray task asking for the CPUs of its training threads; the cluster's
+    nodes must see the study folder (a shared file system)."""
+    from hep_pnn._ray import connect
+
+    ray = connect(address, feature="pnn study --executor ray")
+    task = ray.remote(_call).options(num_cpus=max(1, 2 // jobs), max_retries=0)
+    refs = {task.remote(work, spec): spec for spec in specs}
+    echo(f"[study] {len(refs)} run(s) submitted to Ray")
+    pending = list(refs)
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        error = ray.get(ready[0])
+        echo(f"[study] {'FAILED' if error else 'done'} {_label(refs[ready[0]])}")
+    return [ray.get(ref) for ref in refs]
+
+
+#: Where the runs of a study execute: ``local`` (a pool of ``jobs``) or ``ray`` (tasks).
+EXECUTORS: dict[str, Callable[..., list[str | None]]] = {"local": _map_local, "ray": _map_ray}
+
+
+@dataclass(frozen=True)
+class _Work:
+    """One run's work, picklable so Ray can ship it to a worker."""
+
+    grid: str | None
+    grid_signal: int
+    logs: Path
+
+    def __call__(self, spec: RunSpec) -> str | None:
+        return _run_one(spec, grid=self.grid, grid_signal=self.grid_signal, logs=self.logs)
+
+
 def run_study(
     name: str | os.PathLike[str],
     *,
@@ -125,6 +209,8 @@ def run_study(
     test_data: Sequence[str] = (),
     jobs: int = 1,
     seeds: int = 1,
+    executor: str = "local",
+    address: str | None = None,
     echo: Callable[[str], None] = print,
 ) -> Path:
     """Run study ``name`` (a name from ``studies/`` or a YAML path); returns its folder.
@@ -138,8 +224,25 @@ def run_study(
             ``all_train.csv.gz`` / ``all_test.csv.gz``) instead of generated events.
         jobs: runs trained at the same time (each with ``2 // jobs`` threads, at least 1).
         seeds: repetitions with different seeds, for mean ± spread.
+        executor: ``local`` (a pool of ``jobs`` runs) or ``ray`` (each run a Ray task on
+            the cluster at ``address``, a local Ray instance without one); the same seeds
+            give the same results on both.
     """
+    if executor not in EXECUTORS:
+        raise ConfigError(
+            f"unknown executor {executor!r}",
+            where="--executor",
+            fix=f"use one of {', '.join(EXECUTORS)}",
+        )
+    if address is not None and executor != "ray":
+        raise ConfigError(
+            "--address needs --executor ray", where="--address", fix="add --executor ray"
+        )
     study = load_study(name)
+    if executor == "ray":  # a bad address fails before any data is made
+        from hep_pnn._ray import connect
+
+        connect(address, feature="pnn study --executor ray")
     if size not in SIZES:
         raise ConfigError(
             f"unknown size {size!r}", where="--size", fix=f"use one of {', '.join(SIZES)}"
@@ -166,6 +269,7 @@ def run_study(
         return prepare_data(study, target, size=size, seed=seed)
 
     threads = max(1, 2 // jobs)
+    _check_runs(study, folder, size=size, threads=threads)
     specs = plan_runs(study, folder, size=size, seeds=seeds, data=data, threads=threads)
     logs = folder / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -173,14 +277,9 @@ def run_study(
     echo(f"[study] {study.name}: {len(specs)} runs, {len(specs) - len(todo)} already finished")
     grid = study.grid if not train_data else None
 
-    def work(spec: RunSpec) -> str | None:
-        echo(f"[study] start {spec.name} (seed {spec.seed})")
-        error = _run_one(spec, grid=grid, grid_signal=SIZES[size]["grid_signal"], logs=logs)
-        echo(f"[study] {'FAILED' if error else 'done'} {spec.name} (seed {spec.seed})")
-        return error
-
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        errors = [e for e in pool.map(work, todo) if e]
+    work = _Work(grid, SIZES[size]["grid_signal"], logs)
+    results = EXECUTORS[executor](work, todo, jobs=jobs, address=address, echo=echo)
+    errors = [e for e in results if e]
     if errors:
         raise PNNError(
             f"{len(errors)} run(s) failed: " + "; ".join(errors),

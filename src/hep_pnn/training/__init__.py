@@ -1,12 +1,13 @@
 """Training: experiment configs, samplers, background-mass strategies, the loop and run folders.
 
-Importing this package registers the built-in model families (:mod:`.baselines` and
-:mod:`.networks`) in :mod:`hep_pnn.training.estimators`.
+Importing this package registers the built-in model families (:mod:`.baselines`,
+:mod:`.networks` and the jet taggers, :mod:`.jet_family`) in :mod:`hep_pnn.training.estimators`.
 """
 
 # Importing these registers the built-in model families.
 from hep_pnn.training import (
     baselines,  # noqa: F401
+    jet_family,  # noqa: F401
     networks,  # noqa: F401
 )
 from hep_pnn.training.background_mass import BackgroundMasses
@@ -16,6 +17,7 @@ from hep_pnn.training.config import (
     ExperimentConfig,
     FileData,
     GeneratedData,
+    JetData,
     ModelSection,
     TrainingConfig,
     WeightsConfig,
@@ -40,6 +42,7 @@ __all__ = [
     "ExperimentConfig",
     "FileData",
     "GeneratedData",
+    "JetData",
     "ModelFamily",
     "ModelSection",
     "NonFiniteLossError",

@@ -35,7 +35,7 @@ from hep_pnn.scorer import Scorer
 from hep_pnn.training.background_mass import BackgroundMasses
 from hep_pnn.training.config import BackgroundMassConfig, ExperimentConfig
 from hep_pnn.training.datasets import stratified_split
-from hep_pnn.training.estimators import register_family
+from hep_pnn.training.estimators import TrainingData, family_names, register_family
 from hep_pnn.training.runs import TrainedRun, train_experiment
 from hep_pnn.training.validation import validate
 from hep_pnn.training.weights import training_weights
@@ -74,11 +74,11 @@ def with_model(config: ExperimentConfig, name: str) -> ExperimentConfig:
         >>> with_model(ExperimentConfig(), "knn").model.preset
         'knn'
     """
-    if name not in MODEL_NAMES:
+    if name not in family_names():  # every registered family, the jet taggers included
         raise ConfigError(
             f"unknown model {name!r}",
             where="--model",
-            fix=f"choose one of {', '.join(MODEL_NAMES)}",
+            fix=f"choose one of {', '.join(family_names())}",
         )
     model = config.model.model_copy(update={"preset": name})
     changed = config.model_copy(update={"model": model})
@@ -279,6 +279,7 @@ class BaselineFamily:
     """
 
     resumable: ClassVar[bool] = False
+    data_kind: ClassVar[str] = "events"
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -289,13 +290,14 @@ class BaselineFamily:
     def fit(
         self,
         config: ExperimentConfig,
-        table: EventTable,
+        table: TrainingData,
         run_dir: Path,
         log: Callable[[str], None],
         *,
         resume: bool,
         progress: bool,
     ) -> Scorer:
+        assert isinstance(table, EventTable), "config checks give baselines events"
         return fit_baseline(config, table, run_dir, log)
 
     def load(self, directory: Path) -> Scorer:

@@ -19,7 +19,7 @@ from pydantic import (
 from hep_pnn.data.features import HEPMASS_MASSES
 from hep_pnn.errors import ConfigError, from_validation_error
 from hep_pnn.training.decorrelation import DecorrelationConfig
-from hep_pnn.training.estimators import family_of
+from hep_pnn.training.estimators import check_data_kind, family_of
 from hep_pnn.training.mass_strategies import MASS_STRATEGIES
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "ExperimentConfig",
     "FileData",
     "GeneratedData",
+    "JetData",
     "ModelSection",
     "TrainingConfig",
     "WeightsConfig",
@@ -71,14 +72,45 @@ class FileData(_Section):
 
     @model_validator(mode="after")
     def _one_way_to_give_files(self) -> FileData:
-        if bool(self.paths) == bool(self.train_paths or self.test_paths):
-            raise ValueError("give either 'paths' or both 'train_paths' and 'test_paths'")
-        if not self.paths and not (self.train_paths and self.test_paths):
-            raise ValueError("'train_paths' and 'test_paths' must both be given")
+        _check_paths(self.paths, self.train_paths, self.test_paths)
         return self
 
 
-DataSection = Annotated[GeneratedData | FileData, Field(discriminator="source")]
+def _check_paths(paths: list[str], train_paths: list[str], test_paths: list[str]) -> None:
+    if bool(paths) == bool(train_paths or test_paths):
+        raise ValueError("give either 'paths' or both 'train_paths' and 'test_paths'")
+    if not paths and not (train_paths and test_paths):
+        raise ValueError("'train_paths' and 'test_paths' must both be given")
+
+
+class JetData(_Section):
+    """Jets from files in the top-tagging layout (Parquet from ``pnn generate --process
+    top-tagging``, or the reference HDF5): ``paths`` split by ``test_fraction``, or separate
+    train/test files. Train a jet tagger on them (``model.preset: particlenet``, ...).
+
+    ``parameter`` names a jet-level column (e.g. a resonance mass) that parametric taggers
+    are conditioned on: signal jets keep their value, background jets get one drawn from the
+    signal values. ``signal_parameters`` keeps only signal at these values for training.
+    """
+
+    source: Literal["jets"]
+    paths: list[str] = Field(default_factory=list)
+    train_paths: list[str] = Field(default_factory=list)
+    test_paths: list[str] = Field(default_factory=list)
+    test_fraction: float = Field(0.25, gt=0, lt=1)
+    seed: int = 0
+    parameter: str | None = None
+    signal_parameters: list[float] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_way_to_give_files(self) -> JetData:
+        _check_paths(self.paths, self.train_paths, self.test_paths)
+        if self.signal_parameters is not None and self.parameter is None:
+            raise ValueError("'signal_parameters' needs 'parameter' (the column to select on)")
+        return self
+
+
+DataSection = Annotated[GeneratedData | FileData | JetData, Field(discriminator="source")]
 
 
 class ModelSection(_Section):
@@ -284,4 +316,5 @@ def _check_model(config: ExperimentConfig, where: str) -> None:
         family = family_of(config.model.preset)
     except ConfigError as err:
         raise ConfigError(err.what, where=f"{where}, key model.preset", fix=err.fix) from None
+    check_data_kind(config, where=where)
     family.check(config, where=where)

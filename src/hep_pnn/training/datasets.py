@@ -8,16 +8,18 @@ import numpy as np
 
 from hep_pnn._random import SeedLike, as_generator, spawn
 from hep_pnn.data.table import EventTable
-from hep_pnn.errors import DataError
+from hep_pnn.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from hep_pnn.data.description import DataDescription
     from hep_pnn.training.config import ExperimentConfig, FileData, GeneratedData
+    from hep_pnn.training.estimators import TrainingData
 
 __all__ = [
     "keep_signal_masses",
     "load_experiment_data",
     "load_test_table",
+    "load_training_data",
     "load_training_table",
     "stratified_split",
 ]
@@ -125,6 +127,12 @@ def _from_files(data: FileData, *, test: bool) -> EventTable:
 
 def _load(config: ExperimentConfig, *, test: bool) -> EventTable:
     data = config.data
+    if data.source == "jets":
+        raise ConfigError(
+            "jets are not an event table",
+            where="data.source",
+            fix="load them with hep_pnn.training.load_training_data / load_labelled_jets",
+        )
     table = (
         _generated(data, test=test) if data.source == "generate" else _from_files(data, test=test)
     )
@@ -141,6 +149,16 @@ def _load(config: ExperimentConfig, *, test: bool) -> EventTable:
 def load_training_table(config: ExperimentConfig) -> EventTable:
     """The training table of an experiment (validation events included)."""
     return _load(config, test=False)
+
+
+def load_training_data(config: ExperimentConfig) -> TrainingData:
+    """What the model family of ``config`` trains on: the training table, or labelled jets
+    for ``data.source: jets``."""
+    if config.data.source == "jets":
+        from hep_pnn.training.jet_data import load_labelled_jets
+
+        return load_labelled_jets(config.data, test=False)
+    return load_training_table(config)
 
 
 def load_test_table(config: ExperimentConfig) -> EventTable:

@@ -109,7 +109,13 @@ def distance_correlation(
 
 
 class DecorrelationTerm(Protocol):
-    """What the training loop asks of a decorrelation method."""
+    """What the training loop asks of a decorrelation method.
+
+    ``data_parallel``: whether the term may run in every process of a data-parallel
+    training on that process's share of the batch (False: state that would diverge).
+    """
+
+    data_parallel: bool
 
     def term(
         self,
@@ -150,6 +156,8 @@ class DiscoPenalty:
         Kasieczka, Shih, "Robust jet classifiers through distance correlation",
         PRL 125 (2020) 122001, arXiv:2001.05310.
     """
+
+    data_parallel = True
 
     def __init__(self, *, strength: float) -> None:
         self.strength = strength
@@ -241,6 +249,8 @@ class AdversaryPenalty:
         Louppe, Kagan, Cranmer, arXiv:1611.01046; the mass-decorrelated jet-image autoencoder
         of Heimel, Kasieczka, Plehn, Thompson, arXiv:1808.08979.
     """
+
+    data_parallel = False  # each process would train its own adversary
 
     def __init__(
         self,

@@ -5,15 +5,16 @@ never asks what kind of model it holds. The built-in families register themselve
 ``hep_pnn.training`` is imported: the network presets (``affine``, ``pnn``, ``blind``,
 ``mlp``, a full ``model.options`` with ``preset: null``, and the per-mass ``individual``
 ensemble) in :mod:`hep_pnn.training.networks`, the baselines (``knn``, ``bdt``, ``pbdt``)
-in :mod:`hep_pnn.training.baselines`. A new family is one class with the three methods
-and one :func:`register_family` call; nothing in the run orchestration changes.
+in :mod:`hep_pnn.training.baselines`, the jet taggers in :mod:`hep_pnn.training.jet_family`.
+A new family is one class with the three methods (and ``data_kind``: ``"events"`` or
+``"jets"``) and one :func:`register_family` call; nothing in the run orchestration changes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol, Union
 
 from hep_pnn.errors import ConfigError
 from hep_pnn.scorer import Scorer
@@ -21,8 +22,56 @@ from hep_pnn.scorer import Scorer
 if TYPE_CHECKING:
     from hep_pnn.data.table import EventTable
     from hep_pnn.training.config import ExperimentConfig
+    from hep_pnn.training.jet_data import LabelledJets
 
-__all__ = ["ModelFamily", "family_names", "family_of", "register_family"]
+__all__ = [
+    "ModelFamily",
+    "TrainingData",
+    "check_data_kind",
+    "data_kind",
+    "family_names",
+    "family_of",
+    "register_family",
+]
+
+#: What a family is fitted on: an event table, or labelled jets (``data.source: jets``).
+TrainingData = Union["EventTable", "LabelledJets"]
+
+
+def check_data_kind(config: ExperimentConfig, *, where: str) -> None:
+    """Raise :class:`~hep_pnn.errors.ConfigError` unless the family of ``model.preset``
+    trains on what the data section gives (events or jets), naming the families that do.
+
+    A family without ``data_kind`` (written before jets existed) trains on events.
+
+    Example:
+        >>> from hep_pnn.training.config import ExperimentConfig
+        >>> check_data_kind(ExperimentConfig(), where="config")  # affine on events: fine
+    """
+    kind = data_kind(config)
+
+    def trains_on(name: str | None) -> str:
+        return str(getattr(family_of(name), "data_kind", "events"))
+
+    if trains_on(config.model.preset) != kind:
+        fitting = [name for name in family_names() if trains_on(name) == kind]
+        raise ConfigError(
+            f"model {config.model.preset!r} does not train on {kind} "
+            f"(data.source {config.data.source!r})",
+            where=f"{where}, key model.preset",
+            fix=f"choose one of {', '.join(fitting)}",
+        )
+
+
+def data_kind(config: ExperimentConfig) -> str:
+    """``"jets"`` for ``data.source: jets``, else ``"events"``: what the data section yields.
+
+    Example:
+        >>> from hep_pnn.training.config import ExperimentConfig
+        >>> data_kind(ExperimentConfig())
+        'events'
+    """
+    return "jets" if config.data.source == "jets" else "events"
 
 
 class ModelFamily(Protocol):
@@ -40,6 +89,8 @@ class ModelFamily(Protocol):
     """
 
     resumable: ClassVar[bool]
+    #: What :meth:`fit` trains on: ``"events"`` (an EventTable) or ``"jets"``.
+    data_kind: ClassVar[str]
 
     def check(self, config: ExperimentConfig, *, where: str) -> None:
         """Raise :class:`~hep_pnn.errors.ConfigError` if ``config.model`` is invalid."""
@@ -48,7 +99,7 @@ class ModelFamily(Protocol):
     def fit(
         self,
         config: ExperimentConfig,
-        table: EventTable,
+        table: TrainingData,
         run_dir: Path,
         log: Callable[[str], None],
         *,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from rich.progress import (
@@ -17,7 +18,14 @@ from rich.progress import (
 )
 from rich.text import Text
 
-__all__ = ["EpochBar", "TensorBoardLog", "epoch_bar", "epoch_summary"]
+__all__ = [
+    "EpochBar",
+    "TensorBoardLog",
+    "epoch_bar",
+    "epoch_listener",
+    "epoch_summary",
+    "notify_epoch",
+]
 
 #: Redraw the bar at most this often (in batches) so feedback costs nothing measurable.
 UPDATE_EVERY = 20
@@ -111,3 +119,34 @@ class TensorBoardLog:
             if key != "epoch":
                 self.writer.add_scalar(key, value, int(row["epoch"]))
         self.writer.flush()
+
+
+EpochListener = Callable[[dict[str, float]], None]
+_LISTENERS: ContextVar[tuple[EpochListener, ...]] = ContextVar("epoch_listeners", default=())
+
+
+@contextmanager
+def epoch_listener(listener: EpochListener) -> Iterator[None]:
+    """Call ``listener(row)`` with every history row the networks trained inside the block
+    write (after the epoch's checkpoint), e.g. to report the validation AUC to a
+    hyper-parameter scan; an exception it raises (a pruned trial) stops the training.
+
+    Example:
+        >>> rows = []
+        >>> with epoch_listener(rows.append):
+        ...     notify_epoch({"epoch": 1, "val_auc_mean": 0.8})
+        >>> notify_epoch({"epoch": 2})  # outside the block: nobody listens
+        >>> rows
+        [{'epoch': 1, 'val_auc_mean': 0.8}]
+    """
+    token = _LISTENERS.set((*_LISTENERS.get(), listener))
+    try:
+        yield
+    finally:
+        _LISTENERS.reset(token)
+
+
+def notify_epoch(row: dict[str, float]) -> None:
+    """Pass a finished epoch's history row to the listeners of :func:`epoch_listener`."""
+    for listener in _LISTENERS.get():
+        listener(row)

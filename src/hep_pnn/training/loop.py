@@ -16,7 +16,7 @@ from hep_pnn._denormals import flush_denormals
 from hep_pnn._memory import keep_freed_memory
 from hep_pnn._random import spawn
 from hep_pnn.data.table import EventTable
-from hep_pnn.errors import PNNError
+from hep_pnn.errors import ConfigError, PNNError
 from hep_pnn.models.direct import DirectStep, supports
 from hep_pnn.models.network import ParametricNet
 from hep_pnn.training.background_mass import BackgroundMasses
@@ -24,6 +24,7 @@ from hep_pnn.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 from hep_pnn.training.config import TrainingConfig
 from hep_pnn.training.datasets import stratified_split
 from hep_pnn.training.decorrelation import DecorrelationTerm, make_decorrelation
+from hep_pnn.training.distributed import data_parallel
 from hep_pnn.training.feedback import epoch_bar, epoch_summary
 from hep_pnn.training.flat import FlatParameters, weight_decay_groups
 from hep_pnn.training.samplers import Population, plan_epoch
@@ -208,6 +209,20 @@ class Trainer:
         fused = self.flat is not None and supports(model) and self.decorrelation is None
         self.direct = DirectStep(model) if fused else None
         self.optimizer = make_optimizer(groups, learning_rate=config.learning_rate)
+        # under torchrun, this rank's share of every global batch (docs/scaling.md)
+        self.parallel = data_parallel()
+        if (
+            self.parallel is not None
+            and self.decorrelation is not None
+            and not self.decorrelation.data_parallel
+        ):
+            raise ConfigError(
+                "the adversary of training.decorrelation does not train data-parallel "
+                "(each process would train its own)",
+                where="training.decorrelation.method",
+                fix="use method: disco (computed on each process's share of the batch) or "
+                "train in one process",
+            )
         self.scheduler = _scheduler(self.optimizer, config)
         self.progress = TrainingProgress()
         self.train_accuracy = math.nan
@@ -246,6 +261,8 @@ class Trainer:
         right = total_weight = 0.0
         for batch, start in enumerate(range(0, len(index), size), start=1):
             rows = slice(start, start + size)
+            if self.parallel is not None:
+                rows = self.parallel.shard(start, min(start + size, len(index)))
             x = self.features.index_select(0, index[rows])
             protected = (
                 None if self.protected is None else self.protected.index_select(0, index[rows])
@@ -287,6 +304,15 @@ class Trainer:
             value, right, total = self._direct_step(features, mass, target, weight)
         else:
             value, right, total = self._autograd_step(features, mass, target, weight, protected)
+        if self.parallel is not None:  # every rank then takes the same step
+            grads = [p.grad for g in self.optimizer.param_groups for p in g["params"]]
+            value, right, total = self.parallel.all_reduce(
+                [g for g in grads if g is not None],
+                value=value,
+                right=right,
+                total=total,
+                rows=len(target),
+            )
         if math.isfinite(value):
             self.optimizer.step()
         return value, right, total

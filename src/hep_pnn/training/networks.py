@@ -33,11 +33,11 @@ from hep_pnn.run_files import (
 from hep_pnn.scorer import Scorer
 from hep_pnn.training.checkpoint import load_checkpoint, save_checkpoint
 from hep_pnn.training.config import ExperimentConfig
-from hep_pnn.training.estimators import register_family
-from hep_pnn.training.feedback import TensorBoardLog
+from hep_pnn.training.estimators import TrainingData, register_family
+from hep_pnn.training.feedback import TensorBoardLog, notify_epoch
 from hep_pnn.training.loop import Trainer
 
-__all__ = ["ParametricNetworks", "PerMassNetworks"]
+__all__ = ["ParametricNetworks", "PerMassNetworks", "write_history"]
 
 Log = Callable[[str], None]
 
@@ -46,7 +46,7 @@ def _child_seed(seed: int, *key: int) -> int:
     return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
 
 
-def _write_history(run_dir: Path, rows: list[dict[str, float]]) -> pd.DataFrame:
+def write_history(run_dir: Path, rows: list[dict[str, float]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     with atomic_path(run_dir / HISTORY_CSV, overwrite=True) as tmp:
         frame.to_csv(tmp, index=False)
@@ -106,8 +106,9 @@ def _train_parametric(
     tensorboard = TensorBoardLog(str(run_dir / "tensorboard"))
 
     def after_epoch() -> None:
-        _write_history(run_dir, trainer.progress.history)
+        write_history(run_dir, trainer.progress.history)
         tensorboard.write(trainer.progress.history[-1])
+        notify_epoch(trainer.progress.history[-1])
 
     try:
         _train_one(trainer, run_dir / CHECKPOINT_DIR, on_epoch_end=after_epoch, **options)
@@ -115,7 +116,7 @@ def _train_parametric(
         if trainer.progress.epoch:
             _save_models(net, [(net, trainer.best_state)], run_dir)
         raise
-    _write_history(run_dir, trainer.progress.history)
+    write_history(run_dir, trainer.progress.history)
     best = trainer.progress
     log(f"best epoch {best.best_epoch} (mean validation AUC {best.best_auc:.4f})")
     return _save_models(net, [(net, trainer.best_state)], run_dir)
@@ -151,10 +152,10 @@ def _train_individual(
         _train_one(
             trainer,
             run_dir / CHECKPOINT_DIR / f"m{mass:g}",
-            on_epoch_end=lambda: _write_history(run_dir, history()),
+            on_epoch_end=lambda: write_history(run_dir, history()),
             **options,
         )
-    _write_history(run_dir, history())
+    write_history(run_dir, history())
     ensemble = PerMassEnsemble({m: t.model for m, t in trainers})
     return _save_models(ensemble, [(t.model, t.best_state) for _, t in trainers], run_dir)
 
@@ -164,6 +165,9 @@ class _Networks:
     (their one difference) and loading ``model/``."""
 
     resumable: ClassVar[bool] = True
+    #: Trains under torchrun with batches split between the ranks (training/distributed.py).
+    data_parallel: ClassVar[bool] = True
+    data_kind: ClassVar[str] = "events"
     _train: ClassVar[Callable[..., Any]]
 
     def check(self, config: ExperimentConfig, *, where: str) -> None:
@@ -179,13 +183,14 @@ class _Networks:
     def fit(
         self,
         config: ExperimentConfig,
-        table: EventTable,
+        table: TrainingData,
         run_dir: Path,
         log: Log,
         *,
         resume: bool,
         progress: bool,
     ) -> Scorer:
+        assert isinstance(table, EventTable), "config checks give networks events"
         train = type(self)._train
         model: Scorer = train(config, table, run_dir, log, resume=resume, progress=progress)
         return model

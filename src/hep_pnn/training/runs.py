@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import torch.distributed
 import yaml
 
 from hep_pnn._io import atomic_dir, atomic_path
@@ -18,10 +20,11 @@ from hep_pnn.models._inference import torch_threads
 from hep_pnn.run_files import CONFIG_FILE, HISTORY_CSV, LOG_FILE, MODEL_DIR
 from hep_pnn.scorer import Scorer
 from hep_pnn.training.config import ExperimentConfig, load_experiment
-from hep_pnn.training.datasets import load_test_table, load_training_table
-from hep_pnn.training.estimators import ModelFamily, family_of
+from hep_pnn.training.datasets import load_test_table, load_training_data
+from hep_pnn.training.distributed import data_parallel, init_from_environment, is_writer
+from hep_pnn.training.estimators import ModelFamily, check_data_kind, family_of
 
-__all__ = ["TrainedRun", "load_run", "train_experiment"]
+__all__ = ["TrainedRun", "check_data_parallel", "load_run", "train_experiment"]
 
 
 @dataclass(frozen=True)
@@ -128,11 +131,23 @@ def _train_in_temporary_dir(
     with atomic_dir(run_dir, overwrite=overwrite, option="--output") as tmp:
         (tmp / CONFIG_FILE).write_text(config.to_yaml())
         log = _Log(tmp / LOG_FILE, echo=progress)
-        table = load_training_table(config)
+        table = load_training_data(config)
         log(f"training {run_dir}: {table!r}")
         model = family.fit(config, table, tmp, log, resume=False, progress=progress)
         history = pd.read_csv(tmp / HISTORY_CSV)
     return TrainedRun(run_dir=run_dir, config=config, model=model, history=history)
+
+
+def _train_as_other_rank(
+    config: ExperimentConfig | None, run_dir: Path, *, resume: bool
+) -> TrainedRun:
+    """A data-parallel rank other than 0 takes the same steps in a private temporary
+    folder (a copy of the run when resuming): only rank 0 writes the run."""
+    with tempfile.TemporaryDirectory(prefix="hep-pnn-rank-") as tmp:
+        private = Path(tmp) / "run"
+        if resume and run_dir.is_dir():
+            shutil.copytree(run_dir, private, ignore=shutil.ignore_patterns("tensorboard"))
+        return _train(config, private, overwrite=False, resume=resume, progress=False)
 
 
 def train_experiment(
@@ -160,15 +175,64 @@ def train_experiment(
         ((500.0, 1000.0), [1])
     """
     run_dir = Path(run_dir)
+    if not init_from_environment():
+        return _train(config, run_dir, overwrite=overwrite, resume=resume, progress=progress)
+    try:  # launched by torchrun: data-parallel ranks (docs/scaling.md)
+        if is_writer():
+            run = _train(config, run_dir, overwrite=overwrite, resume=resume, progress=progress)
+        else:
+            run = _train_as_other_rank(config, run_dir, resume=resume)
+        torch.distributed.barrier()  # no rank tears the group down while another still uses it
+        return run
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def check_data_parallel(config: ExperimentConfig | None, run_dir: str | os.PathLike[str]) -> None:
+    """Raise ConfigError unless ``config`` (None: the stored config of ``run_dir``, to be
+    resumed) names a family that trains data-parallel (``pnn train --nproc``)."""
+    if config is None:
+        config_path = Path(run_dir) / CONFIG_FILE
+        if not config_path.is_file():
+            return  # train_experiment reports the missing run
+        config = load_experiment(config_path, _settings_of_older_runs(config_path))
+    _check_data_parallel(family_of(config.model.preset), config, always=True)
+
+
+def _check_data_parallel(
+    family: ModelFamily, config: ExperimentConfig, *, always: bool = False
+) -> None:
+    """Under torchrun (or ``always``), refuse a family that does not declare
+    ``data_parallel``."""
+    active = always or data_parallel() is not None
+    if active and not getattr(family, "data_parallel", False):
+        raise ConfigError(
+            f"the {config.model.preset} family does not train data-parallel",
+            where="torchrun / --nproc",
+            fix="train it in one process (the parametric networks support --nproc)",
+        )
+
+
+def _train(
+    config: ExperimentConfig | None,
+    run_dir: Path,
+    *,
+    overwrite: bool,
+    resume: bool,
+    progress: bool,
+) -> TrainedRun:
     if not resume:
         config = config if config is not None else ExperimentConfig()
         family = family_of(config.model.preset)
+        check_data_kind(config, where="config")
+        _check_data_parallel(family, config)
         if not family.resumable:
             return _train_in_temporary_dir(
                 family, config, run_dir, overwrite=overwrite, progress=progress
             )
     config = _prepare_run_dir(config, run_dir, overwrite=overwrite, resume=resume)
     family = family_of(config.model.preset)
+    _check_data_parallel(family, config)
     if not family.resumable:
         raise ConfigError(
             f"a {config.model.preset} run cannot be resumed (it has no checkpoints)",
@@ -183,7 +247,7 @@ def train_experiment(
         )
     log = _Log(run_dir / LOG_FILE, echo=progress)
     with torch_threads(config.training.threads):
-        table = load_training_table(config)
+        table = load_training_data(config)
         log(f"{'resuming' if resume else 'training'} {run_dir}: {table!r}")
         log(f"{config.training.threads} thread(s); {wait_policy()}")
         model = family.fit(config, table, run_dir, log, resume=resume, progress=progress)

@@ -1,0 +1,123 @@
+"""Train the jet taggers on the same jets and print the table of docs/taggers.md.
+
+    python benchmarks/bench_jet_taggers.py                      # toy jets (seconds per epoch)
+    python benchmarks/bench_jet_taggers.py --file jets.parquet  # pnn generate --process top-tagging
+
+Every tagger is trained with ``pnn train``'s machinery (one run folder each under
+``--runs``) and scored on the same held-out jets; a BDT on (m, τ21, τ32) is the reference.
+Writes the rejection overlay and the mean jet images to ``--figures``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from hep_pnn._tables import markdown_table
+from hep_pnn.data.jets.layout import write_jets_parquet
+from hep_pnn.data.jets.toy import toy_jets
+from hep_pnn.evaluation.jet_metrics import tagger_metrics
+from hep_pnn.evaluation.jet_plots import plot_rejection
+from hep_pnn.evaluation.jet_runs import jet_figures, score_jets
+from hep_pnn.evaluation.plots import figure_png
+from hep_pnn.training import load_experiment, train_experiment
+from hep_pnn.training.jet_data import load_labelled_jets
+from machine import cpu_model
+
+TAGGERS = {
+    "CNN (DeepTop-style)": ("jet_cnn", {}),
+    "ParticleNet-Lite": ("particlenet_lite", {}),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, help="jet file (default: toy jets)")
+    parser.add_argument("--jets", type=int, default=2000, help="toy jets per class")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--runs", type=Path, default=Path(tempfile.mkdtemp()) / "runs")
+    parser.add_argument("--figures", type=Path, default=Path("docs/figures"))
+    args = parser.parse_args()
+    folder = args.runs
+    folder.mkdir(parents=True, exist_ok=True)
+    path = args.file
+    if path is None:
+        path = folder / "toy_jets.parquet"
+        write_jets_parquet(toy_jets(args.jets, args.jets, seed=1), path, overwrite=True)
+    config = {
+        "data": {"source": "jets", "paths": [str(path.resolve())], "test_fraction": 0.25},
+        "training": {"epochs": args.epochs, "batch_size": args.batch_size, "threads": 2},
+    }
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    rows, curves, test, last = {}, {}, None, None
+    for label, (preset, options) in TAGGERS.items():
+        experiment = load_experiment(
+            folder / "config.yaml",
+            [
+                f"model.preset={preset}",
+                f"model.options={yaml.safe_dump(options, default_flow_style=True).strip()}",
+            ],
+        )
+        started = time.perf_counter()
+        run = train_experiment(experiment, folder / preset, overwrite=True, progress=False)
+        seconds = time.perf_counter() - started
+        test = test or load_labelled_jets(experiment.data, test=True)
+        table, scored = score_jets(run.model, test)
+        curves[label] = next(iter(scored.values()))
+        rows[label] = {
+            **table.iloc[0].to_dict(),
+            "parameters": float(sum(p.numel() for p in run.model.parameters())),
+            "train_s": float(run.history["seconds"].sum()),  # the epochs' optimizer steps
+            "run_s": seconds,  # the whole run: inputs, validation, checkpoints
+            "jets_per_s": float(run.history["events_per_s"].median()),
+        }
+        last = run.model
+    assert test is not None and last is not None
+    train = load_labelled_jets(experiment.data, test=False).jets
+    columns = ["jet_mass", "tau21", "tau32"]
+    started = time.perf_counter()
+    bdt = HistGradientBoostingClassifier(random_state=0).fit(train.features[columns], train.labels)
+    score = bdt.predict_proba(test.jets.features[columns])[:, 1]
+    curves["BDT (m, τ21, τ32)"] = (score, test.jets.labels)
+    rows["BDT (m, τ21, τ32)"] = {
+        **tagger_metrics(score, test.jets.labels),
+        "train_s": time.perf_counter() - started,
+    }
+    frame = pd.DataFrame(rows).T[
+        [
+            "auc",
+            "accuracy",
+            "rejection_30",
+            "rejection_50",
+            "parameters",
+            "train_s",
+            "run_s",
+            "jets_per_s",
+        ]
+    ]
+    print(markdown_table(frame, digits=3, index_name="tagger"))
+    print(
+        f"\n{len(train)} training jets (25 % of them for validation), {len(test)} test jets, "
+        f"{args.epochs} epochs, batch {args.batch_size}; {cpu_model()}, "
+        f"{datetime.date.today().isoformat()}; source: {args.file or 'toy jets'}"
+    )
+    args.figures.mkdir(parents=True, exist_ok=True)
+    (args.figures / "taggers_rejection.png").write_bytes(figure_png(plot_rejection(curves)))
+    images = jet_figures(last, test, {"": curves["CNN (DeepTop-style)"]})
+    (args.figures / "taggers_mean_images.png").write_bytes(images["jet_images.png"])
+    (args.figures / "taggers_pixel_correlation.png").write_bytes(images["pixel_correlation.png"])
+    print(f"figures in {args.figures}")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()

@@ -1,0 +1,368 @@
+"""Top and QCD jets generated with Pythia 8 and clustered with FastJet.
+
+The only module of hep-pnn that imports ``pythia8mc`` and ``fastjet`` (both GPL), and only
+inside the functions that run in the worker processes; importing this module needs neither.
+
+Events: pp at √s = 14 TeV, 550 < pT̂ < 650 GeV, hadronisation on, multi-parton interactions
+on by default. Signal is tt̄ with both W bosons decaying to quarks, background QCD dijets
+(``HardQCD:all``). Jets: anti-kT R = 0.8 on all visible final-state particles (neutrinos
+dropped), 550 < pT < 650 GeV, |η| < 2; a top jet must lie within ΔR < 0.8 of a hadronically
+decaying top quark, and so must the top's b quark and the two quarks of its W, as in the
+reference data set. Every jet passing the cuts is kept. τ_N uses the exclusive-kT
+subjets of FastJet as axes (:mod:`hep_pnn.data.jets.substructure`).
+
+Events are generated in chunks of ``chunk_events``; chunk ``k`` of a process gets a Pythia
+seed derived from ``(seed, process, k)`` and chunks are used in order, so a seed gives the
+same jets whatever the number of workers.
+
+References:
+    Kasieczka et al., "The Machine Learning Landscape of Top Taggers", arXiv:1902.09914;
+    Bierlich et al., "A comprehensive guide to the physics and usage of PYTHIA 8.3",
+    arXiv:2203.11601; Cacciari, Salam & Soyez, "FastJet user manual", arXiv:1111.6097.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import multiprocessing
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hep_pnn.data.jets._events import eta_phi, hadronic_tops, padded_constituents, top_matched
+from hep_pnn.data.jets.sample import JET_FEATURES, MAX_CONSTITUENTS, JetSample
+from hep_pnn.data.jets.substructure import JET_RADIUS, jet_kinematics, nsubjettiness
+from hep_pnn.errors import ConfigError, PNNError
+
+__all__ = ["JET_PROCESSES", "generate_top_tagging", "generate_top_tagging_file"]
+
+JET_PROCESSES: dict[str, tuple[str, ...]] = {
+    "top": (
+        "Top:gg2ttbar = on",
+        "Top:qqbar2ttbar = on",
+        "24:onMode = off",
+        "24:onIfAny = 1 2 3 4 5",
+    ),
+    "qcd": ("HardQCD:all = on",),
+}
+"""Pythia settings of each process, on top of the common ones (:func:`_pythia_settings`)."""
+
+PT_RANGE = (550.0, 650.0)
+MAX_ABS_ETA = 2.0
+_SEED_LIMIT = 900_000_000  # Pythia's Random:seed is at most 900,000,000
+
+
+def _missing_extra(package: str) -> PNNError:
+    return PNNError(
+        f"the jet generator needs {package}, which is not installed",
+        where="hep_pnn.data.jets.generate",
+        fix="pip install hep-pnn[jets]",
+    )
+
+
+def _pythia_settings(process: str, *, mpi: bool, seed: int) -> list[str]:
+    return [
+        "Beams:eCM = 14000",
+        f"PhaseSpace:pTHatMin = {PT_RANGE[0]:g}",
+        f"PhaseSpace:pTHatMax = {PT_RANGE[1]:g}",
+        f"PartonLevel:MPI = {'on' if mpi else 'off'}",
+        "HadronLevel:all = on",
+        "Print:quiet = on",
+        "Next:numberCount = 0",
+        "Random:setSeed = on",
+        f"Random:seed = {seed}",
+        *JET_PROCESSES[process],
+    ]
+
+
+def chunk_seed(seed: int, process: str, chunk: int) -> int:
+    """The Pythia seed of chunk ``chunk`` of ``process`` (1 … 900,000,000).
+
+    Example:
+        >>> chunk_seed(0, "top", 3) == chunk_seed(0, "top", 3) != chunk_seed(0, "qcd", 3)
+        True
+    """
+    code = list(JET_PROCESSES).index(process)
+    state = np.random.SeedSequence([seed, code, chunk]).generate_state(1)[0]
+    return int(state) % _SEED_LIMIT + 1
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence C++ output on file descriptor 1 (the FastJet banner) inside a worker."""
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _exclusive_axes(constituents: Any, n_subjets: int) -> np.ndarray:
+    import awkward as ak
+    import fastjet
+
+    # Pairwise kT: with R = 10 no beam distance wins inside an R = 0.8 jet.
+    definition = fastjet.JetDefinition(fastjet.kt_algorithm, 10.0)
+    with warnings.catch_warnings():
+        # fastjet 3.5.2 warns for every algorithm (it compares a JetDefinition to an enum)
+        warnings.filterwarnings("ignore", message="dcut and exclusive jets")
+        sequence = fastjet.ClusterSequence(constituents, definition)
+        subjets = sequence.exclusive_jets(n_jets=n_subjets)
+    return np.stack(
+        [ak.to_numpy(subjets[name]) for name in ("E", "px", "py", "pz")], axis=2
+    ).astype(np.float64)
+
+
+def _require_extras() -> None:
+    """Fail early, in the calling process, if the ``jets`` extra is missing (no import)."""
+    for package in ("pythia8mc", "fastjet"):
+        if importlib.util.find_spec(package) is None:
+            raise _missing_extra(package)
+
+
+def _events(process: str, *, mpi: bool, seed: int, n_events: int) -> Any:
+    """Pythia's particle records of ``n_events`` events (awkward, ``events * var * particle``)."""
+    try:
+        import pythia8mc
+    except ImportError:
+        raise _missing_extra("pythia8mc") from None
+    pythia = pythia8mc.Pythia("", False)
+    for setting in _pythia_settings(process, mpi=mpi, seed=seed):
+        pythia.readString(setting)
+    if not pythia.init():
+        raise PNNError(f"Pythia failed to initialise for {process}", where="generate_chunk")
+    return pythia.nextBatch(n_events).prt
+
+
+def _antikt_jets(particles: Any) -> tuple[Any, Any]:
+    """Anti-kT jets above the pT cut, per event, and their constituents (awkward arrays)."""
+    import awkward as ak
+
+    try:
+        import fastjet
+    except ImportError:
+        raise _missing_extra("fastjet") from None
+    absolute_id = abs(particles.id)
+    neutrino = (absolute_id == 12) | (absolute_id == 14) | (absolute_id == 16)
+    visible = particles[(particles.status > 0) & ~neutrino]
+    momenta = ak.zip({"px": visible.p.px, "py": visible.p.py, "pz": visible.p.pz, "E": visible.p.e})
+    with _quiet_stdout():
+        jet_definition = fastjet.JetDefinition(fastjet.antikt_algorithm, JET_RADIUS)
+        sequence = fastjet.ClusterSequence(momenta, jet_definition)
+        return sequence.inclusive_jets(min_pt=PT_RANGE[0]), sequence.constituents(
+            min_pt=PT_RANGE[0]
+        )
+
+
+def generate_chunk(process: str, *, mpi: bool, seed: int, n_events: int) -> JetSample:
+    """Generate ``n_events`` events of ``process`` and return the jets that pass the cuts.
+
+    Runs in a worker process; ``seed`` is the Pythia seed (:func:`chunk_seed`).
+    """
+    import awkward as ak
+
+    particles = _events(process, mpi=mpi, seed=seed, n_events=n_events)
+    jets, members = _antikt_jets(particles)
+    px, py, pz = (ak.to_numpy(ak.flatten(jets[name])) for name in ("px", "py", "pz"))
+    jet_eta, jet_phi = eta_phi(px, py, pz)
+    members = ak.flatten(members, axis=1)
+    keep = np.hypot(px, py) < PT_RANGE[1]
+    keep &= (abs(jet_eta) < MAX_ABS_ETA) & (ak.to_numpy(ak.num(members)) >= 3)
+    if process == "top":
+        truth = np.repeat(hadronic_tops(particles), ak.to_numpy(ak.num(jets)), axis=0)
+        keep &= top_matched(jet_eta, jet_phi, truth)
+    selected = members[keep]
+    if len(selected) == 0:  # small chunks can hold no jet that passes
+        return concatenate_jets([])
+    constituents = padded_constituents(selected)
+    features = jet_kinematics(constituents)
+    tau = [nsubjettiness(constituents, _exclusive_axes(selected, n)) for n in (1, 2, 3)]
+    features["tau21"] = np.divide(tau[1], tau[0], out=np.zeros_like(tau[1]), where=tau[0] > 0)
+    features["tau32"] = np.divide(tau[2], tau[1], out=np.zeros_like(tau[2]), where=tau[1] > 0)
+    frame = pd.DataFrame({name: features[name] for name in JET_FEATURES})
+    labels = np.full(len(frame), 1 if process == "top" else 0, np.int8)
+    return JetSample(constituents, labels, frame.astype({"n_constituents": np.int32}))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    process: str
+    n_jets: int
+    mpi: bool
+    seed: int
+    chunk_events: int
+
+
+def _check_options(n_top: int, n_qcd: int, chunk_events: int, workers: int) -> None:
+    for name, value in (("n_top (--signal)", n_top), ("n_qcd (--background)", n_qcd)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{value!r} jets is not a count", where=name, fix="e.g. 1000")
+    if chunk_events < 1:
+        raise ConfigError(f"{chunk_events} events per chunk", where="chunk_events", fix="e.g. 300")
+    if workers < 1:
+        raise ConfigError(f"{workers} workers", where="workers (--threads)", fix="use 1 or more")
+
+
+def _collect(plan: _Plan, pool: Executor, ahead: int, advance: Callable[[int], None]) -> JetSample:
+    """Run chunks of ``plan`` in order until it has ``n_jets`` jets; ``ahead`` run at once."""
+    pending: list[Future[JetSample]] = []
+    parts: list[JetSample] = []
+    have, chunk = 0, 0
+    while have < plan.n_jets:
+        while len(pending) < ahead:
+            seed = chunk_seed(plan.seed, plan.process, chunk)
+            pending.append(
+                pool.submit(
+                    generate_chunk,
+                    plan.process,
+                    mpi=plan.mpi,
+                    seed=seed,
+                    n_events=plan.chunk_events,
+                )
+            )
+            chunk += 1
+        part = pending.pop(0).result()
+        parts.append(part)
+        advance(min(len(part), plan.n_jets - have))
+        have += len(part)
+    for future in pending:
+        future.cancel()
+    return concatenate_jets(parts, limit=plan.n_jets)
+
+
+def concatenate_jets(parts: list[JetSample], *, limit: int | None = None) -> JetSample:
+    """The jets of ``parts`` in order, the first ``limit`` of them if given."""
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        empty = pd.DataFrame({name: np.zeros(0) for name in JET_FEATURES})
+        return JetSample(
+            np.zeros((0, MAX_CONSTITUENTS, 4), np.float32),
+            np.zeros(0, np.int8),
+            empty.astype({"n_constituents": np.int32}),
+        )
+    rows = slice(0, limit)
+    return JetSample(
+        np.concatenate([p.constituents for p in parts])[rows],
+        np.concatenate([p.labels for p in parts])[rows],
+        pd.concat([p.features for p in parts], ignore_index=True).iloc[rows].reset_index(drop=True),
+    )
+
+
+def generate_top_tagging(
+    n_top: int,
+    n_qcd: int,
+    *,
+    seed: int = 0,
+    mpi: bool = True,
+    workers: int | None = None,
+    chunk_events: int = 300,
+    progress: bool = False,
+) -> JetSample:
+    """Generate ``n_top`` top jets and ``n_qcd`` QCD jets (tops first) with Pythia 8 and FastJet.
+
+    Args:
+        n_top: top jets (label 1).
+        n_qcd: QCD jets (label 0).
+        seed: the seed of every chunk's Pythia seed; the same seed gives the same jets.
+        mpi: multi-parton interactions (≈ 3× slower with them).
+        workers: processes generating at once (default: up to 2, the cores this process may use).
+        chunk_events: events per chunk (fewer if fewer jets are asked for: at most
+            ``max(n, 10)`` for ``n`` jets); a worker needs ≈ 250 MB plus ≈ 0.5 MB per event.
+        progress: show a progress bar.
+
+    Example:
+        >>> jets = generate_top_tagging(5, 5, seed=1, mpi=False)  # doctest: +SKIP
+        >>> jets.labels.tolist()  # doctest: +SKIP
+        [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
+    """
+    workers = workers if workers is not None else max(1, min(2, len(os.sched_getaffinity(0))))
+    _check_options(n_top, n_qcd, chunk_events, workers)
+    _require_extras()
+    with contextlib.ExitStack() as stack:
+        advance = _progress(stack, n_top + n_qcd) if progress else (lambda n: None)
+        pool = stack.enter_context(_executor(workers))
+        try:
+            parts = [
+                _collect(
+                    _Plan(process, count, mpi, seed, min(chunk_events, max(count, 10))),
+                    pool,
+                    workers,
+                    advance,
+                )
+                for process, count in (("top", n_top), ("qcd", n_qcd))
+                if count > 0
+            ]
+        except BrokenProcessPool:
+            raise PNNError(
+                "a jet-generator worker process stopped",
+                where="generate_top_tagging",
+                fix="call it under `if __name__ == '__main__':` in a script, or use workers=1",
+            ) from None
+    return concatenate_jets(parts)
+
+
+class _InlineExecutor(Executor):
+    """Runs each call at once, in this process: one worker needs no pool."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as err:
+            future.set_exception(err)
+        return future
+
+
+def _executor(workers: int) -> Executor:
+    if workers == 1:
+        return _InlineExecutor()
+    # spawn: the parent may run threads (a progress bar, torch), which fork does not copy safely
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _progress(stack: contextlib.ExitStack, total: int) -> Callable[[int], None]:
+    from rich.progress import Progress
+
+    bar = stack.enter_context(Progress(transient=False))
+    task = bar.add_task("generating jets", total=total)
+    return lambda n: bar.advance(task, n)
+
+
+def generate_top_tagging_file(
+    output: str | os.PathLike[str],
+    *,
+    n_top: int,
+    n_qcd: int,
+    overwrite: bool = False,
+    **options: Any,
+) -> tuple[JetSample, Path]:
+    """Generate jets (:func:`generate_top_tagging` with ``options``) and write them to Parquet.
+
+    The output is checked before generating, so an existing file (without ``overwrite``) or a
+    wrong suffix fails at once; the file is written atomically.
+    """
+    from hep_pnn._io import check_writable
+    from hep_pnn.data.jets.layout import write_jets_parquet
+
+    path = Path(output)
+    if path.suffix.lower() != ".parquet":
+        raise ConfigError(
+            f"jets are written to Parquet, not {path.suffix or 'a file without suffix'}",
+            where="--output",
+            fix="use a .parquet file",
+        )
+    check_writable(path, overwrite=overwrite)
+    jets = generate_top_tagging(n_top, n_qcd, **options)
+    return jets, write_jets_parquet(jets, path, overwrite=overwrite)
