@@ -1,7 +1,7 @@
 """Autoencoder anomaly detection on toy jets: QCD-trained flags tops, and the inverse.
 
 Toy jets (:func:`hep_pnn.data.jets.toy.toy_jets`: one-prong QCD-like vs three-prong top-like
-jets, pure numpy — no Pythia) as 40 × 40 images (:func:`hep_pnn.data.jets.jet_images`),
+jets, pure numpy — no Pythia) as 40 × 40 images (:func:`hep_pnn.data.jets.images.jet_images`),
 the convolutional autoencoder of :mod:`hep_pnn.models.autoencoder` trained on one class;
 prints ROC-AUC, rejection at 50 % anomaly efficiency and dCorr²(log score, jet mass) on the
 training class for both directions, and draws the score against the jet mass.
