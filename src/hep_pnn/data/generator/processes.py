@@ -40,6 +40,7 @@ from hep_pnn.data.generator._fourvec import (
     massless,
     sinh_cosh,
 )
+from hep_pnn.data.generator.production import cos_theta
 
 __all__ = [
     "BACKGROUNDS",
@@ -79,6 +80,8 @@ WJETS_EXTRA_COUNT = 0.6
 WJETS_PT_MIN = 15.0
 WJETS_PT_POWER = 2.0
 WJETS_ETA_WIDTH = 1.5
+import os
+PRODUCTION_ANGLES = os.environ.get("R2_ANGLES", "1") == "1"
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,22 @@ def _isotropic(state, parent, m1, m2):
 
 
 @helper
+def _produce(state, system, m1, m2, resonance):
+    """``(state, top, antitop)``: the tt̄ system into two tops of masses ``m1``, ``m2``
+    at the production angle of the process (:func:`~.production.cos_theta`, from the
+    beam axis in the tt̄ rest frame), uniform in azimuth."""
+    m = F32(np.sqrt(max(system[3] * system[3] - system[0] * system[0] - system[1] * system[1]
+                        - system[2] * system[2], ZERO)))
+    s = m * m
+    lam = (s - (m1 + m2) * (m1 + m2)) * (s - (m1 - m2) * (m1 - m2))
+    beta = np.sqrt(lam if lam > 0 else ZERO) / (s + m1 * m1 - m2 * m2)
+    state, c = cos_theta(state, beta, resonance)
+    state, cos_phi, sin_phi = direction(state)
+    top, antitop = decay(system, m1, m2, HALF * (c + ONE), cos_phi, sin_phi)
+    return state, top, antitop
+
+
+@helper
 def _pair_mass(state, m_top, resonance, window):
     """m_tt̄: a Breit–Wigner at the resonance (above the two top masses) or, for SM tt̄,
     threshold plus a beta-prime excess (a ratio of two gammas), below √s/2. Returns
@@ -236,7 +255,10 @@ def _top_pair_kernel(state, resonance, window, out):
         )
         state, rapidity = normal(state)
         system = _system(m_pair, -px, -py, rapidity)
-        state, top_lep, top_had = _isotropic(state, system, m_top, m_antitop)
+        if PRODUCTION_ANGLES:
+            state, top_lep, top_had = _produce(state, system, m_top, m_antitop, resonance)
+        else:
+            state, top_lep, top_had = _isotropic(state, system, m_top, m_antitop)
         state, m_w_lep = _breit_wigner(state, _W_WINDOW)
         state, m_w_had = _breit_wigner(state, _W_WINDOW)
         state, w_lep, b_lep = _isotropic(state, top_lep, m_w_lep, _M_B)
