@@ -69,7 +69,7 @@ MAX_RADIATION = MAX_JETS - 4
 LIGHT, CHARM, BOTTOM = 0, 4, 5
 
 # Tunable physics knobs, calibrated with benchmarks/calibrate_generator.py (docs/generator.md).
-TTBAR_SPECTRUM_SHAPE = (1.6, 3.6)  # beta-prime (a, b): rises like x^(a-1), falls like x^-(b+1)
+TTBAR_SPECTRUM_SHAPE = (1.6, 3.3)  # beta-prime (a, b): rises like x^(a-1), falls like x^-(b+1)
 TTBAR_SPECTRUM_SCALE = 250.0  # GeV above threshold
 RADIATION_MEAN_COUNT = 2.0
 RADIATION_PT_MIN = 20.0
@@ -80,8 +80,6 @@ WJETS_EXTRA_COUNT = 0.6
 WJETS_PT_MIN = 15.0
 WJETS_PT_POWER = 2.0
 WJETS_ETA_WIDTH = 1.5
-import os
-PRODUCTION_ANGLES = os.environ.get("R2_ANGLES", "1") == "1"
 
 
 @dataclass(frozen=True)
@@ -201,13 +199,12 @@ def _isotropic(state, parent, m1, m2):
 
 
 @helper
-def _produce(state, system, m1, m2, resonance):
-    """``(state, top, antitop)``: the tt̄ system into two tops of masses ``m1``, ``m2``
-    at the production angle of the process (:func:`~.production.cos_theta`, from the
-    beam axis in the tt̄ rest frame), uniform in azimuth."""
-    m = F32(np.sqrt(max(system[3] * system[3] - system[0] * system[0] - system[1] * system[1]
-                        - system[2] * system[2], ZERO)))
-    s = m * m
+def _produce(state, system, m_pair, m1, m2, resonance):
+    """``(state, top, antitop)``: the tt̄ ``system`` of mass ``m_pair`` into two tops of
+    masses ``m1``, ``m2`` at the production angle of the process
+    (:func:`~.production.cos_theta`, from the beam axis in the tt̄ rest frame), uniform
+    in azimuth; β is the top's velocity in that frame."""
+    s = m_pair * m_pair
     lam = (s - (m1 + m2) * (m1 + m2)) * (s - (m1 - m2) * (m1 - m2))
     beta = np.sqrt(lam if lam > 0 else ZERO) / (s + m1 * m1 - m2 * m2)
     state, c = cos_theta(state, beta, resonance)
@@ -255,10 +252,7 @@ def _top_pair_kernel(state, resonance, window, out):
         )
         state, rapidity = normal(state)
         system = _system(m_pair, -px, -py, rapidity)
-        if PRODUCTION_ANGLES:
-            state, top_lep, top_had = _produce(state, system, m_top, m_antitop, resonance)
-        else:
-            state, top_lep, top_had = _isotropic(state, system, m_top, m_antitop)
+        state, top_lep, top_had = _produce(state, system, m_pair, m_top, m_antitop, resonance)
         state, m_w_lep = _breit_wigner(state, _W_WINDOW)
         state, m_w_had = _breit_wigner(state, _W_WINDOW)
         state, w_lep, b_lep = _isotropic(state, top_lep, m_w_lep, _M_B)
