@@ -331,7 +331,8 @@ def _top_pair(
 def _signal(
     rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
 ) -> PartonEvent:
-    """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; isotropic decays."""
+    """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; spin-1 production
+    angle, isotropic decays."""
     width = width_fraction * mass
     window = _window(mass, width, mass - 10 * width, mass + 10 * width)
     return _top_pair(rng, _output(n, out), resonance=True, window=window)
@@ -340,7 +341,8 @@ def _signal(
 def _ttbar(
     rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
 ) -> PartonEvent:
-    """SM tt̄ (falling m_tt̄ from threshold) → (bℓν)(bqq′) plus radiation."""
+    """SM tt̄ (falling m_tt̄ from threshold, gg and q q̄ production angles) → (bℓν)(bqq′)
+    plus radiation."""
     return _top_pair(rng, _output(n, out), resonance=False)
 
 
