@@ -10,43 +10,55 @@ import pytest
 from hep_pnn.data.generator.production import GLUON_FUSION_FRACTION, sample_cos_theta
 
 
-def _expected(beta: float, *, gluon_fusion: bool, edges: np.ndarray) -> np.ndarray:
-    """Share of |cos θ| in each bin of ``edges`` by numerical integration of the
-    Ellis–Stirling–Webber matrix elements (τ₁,₂ = (1 ∓ β cos θ)/2, ρ = 1 − β²)."""
-    c = np.linspace(-1.0, 1.0, 400_001)
+def _density(beta: float, process: str, c: np.ndarray) -> np.ndarray:
+    """Normalised density of cos θ from the Ellis–Stirling–Webber matrix elements
+    (τ₁,₂ = (1 ∓ β cos θ)/2, ρ = 1 − β²); the signal is isotropic."""
     tau1, tau2, rho = (1 - beta * c) / 2, (1 + beta * c) / 2, 1 - beta**2
     annihilation = tau1**2 + tau2**2 + rho / 2
-    density = annihilation / np.trapezoid(annihilation, c)
-    if gluon_fusion:
-        fusion = (1 / (6 * tau1 * tau2) - 3 / 8) * (
-            tau1**2 + tau2**2 + rho - rho**2 / (4 * tau1 * tau2)
-        )
-        fusion /= np.trapezoid(fusion, c)
-        density = GLUON_FUSION_FRACTION * fusion + (1 - GLUON_FUSION_FRACTION) * density
-    shares = []
-    for low, high in itertools.pairwise(edges):
-        inside = (np.abs(c) >= low) & (np.abs(c) <= high)
-        shares.append(np.trapezoid(np.where(inside, density, 0.0), c))
-    return np.asarray(shares)
+    fusion = (1 / (6 * tau1 * tau2) - 3 / 8) * (
+        tau1**2 + tau2**2 + rho - rho**2 / (4 * tau1 * tau2)
+    )
+    annihilation /= np.trapezoid(annihilation, c)
+    fusion /= np.trapezoid(fusion, c)
+    return {
+        "signal": np.full_like(c, 0.5),
+        "gluon_fusion": fusion,
+        "annihilation": annihilation,
+        "ttbar": GLUON_FUSION_FRACTION * fusion + (1 - GLUON_FUSION_FRACTION) * annihilation,
+    }[process]
 
 
-@pytest.mark.parametrize("gluon_fusion", [True, False])
+def _shares(beta: float, process: str, edges: np.ndarray) -> np.ndarray:
+    """Expected share of |cos θ| in each bin of ``edges``."""
+    c = np.linspace(-1.0, 1.0, 400_001)
+    density = _density(beta, process, c)
+    return np.asarray([
+        np.trapezoid(np.where((np.abs(c) >= low) & (np.abs(c) <= high), density, 0.0), c)
+        for low, high in itertools.pairwise(edges)
+    ])  # fmt: skip
+
+
+@pytest.mark.parametrize("process", ["signal", "ttbar", "gluon_fusion", "annihilation"])
 @pytest.mark.parametrize("beta", [0.3, 0.75, 0.95])
-def test_production_angle_follows_the_matrix_elements(beta, gluon_fusion):
+def test_production_angle_follows_the_matrix_elements(beta, process):
     edges = np.linspace(0.0, 1.0, 11)
-    cos_theta = sample_cos_theta(11, beta, 200_000, gluon_fusion=gluon_fusion)
+    cos_theta = sample_cos_theta(11, beta, 200_000, process=process)
     assert cos_theta.min() >= -1 and cos_theta.max() <= 1
     observed = np.histogram(np.abs(cos_theta), bins=edges)[0] / cos_theta.size
-    expected = _expected(beta, gluon_fusion=gluon_fusion, edges=edges)
     # 200k draws: a bin share of p has a spread of about sqrt(p / 200k) ≤ 0.0016.
-    assert np.allclose(observed, expected, atol=0.005), (observed, expected)
+    assert np.allclose(observed, _shares(beta, process, edges), atol=0.005), observed
     assert abs(np.mean(cos_theta)) < 0.01  # forward–backward symmetric
 
 
-def test_gluon_fusion_sends_fast_tops_forward():
-    forward = {
-        fusion: np.mean(np.abs(sample_cos_theta(3, 0.95, 50_000, gluon_fusion=fusion)) > 0.8)
-        for fusion in (True, False)
-    }
-    # Isotropic: 0.2; q q̄ at β = 0.95: 0.262 (1 + β²cos²θ + 1 − β² integrated).
-    assert forward[True] > 0.5 > 0.28 > forward[False] > 0.24
+def test_sm_tops_go_forward_as_they_get_faster_and_the_signal_stays_isotropic():
+    def forward(process: str, beta: float) -> float:
+        return float(np.mean(np.abs(sample_cos_theta(3, beta, 50_000, process=process)) > 0.8))
+
+    # Isotropic: 0.2; SM tt̄ at β = 0.3, 0.95: 0.21, 0.54 (mostly gluon fusion).
+    assert 0.19 < forward("signal", 0.95) < 0.21
+    assert forward("ttbar", 0.95) > 0.5 > 0.25 > forward("ttbar", 0.3) > 0.2
+
+
+def test_unknown_process_is_refused():
+    with pytest.raises(ValueError, match="process must be one of"):
+        sample_cos_theta(1, 0.5, 10, process="zprime")

@@ -69,7 +69,7 @@ MAX_RADIATION = MAX_JETS - 4
 LIGHT, CHARM, BOTTOM = 0, 4, 5
 
 # Tunable physics knobs, calibrated with benchmarks/calibrate_generator.py (docs/generator.md).
-TTBAR_SPECTRUM_SHAPE = (1.6, 3.3)  # beta-prime (a, b): rises like x^(a-1), falls like x^-(b+1)
+TTBAR_SPECTRUM_SHAPE = (1.6, 3.0)  # beta-prime (a, b): rises like x^(a-1), falls like x^-(b+1)
 TTBAR_SPECTRUM_SCALE = 250.0  # GeV above threshold
 RADIATION_MEAN_COUNT = 2.0
 RADIATION_PT_MIN = 20.0
@@ -331,8 +331,8 @@ def _top_pair(
 def _signal(
     rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
 ) -> PartonEvent:
-    """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; spin-1 production
-    angle, isotropic decays."""
+    """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; a spin-0 X, so tops
+    and decays are isotropic."""
     width = width_fraction * mass
     window = _window(mass, width, mass - 10 * width, mass + 10 * width)
     return _top_pair(rng, _output(n, out), resonance=True, window=window)

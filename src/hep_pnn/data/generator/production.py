@@ -1,23 +1,22 @@
 r"""Production angle of the top quarks in the tt̄ rest frame, for the generator's kernels.
 
-The top pair is not produced isotropically. In SM tt̄, gluon fusion (most of it at the
-LHC) has a t-channel top exchange that sends the tops forward as their velocity β grows,
-while quark–antiquark annihilation and an s-channel spin-1 resonance (the signal, a
-Z′-like X) give 1 + β²cos²θ + (1 − β²). With cos θ measured from the beam axis in the
+SM tt̄ is not produced isotropically: gluon fusion (most of it at the LHC) has a t-channel
+top exchange that sends the tops forward as their velocity β grows, and quark–antiquark
+annihilation gives 1 + β²cos²θ + (1 − β²). With cos θ measured from the beam axis in the
 tt̄ rest frame, the leading-order distributions (Ellis, Stirling & Webber, *QCD and
 Collider Physics*, eqs. 10.10–10.11, with τ₁,₂ = (1 ∓ β cos θ)/2 and ρ = 4m_t²/ŝ = 1 − β²):
 
-- q q̄ → tt̄ and X(spin 1) → tt̄: ∝ τ₁² + τ₂² + ρ/2 ∝ 2 − β² + β² cos²θ;
+- q q̄ → tt̄: ∝ τ₁² + τ₂² + ρ/2 ∝ 2 − β² + β² cos²θ;
 - g g → tt̄: ∝ (1/(6 τ₁τ₂) − 3/8)(τ₁² + τ₂² + ρ − ρ²/(4 τ₁τ₂)).
 
-The signal's spin-1 form is the shape of the topcolour Z′ benchmark whose width the
-generator takes (docs/generator.md); its exact chiral couplings only add a small
-forward–backward asymmetry, neglected here.
+The signal X is taken as a spin-0 resonance (a heavy scalar or pseudoscalar made in gluon
+fusion, g g → H/A → tt̄, the benchmark of the ATLAS and CMS heavy-Higgs searches in tt̄),
+which decays isotropically. HEPMASS does not state the spin of its X; a spin-1 (Z′-like)
+X, with the q q̄ form, scores lower with the networks trained on HEPMASS
+(docs/generator.md, "Realism").
 
 Example:
-    >>> import numpy as np
-    >>> from hep_pnn.data.generator._draws import stream
-    >>> c = sample_cos_theta(stream(np.random.default_rng(0)), 0.95, 20_000, gluon_fusion=True)
+    >>> c = sample_cos_theta(7, 0.95, 20_000, process="ttbar")
     >>> bool(np.mean(np.abs(c) > 0.8) > 0.3)  # isotropic: 0.2
     True
 """
@@ -29,7 +28,7 @@ import numpy as np
 from hep_pnn.data.generator._draws import uniform
 from hep_pnn.data.generator._fourvec import HALF, ONE, TWO, helper, kernel
 
-__all__ = ["GLUON_FUSION_FRACTION", "cos_theta", "sample_cos_theta"]
+__all__ = ["GLUON_FUSION_FRACTION", "PRODUCTION_KINDS", "cos_theta", "sample_cos_theta"]
 
 #: Share of SM tt̄ produced by gluon fusion at 13 TeV (about 90 %, the rest q q̄; e.g.
 #: Czakon, Fiedler & Mitov, PRL 110 (2013) 252004, arXiv:1303.6254, and the LHC top
@@ -43,7 +42,7 @@ _THREE_EIGHTHS, _TWO_THIRDS = _F32(3 / 8), _F32(2 / 3)
 
 @helper
 def _annihilation(state, beta2):
-    """``(state, cos θ)`` ∝ 2 − β² + β² cos²θ (q q̄ → tt̄, spin-1 resonance), by
+    """``(state, cos θ)`` ∝ 2 − β² + β² cos²θ (q q̄ → tt̄), by
     accept–reject under its maximum 2 (acceptance at least 1/2)."""
     while True:
         state, u = uniform(state)
@@ -74,29 +73,50 @@ def _gluon_fusion(state, beta, beta2):
 
 
 @helper
+def _isotropic(state):
+    """``(state, cos θ)`` uniform in [−1, 1) (a spin-0 resonance)."""
+    state, u = uniform(state)
+    return state, TWO * u - ONE
+
+
+@helper
 def cos_theta(state, beta, resonance):
     """``(state, cos θ)``: the top's production angle in the tt̄ rest frame for top
-    velocity ``beta`` there; ``resonance`` for the spin-1 signal, else SM tt̄ (gluon
-    fusion in :data:`GLUON_FUSION_FRACTION` of the events, q q̄ in the rest)."""
+    velocity ``beta`` there; ``resonance`` for the spin-0 signal (isotropic), else SM tt̄
+    (gluon fusion in :data:`GLUON_FUSION_FRACTION` of the events, q q̄ in the rest)."""
+    if resonance:
+        return _isotropic(state)
     beta = max(beta, _F32(1e-3))
     beta2 = beta * beta
-    if resonance:
-        return _annihilation(state, beta2)
     state, u = uniform(state)
     if u < _GLUON_FUSION:
         return _gluon_fusion(state, beta, beta2)
     return _annihilation(state, beta2)
 
 
+#: What :func:`sample_cos_theta` can draw: the signal, SM tt̄, or one SM channel alone.
+PRODUCTION_KINDS = ("signal", "ttbar", "gluon_fusion", "annihilation")
+
+
 @kernel
-def _sample_kernel(state, beta, resonance, out):
+def _sample_kernel(state, beta, kind, out):
+    beta2 = beta * beta
     for i in range(out.shape[0]):
-        state, out[i] = cos_theta(state, beta, resonance)
+        if kind == 0:
+            state, out[i] = cos_theta(state, beta, True)
+        elif kind == 1:
+            state, out[i] = cos_theta(state, beta, False)
+        elif kind == 2:
+            state, out[i] = _gluon_fusion(state, beta, beta2)
+        else:
+            state, out[i] = _annihilation(state, beta2)
 
 
-def sample_cos_theta(state: int, beta: float, n: int, *, gluon_fusion: bool) -> np.ndarray:
-    """``n`` production angles cos θ at top velocity ``beta`` (for checks): the SM tt̄
-    mix if ``gluon_fusion``, else the spin-1 (q q̄, signal) form."""
+def sample_cos_theta(state: int, beta: float, n: int, *, process: str) -> np.ndarray:
+    """``n`` production angles cos θ at top velocity ``beta`` from stream ``state`` (for
+    checks); ``process`` is one of :data:`PRODUCTION_KINDS`."""
+    if process not in PRODUCTION_KINDS:
+        raise ValueError(f"process must be one of {PRODUCTION_KINDS}, not {process!r}")
     out = np.empty(n, np.float32)
-    _sample_kernel(np.uint64(state), _F32(beta), not gluon_fusion, out)
+    _sample_kernel(np.uint64(state), _F32(beta), PRODUCTION_KINDS.index(process), out)
     return out
