@@ -23,6 +23,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from hep_pnn.data.generator._draws import uniform
@@ -55,20 +57,24 @@ def _annihilation(state, beta2):
 @helper
 def _gluon_fusion(state, beta, beta2):
     """``(state, cos θ)`` for g g → tt̄: drawn ∝ 1/(1 − β²cos²θ) (the t-channel pole,
-    invertible: cos θ = tanh((2u − 1) artanh β)/β), then kept with probability
-    (2/3 − 3/8 (1 − β²cos²θ))(1/2 (1 + β²cos²θ) + ρ − ρ²/(1 − β²cos²θ)), which lies in
-    (0, 1] (the second factor is at most (1 + β²)/2 + ρ ≤ 3/2)."""
+    invertible: cos θ = tanh((2u − 1) artanh β)/β = (r − 1)/((r + 1) β) with
+    r = ((1 + β)/(1 − β))^(2u − 1)), then kept with probability
+    (2/3 − 3/8 (1 − β²cos²θ))(1/2 (1 + β²cos²θ) + ρ − ρ²/(1 − β²cos²θ)) / (2/3): the
+    first factor is at most 2/3 and the second at most 1 (its maximum over x = β²cos²θ
+    is 1 − (√2 − 1) ρ for ρ ≤ 1/√2, else 1/2 + ρ − ρ² at x = 0)."""
     rho = ONE - beta2
-    rapidity = _F32(np.arctanh(min(beta, _F32(0.999999))))
+    beta = min(beta, _F32(0.999999))
+    log_ratio = _F32(math.log((ONE + beta) / (ONE - beta)))
     while True:
         state, u = uniform(state)
         state, v = uniform(state)
-        c = _F32(np.tanh((TWO * u - ONE) * rapidity)) / beta
+        r = _F32(math.exp((TWO * u - ONE) * log_ratio))
+        c = (r - ONE) / ((r + ONE) * beta)
         pole = ONE - beta2 * c * c
         weight = (_TWO_THIRDS - _THREE_EIGHTHS * pole) * (
             HALF * (ONE + beta2 * c * c) + rho - rho * rho / pole
         )
-        if v < weight:
+        if v * _TWO_THIRDS < weight:
             return state, c
 
 
