@@ -15,6 +15,9 @@ which decays isotropically. HEPMASS does not state the spin of its X; a spin-1 (
 X, with the q q̄ form, scores lower with the networks trained on HEPMASS
 (docs/generator.md, "Realism").
 
+The tt̄ kernel in :mod:`.processes` inlines these helpers, and numba caches it by that
+file only: after editing this module, delete the ``processes.*.nbi``/``*.nbc`` cache files.
+
 Example:
     >>> c = sample_cos_theta(7, 0.95, 20_000, process="ttbar")
     >>> bool(np.mean(np.abs(c) > 0.8) > 0.3)  # isotropic: 0.2
