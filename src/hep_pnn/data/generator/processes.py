@@ -40,6 +40,7 @@ from hep_pnn.data.generator._fourvec import (
     massless,
     sinh_cosh,
 )
+from hep_pnn.data.generator.production import cos_theta
 
 __all__ = [
     "BACKGROUNDS",
@@ -68,7 +69,7 @@ MAX_RADIATION = MAX_JETS - 4
 LIGHT, CHARM, BOTTOM = 0, 4, 5
 
 # Tunable physics knobs, calibrated with benchmarks/calibrate_generator.py (docs/generator.md).
-TTBAR_SPECTRUM_SHAPE = (1.6, 3.6)  # beta-prime (a, b): rises like x^(a-1), falls like x^-(b+1)
+TTBAR_SPECTRUM_SHAPE = (1.6, 3.0)  # beta-prime (a, b): rises like x^(a-1), falls like x^-(b+1)
 TTBAR_SPECTRUM_SCALE = 250.0  # GeV above threshold
 RADIATION_MEAN_COUNT = 2.0
 RADIATION_PT_MIN = 20.0
@@ -198,6 +199,21 @@ def _isotropic(state, parent, m1, m2):
 
 
 @helper
+def _produce(state, system, m_pair, m1, m2, resonance):
+    """``(state, top, antitop)``: the tt̄ ``system`` of mass ``m_pair`` into two tops of
+    masses ``m1``, ``m2`` at the production angle of the process
+    (:func:`~.production.cos_theta`, from the beam axis in the tt̄ rest frame), uniform
+    in azimuth; β is the top's velocity in that frame."""
+    s = m_pair * m_pair
+    lam = (s - (m1 + m2) * (m1 + m2)) * (s - (m1 - m2) * (m1 - m2))
+    beta = np.sqrt(lam if lam > 0 else ZERO) / (s + m1 * m1 - m2 * m2)
+    state, c = cos_theta(state, beta, resonance)
+    state, cos_phi, sin_phi = direction(state)
+    top, antitop = decay(system, m1, m2, HALF * (c + ONE), cos_phi, sin_phi)
+    return state, top, antitop
+
+
+@helper
 def _pair_mass(state, m_top, resonance, window):
     """m_tt̄: a Breit–Wigner at the resonance (above the two top masses) or, for SM tt̄,
     threshold plus a beta-prime excess (a ratio of two gammas), below √s/2. Returns
@@ -236,7 +252,7 @@ def _top_pair_kernel(state, resonance, window, out):
         )
         state, rapidity = normal(state)
         system = _system(m_pair, -px, -py, rapidity)
-        state, top_lep, top_had = _isotropic(state, system, m_top, m_antitop)
+        state, top_lep, top_had = _produce(state, system, m_pair, m_top, m_antitop, resonance)
         state, m_w_lep = _breit_wigner(state, _W_WINDOW)
         state, m_w_had = _breit_wigner(state, _W_WINDOW)
         state, w_lep, b_lep = _isotropic(state, top_lep, m_w_lep, _M_B)
@@ -315,7 +331,8 @@ def _top_pair(
 def _signal(
     rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
 ) -> PartonEvent:
-    """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; isotropic decays."""
+    """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; a spin-0 X, so tops
+    and decays are isotropic."""
     width = width_fraction * mass
     window = _window(mass, width, mass - 10 * width, mass + 10 * width)
     return _top_pair(rng, _output(n, out), resonance=True, window=window)
@@ -324,7 +341,8 @@ def _signal(
 def _ttbar(
     rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
 ) -> PartonEvent:
-    """SM tt̄ (falling m_tt̄ from threshold) → (bℓν)(bqq′) plus radiation."""
+    """SM tt̄ (falling m_tt̄ from threshold, gg and q q̄ production angles) → (bℓν)(bqq′)
+    plus radiation."""
     return _top_pair(rng, _output(n, out), resonance=False)
 
 
