@@ -70,7 +70,7 @@ def pt_window(mass: float) -> tuple[float, float]:
         >>> pt_window(2000.0)
         (700.0, 1100.0)
     """
-    return (PT_WINDOW[0] * mass, PT_WINDOW[1] * mass)
+    return (round(PT_WINDOW[0] * mass, 6), round(PT_WINDOW[1] * mass, 6))
 
 
 def _check_masses(masses: Sequence[float]) -> list[float]:
