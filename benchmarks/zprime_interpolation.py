@@ -186,6 +186,7 @@ def main() -> None:
         + f"; {args.epochs} epochs, batch {args.batch_size}; {cpu_model()}, "
         f"{datetime.date.today().isoformat()}"
     )
+    pd.concat(curves, names=["model"]).to_csv(folder / "auc_per_mass.csv")
     ax = plot_auc_vs_mass(curves, training_masses=seen)
     for line, frame in zip(ax.get_lines(), curves.values(), strict=False):
         ax.errorbar(
@@ -198,8 +199,8 @@ def main() -> None:
         )
     for mass in held_out:
         ax.axvspan(mass - 60, mass + 60, color="0.9", zorder=0)
-    ax.set_xlabel("Z' mass (GeV)")
-    ax.set_ylabel("AUC, top vs QCD jets of the mass's pT window")
+    ax.set_xlabel(r"$Z^\prime$ mass (GeV)")
+    ax.set_ylabel("AUC (top vs QCD, same pT window)")
     ax.set_title(
         "shaded: held out of the parametric and same-masses training ("
         + ", ".join(f"{m:g}" for m in held_out)
