@@ -11,6 +11,9 @@ decaying top quark, and so must the top's b quark and the two quarks of its W, a
 reference data set. Every jet passing the cuts is kept. τ_N uses the exclusive-kT
 subjets of FastJet as axes (:mod:`hep_pnn.data.jets.substructure`).
 
+Other processes are :class:`JetProcess` values run by :func:`generate_jets` through the same
+chunks and pool: the Z′ → tt̄ jets of each Z′ mass (:mod:`hep_pnn.data.jets.zprime`).
+
 Events are generated in chunks of ``chunk_events``; chunk ``k`` of a process gets a Pythia
 seed derived from ``(seed, process, k)`` and chunks are used in order, so a seed gives the
 same jets whatever the number of workers.
