@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from matplotlib.axes import Axes
 
 from hep_pnn._tables import markdown_table
 from hep_pnn.data.jets.layout import write_jets_parquet
@@ -95,6 +96,39 @@ def auc_per_mass(tagger: JetTagger, test: JetSample) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def draw(frame: pd.DataFrame, held_out: list[float]) -> Axes:
+    """AUC against Z′ mass per model (index: model; columns mass, roc_auc, error, trained)."""
+    curves = {name: rows for name, rows in frame.groupby(level=0, sort=False)}
+    seen = {name: rows["mass"][rows["trained"]].tolist() for name, rows in curves.items()}
+    ax = plot_auc_vs_mass(curves, training_masses=seen)
+    for line, rows in zip(ax.get_lines(), curves.values(), strict=False):
+        ax.errorbar(
+            rows["mass"],
+            rows["roc_auc"],
+            yerr=rows["error"],
+            fmt="none",
+            color=line.get_color(),
+            capsize=3,
+        )
+    for mass in held_out:
+        ax.axvspan(mass - 60, mass + 60, color="0.9", zorder=0)
+    legend = ax.get_legend()
+    ax.legend(
+        legend.legend_handles,
+        [text.get_text() for text in legend.get_texts()],
+        loc="lower left",
+        fontsize="small",
+    )
+    ax.set_xlabel(r"$Z^\prime$ mass (GeV)")
+    ax.set_ylabel("AUC")
+    ax.set_title(
+        "top vs QCD jets in each mass's pT window; shaded: held out of the\n"
+        "parametric and same-masses training (" + ", ".join(f"{m:g}" for m in held_out) + " GeV)",
+        fontsize="small",
+    )
+    return ax
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jets", type=int, default=600, help="top and QCD jets per mass")
@@ -106,10 +140,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=Path, default=Path(tempfile.mkdtemp()) / "zprime")
     parser.add_argument("--figures", type=Path, default=Path("docs/figures"))
+    parser.add_argument("--figure", default="zprime_interpolation.png", help="file name")
+    parser.add_argument("--replot", type=Path, help="draw from an auc_per_mass.csv and stop")
     args = parser.parse_args()
     masses = [float(m) for m in args.masses.split(",")]
     held_out = [float(m) for m in args.held_out.split(",")]
     trained = [m for m in masses if m not in held_out]
+    if args.replot is not None:
+        frame = pd.read_csv(args.replot, index_col="model")
+        args.figures.mkdir(parents=True, exist_ok=True)
+        (args.figures / args.figure).write_bytes(figure_png(draw(frame, held_out)))
+        return
     folder = args.runs
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -186,29 +227,12 @@ def main() -> None:
         + f"; {args.epochs} epochs, batch {args.batch_size}; {cpu_model()}, "
         f"{datetime.date.today().isoformat()}"
     )
-    pd.concat(curves, names=["model"]).to_csv(folder / "auc_per_mass.csv")
-    ax = plot_auc_vs_mass(curves, training_masses=seen)
-    for line, frame in zip(ax.get_lines(), curves.values(), strict=False):
-        ax.errorbar(
-            frame["mass"],
-            frame["roc_auc"],
-            yerr=frame["error"],
-            fmt="none",
-            color=line.get_color(),
-            capsize=3,
-        )
-    for mass in held_out:
-        ax.axvspan(mass - 60, mass + 60, color="0.9", zorder=0)
-    ax.set_xlabel(r"$Z^\prime$ mass (GeV)")
-    ax.set_ylabel("AUC (top vs QCD, same pT window)")
-    ax.set_title(
-        "shaded: held out of the parametric and same-masses training ("
-        + ", ".join(f"{m:g}" for m in held_out)
-        + " GeV)"
-    )
+    frame = pd.concat(curves, names=["model", "row"]).reset_index("row", drop=True)
+    frame["trained"] = [m in seen[name] for name, m in zip(frame.index, frame["mass"], strict=True)]
+    frame.to_csv(folder / "auc_per_mass.csv")
     args.figures.mkdir(parents=True, exist_ok=True)
-    (args.figures / "zprime_interpolation.png").write_bytes(figure_png(ax))
-    print(f"figure in {args.figures / 'zprime_interpolation.png'}")
+    (args.figures / args.figure).write_bytes(figure_png(draw(frame, held_out)))
+    print(f"figure in {args.figures / args.figure}")
 
 
 if __name__ == "__main__":
