@@ -72,7 +72,7 @@ def hanley_mcneil(auc: float, n_signal: int, n_background: int) -> float:
 
     Example:
         >>> round(hanley_mcneil(0.9, 100, 100), 4)
-        0.0212
+        0.0226
     """
     q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
     variance = (
