@@ -143,8 +143,9 @@ def generate_command(
     process: Annotated[
         str,
         typer.Option(
-            help="hepmass (X → tt̄ and backgrounds), four-top (tops of tt̄ Z′) or top-tagging "
-            "(Pythia 8 top and QCD jets; --signal/--background jets, needs hep-pnn[jets])."
+            help="hepmass (X → tt̄ and backgrounds), four-top (tops of tt̄ Z′), top-tagging "
+            "(Pythia 8 top and QCD jets; --signal/--background jets, needs hep-pnn[jets]) or "
+            "zprime-tagging (Z′ → tt̄ top jets and QCD jets per Z′ mass of --masses)."
         ),
     ] = "hepmass",
     n_events: Annotated[
@@ -177,7 +178,9 @@ def generate_command(
     raw: Annotated[bool, typer.Option(help="Physical units instead of standardised.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace existing output.")] = False,
-    mpi: Annotated[bool, typer.Option(help="top-tagging: multi-parton interactions.")] = True,
+    mpi: Annotated[
+        bool, typer.Option(help="top-tagging, zprime-tagging: multi-parton interactions.")
+    ] = True,
 ) -> None:
     """Generate HEPMASS-like events (X → tt̄ signal, tt̄ and W+jets background) to a file."""
     import time
@@ -187,12 +190,33 @@ def generate_command(
     from hep_pnn.errors import ConfigError
     from hep_pnn.mass_lists import parse_masses
 
-    if process not in ("hepmass", "four-top", "top-tagging"):
+    if process not in ("hepmass", "four-top", "top-tagging", "zprime-tagging"):
         raise ConfigError(
             f"unknown process {process!r}",
             where="--process",
-            fix="use hepmass, four-top or top-tagging",
+            fix="use hepmass, four-top, top-tagging or zprime-tagging",
         )
+    if process == "zprime-tagging":
+        from hep_pnn.data.jets.zprime import generate_zprime_tagging_file
+
+        start = time.perf_counter()
+        jets, path = generate_zprime_tagging_file(
+            output,
+            masses=parse_masses(masses or "1000,1500,2000", option="--masses"),
+            n_signal=1_000 if signal is None else signal,
+            n_qcd=1_000 if background is None else background,
+            overwrite=overwrite,
+            seed=seed,
+            mpi=mpi,
+            workers=threads,
+            progress=progress,
+        )
+        typer.echo(
+            f"wrote {len(jets):,} jets ({int(jets.labels.sum()):,} Z′ top, "
+            f"{int((jets.labels == 0).sum()):,} QCD) to {path} in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
+        return
     if process == "top-tagging":
         from hep_pnn.data.jets.generate import generate_top_tagging_file
 

@@ -2,7 +2,9 @@
 written to ``RUN_DIR/evaluation`` like the networks' evaluations.
 
 A parametric tagger is evaluated at each signal parameter value ``p``: the signal jets at
-``p`` against every background jet, all scored with the hypothesis ``p``.
+``p`` against every background jet — or, when the background jets carry their own values
+(QCD generated in each Z′ mass's pT window), against those at ``p`` — all scored with the
+hypothesis ``p``.
 """
 
 from __future__ import annotations
@@ -59,9 +61,11 @@ def score_jets(tagger: JetTagger, data: object) -> tuple[pd.DataFrame, Curves]:
         curves["all jets"] = (tagger.predict(jets.constituents), jets.labels)
     else:
         signal = jets.labels == 1
-        background = jets.constituents[~signal]
         for value in np.unique(data.parameter[signal]):
             here = signal & (data.parameter == value)
+            # background generated at each hypothesis: its own jets; else every jet
+            against = ~signal & ((data.parameter == value) | (not data.own_background))
+            background = jets.constituents[against]
             scores = np.concatenate(
                 [
                     tagger.predict(jets.constituents[here], np.full(int(here.sum()), value)),

@@ -25,6 +25,9 @@ __all__ = ["LabelledJets", "load_labelled_jets", "read_jet_files", "split_jets",
 class LabelledJets:
     """Jets and, for parametric taggers, the parameter value of every jet.
 
+    ``own_background`` is True when the background jets carry their own values (generated
+    at that hypothesis, as the QCD jets of each Z′ mass window), False when drawn.
+
     Example:
         >>> from hep_pnn.data.jets.toy import toy_jets
         >>> LabelledJets(toy_jets(2, 3, seed=0))
@@ -33,6 +36,7 @@ class LabelledJets:
 
     jets: JetSample
     parameter: np.ndarray | None = None
+    own_background: bool = False
 
     def __len__(self) -> int:
         return len(self.jets)
@@ -53,7 +57,8 @@ class LabelledJets:
             jets.labels[index],
             jets.features.iloc[np.arange(len(jets))[index]].reset_index(drop=True),
         )
-        return LabelledJets(subset, None if self.parameter is None else self.parameter[index])
+        parameter = None if self.parameter is None else self.parameter[index]
+        return LabelledJets(subset, parameter, self.own_background)
 
 
 def split_jets(
@@ -118,9 +123,11 @@ def _jet_reader() -> Callable[[str | os.PathLike[str]], JetSample]:
 def with_parameter(
     jets: JetSample, data: JetData, *, seed: SeedLike, among: Sequence[float] | None = None
 ) -> LabelledJets:
-    """``jets`` with the values of the column ``data.parameter`` (none if it is None); each
-    background jet gets a value drawn from the signal jets' values (those within 0.5 of
-    ``among`` when given) as its hypothesis."""
+    """``jets`` with the values of the column ``data.parameter`` (none if it is None).
+
+    Background jets with a finite value keep it (generated at that hypothesis, e.g. QCD in
+    a Z′ mass's pT window); each other background jet gets a value drawn from the signal
+    jets' values (those within 0.5 of ``among`` when given) as its hypothesis."""
     if data.parameter is None:
         return LabelledJets(jets)
     if data.parameter not in jets.features.columns:
@@ -137,14 +144,15 @@ def with_parameter(
             where="data.parameter",
             fix="give every signal jet its parameter value",
         )
-    # background has no parameter of its own: each jet gets a signal value as its hypothesis
+    # background without a parameter of its own gets a signal value as its hypothesis
+    drawn = ~signal & ~np.isfinite(values)
     choices = values[signal]
     if among is not None:
         choices = choices[
             (np.abs(choices[:, None] - np.asarray(among)[None, :]) <= 0.5).any(axis=1)
         ]
-    values[~signal] = as_generator(seed).choice(choices, size=int((~signal).sum()))
-    return LabelledJets(jets, values)
+    values[drawn] = as_generator(seed).choice(choices, size=int(drawn.sum()))
+    return LabelledJets(jets, values, own_background=bool((~signal).any() and not drawn.any()))
 
 
 def _keep_signal_parameters(labelled: LabelledJets, wanted: list[float]) -> LabelledJets:
@@ -158,7 +166,9 @@ def _keep_signal_parameters(labelled: LabelledJets, wanted: list[float]) -> Labe
             where="data.signal_parameters",
             fix=f"choose among {sorted(set(labelled.parameter[signal].tolist()))}",
         )
-    return labelled.select(~signal | near.any(axis=1))
+    # drawn background values lie among the wanted ones; own values outside them go too
+    keep = near.any(axis=1) if labelled.own_background else near.any(axis=1) | ~signal
+    return labelled.select(keep)
 
 
 def load_labelled_jets(data: JetData, *, test: bool) -> LabelledJets:

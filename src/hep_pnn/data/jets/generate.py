@@ -11,6 +11,9 @@ decaying top quark, and so must the top's b quark and the two quarks of its W, a
 reference data set. Every jet passing the cuts is kept. τ_N uses the exclusive-kT
 subjets of FastJet as axes (:mod:`hep_pnn.data.jets.substructure`).
 
+Other processes are :class:`JetProcess` values run by :func:`generate_jets` through the same
+chunks and pool: the Z′ → tt̄ jets of each Z′ mass (:mod:`hep_pnn.data.jets.zprime`).
+
 Events are generated in chunks of ``chunk_events``; chunk ``k`` of a process gets a Pythia
 seed derived from ``(seed, process, k)`` and chunks are used in order, so a seed gives the
 same jets whatever the number of workers.
@@ -28,7 +31,7 @@ import importlib.util
 import multiprocessing
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -43,7 +46,13 @@ from hep_pnn.data.jets.sample import JET_FEATURES, MAX_CONSTITUENTS, JetSample
 from hep_pnn.data.jets.substructure import JET_RADIUS, jet_kinematics, nsubjettiness
 from hep_pnn.errors import ConfigError, PNNError
 
-__all__ = ["JET_PROCESSES", "generate_top_tagging", "generate_top_tagging_file"]
+__all__ = [
+    "JET_PROCESSES",
+    "JetProcess",
+    "generate_jets",
+    "generate_top_tagging",
+    "generate_top_tagging_file",
+]
 
 JET_PROCESSES: dict[str, tuple[str, ...]] = {
     "top": (
@@ -69,30 +78,74 @@ def _missing_extra(package: str) -> PNNError:
     )
 
 
-def _pythia_settings(process: str, *, mpi: bool, seed: int) -> list[str]:
+@dataclass(frozen=True)
+class JetProcess:
+    """What a chunk generates: Pythia settings, the jet pT window and the jets' label.
+
+    Attributes:
+        name: the process's name, part of every chunk's seed (:func:`chunk_seed`).
+        settings: Pythia settings on top of the common ones (:func:`_pythia_settings`).
+        pt_range: jets kept with ``pt_range[0] < pT < pt_range[1]`` (GeV); also the p̂T range
+            of the hard process unless ``pt_hat`` is False.
+        signal: label 1 and matched to a hadronic top (else label 0, every jet kept).
+        pt_hat: restrict p̂T to ``pt_range`` (False for a 2 → 1 process such as Z′ production).
+        columns: jet-level columns with one value for all jets, e.g. ``(("zprime_mass", 1e3),)``.
+        seed_key: integers that tell this process's chunk seeds from another's.
+
+    Example:
+        >>> JetProcess("top", JET_PROCESSES["top"], (550.0, 650.0), signal=True).label
+        1
+    """
+
+    name: str
+    settings: tuple[str, ...]
+    pt_range: tuple[float, float]
+    signal: bool
+    pt_hat: bool = True
+    columns: tuple[tuple[str, float], ...] = ()
+    seed_key: tuple[int, ...] = ()
+
+    @property
+    def label(self) -> int:
+        return 1 if self.signal else 0
+
+
+def _standard_process(name: str) -> JetProcess:
+    return JetProcess(
+        name,
+        JET_PROCESSES[name],
+        PT_RANGE,
+        signal=name == "top",
+        seed_key=(list(JET_PROCESSES).index(name),),
+    )
+
+
+def _pythia_settings(process: str | JetProcess, *, mpi: bool, seed: int) -> list[str]:
+    spec = _standard_process(process) if isinstance(process, str) else process
+    low, high = spec.pt_range
+    pt_hat = [f"PhaseSpace:pTHatMin = {low:g}", f"PhaseSpace:pTHatMax = {high:g}"]
     return [
         "Beams:eCM = 14000",
-        f"PhaseSpace:pTHatMin = {PT_RANGE[0]:g}",
-        f"PhaseSpace:pTHatMax = {PT_RANGE[1]:g}",
+        *(pt_hat if spec.pt_hat else []),
         f"PartonLevel:MPI = {'on' if mpi else 'off'}",
         "HadronLevel:all = on",
         "Print:quiet = on",
         "Next:numberCount = 0",
         "Random:setSeed = on",
         f"Random:seed = {seed}",
-        *JET_PROCESSES[process],
+        *spec.settings,
     ]
 
 
-def chunk_seed(seed: int, process: str, chunk: int) -> int:
+def chunk_seed(seed: int, process: str | JetProcess, chunk: int) -> int:
     """The Pythia seed of chunk ``chunk`` of ``process`` (1 … 900,000,000).
 
     Example:
         >>> chunk_seed(0, "top", 3) == chunk_seed(0, "top", 3) != chunk_seed(0, "qcd", 3)
         True
     """
-    code = list(JET_PROCESSES).index(process)
-    state = np.random.SeedSequence([seed, code, chunk]).generate_state(1)[0]
+    key = (_standard_process(process) if isinstance(process, str) else process).seed_key
+    state = np.random.SeedSequence([seed, *key, chunk]).generate_state(1)[0]
     return int(state) % _SEED_LIMIT + 1
 
 
@@ -132,7 +185,7 @@ def _require_extras() -> None:
             raise _missing_extra(package)
 
 
-def _events(process: str, *, mpi: bool, seed: int, n_events: int) -> Any:
+def _events(process: JetProcess, *, mpi: bool, seed: int, n_events: int) -> Any:
     """Pythia's particle records of ``n_events`` events (awkward, ``events * var * particle``)."""
     try:
         import pythia8mc
@@ -142,11 +195,11 @@ def _events(process: str, *, mpi: bool, seed: int, n_events: int) -> Any:
     for setting in _pythia_settings(process, mpi=mpi, seed=seed):
         pythia.readString(setting)
     if not pythia.init():
-        raise PNNError(f"Pythia failed to initialise for {process}", where="generate_chunk")
+        raise PNNError(f"Pythia failed to initialise for {process.name}", where="generate_chunk")
     return pythia.nextBatch(n_events).prt
 
 
-def _antikt_jets(particles: Any) -> tuple[Any, Any]:
+def _antikt_jets(particles: Any, min_pt: float) -> tuple[Any, Any]:
     """Anti-kT jets above the pT cut, per event, and their constituents (awkward arrays)."""
     import awkward as ak
 
@@ -161,44 +214,46 @@ def _antikt_jets(particles: Any) -> tuple[Any, Any]:
     with _quiet_stdout():
         jet_definition = fastjet.JetDefinition(fastjet.antikt_algorithm, JET_RADIUS)
         sequence = fastjet.ClusterSequence(momenta, jet_definition)
-        return sequence.inclusive_jets(min_pt=PT_RANGE[0]), sequence.constituents(
-            min_pt=PT_RANGE[0]
-        )
+        return sequence.inclusive_jets(min_pt=min_pt), sequence.constituents(min_pt=min_pt)
 
 
-def generate_chunk(process: str, *, mpi: bool, seed: int, n_events: int) -> JetSample:
+def generate_chunk(process: str | JetProcess, *, mpi: bool, seed: int, n_events: int) -> JetSample:
     """Generate ``n_events`` events of ``process`` and return the jets that pass the cuts.
 
-    Runs in a worker process; ``seed`` is the Pythia seed (:func:`chunk_seed`).
+    Runs in a worker process; ``seed`` is the Pythia seed (:func:`chunk_seed`);
+    ``process`` is a :class:`JetProcess` or a name of :data:`JET_PROCESSES`.
     """
     import awkward as ak
 
-    particles = _events(process, mpi=mpi, seed=seed, n_events=n_events)
-    jets, members = _antikt_jets(particles)
+    spec = _standard_process(process) if isinstance(process, str) else process
+    particles = _events(spec, mpi=mpi, seed=seed, n_events=n_events)
+    jets, members = _antikt_jets(particles, spec.pt_range[0])
     px, py, pz = (ak.to_numpy(ak.flatten(jets[name])) for name in ("px", "py", "pz"))
     jet_eta, jet_phi = eta_phi(px, py, pz)
     members = ak.flatten(members, axis=1)
-    keep = np.hypot(px, py) < PT_RANGE[1]
+    keep = np.hypot(px, py) < spec.pt_range[1]
     keep &= (abs(jet_eta) < MAX_ABS_ETA) & (ak.to_numpy(ak.num(members)) >= 3)
-    if process == "top":
+    if spec.signal:
         truth = np.repeat(hadronic_tops(particles), ak.to_numpy(ak.num(jets)), axis=0)
         keep &= top_matched(jet_eta, jet_phi, truth)
     selected = members[keep]
     if len(selected) == 0:  # small chunks can hold no jet that passes
-        return concatenate_jets([])
+        return concatenate_jets([], columns=[name for name, _ in spec.columns])
     constituents = padded_constituents(selected)
     features = jet_kinematics(constituents)
     tau = [nsubjettiness(constituents, _exclusive_axes(selected, n)) for n in (1, 2, 3)]
     features["tau21"] = np.divide(tau[1], tau[0], out=np.zeros_like(tau[1]), where=tau[0] > 0)
     features["tau32"] = np.divide(tau[2], tau[1], out=np.zeros_like(tau[2]), where=tau[1] > 0)
     frame = pd.DataFrame({name: features[name] for name in JET_FEATURES})
-    labels = np.full(len(frame), 1 if process == "top" else 0, np.int8)
+    for name, value in spec.columns:
+        frame[name] = np.float32(value)
+    labels = np.full(len(frame), spec.label, np.int8)
     return JetSample(constituents, labels, frame.astype({"n_constituents": np.int32}))
 
 
 @dataclass(frozen=True)
 class _Plan:
-    process: str
+    process: JetProcess
     n_jets: int
     mpi: bool
     seed: int
@@ -239,14 +294,17 @@ def _collect(plan: _Plan, pool: Executor, ahead: int, advance: Callable[[int], N
         have += len(part)
     for future in pending:
         future.cancel()
-    return concatenate_jets(parts, limit=plan.n_jets)
+    return concatenate_jets(parts, limit=plan.n_jets, columns=[c for c, _ in plan.process.columns])
 
 
-def concatenate_jets(parts: list[JetSample], *, limit: int | None = None) -> JetSample:
-    """The jets of ``parts`` in order, the first ``limit`` of them if given."""
+def concatenate_jets(
+    parts: list[JetSample], *, limit: int | None = None, columns: Sequence[str] = ()
+) -> JetSample:
+    """The jets of ``parts`` in order, the first ``limit`` of them if given (no jets: the
+    features and the extra ``columns``, empty)."""
     parts = [part for part in parts if len(part)]
     if not parts:
-        empty = pd.DataFrame({name: np.zeros(0) for name in JET_FEATURES})
+        empty = pd.DataFrame({name: np.zeros(0) for name in (*JET_FEATURES, *columns)})
         return JetSample(
             np.zeros((0, MAX_CONSTITUENTS, 4), np.float32),
             np.zeros(0, np.int8),
@@ -287,11 +345,34 @@ def generate_top_tagging(
         >>> jets.labels.tolist()  # doctest: +SKIP
         [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
     """
+    _check_options(n_top, n_qcd, chunk_events, 1)
+    requests = [
+        (_standard_process(name), count) for name, count in (("top", n_top), ("qcd", n_qcd))
+    ]
+    return generate_jets(
+        requests, seed=seed, mpi=mpi, workers=workers, chunk_events=chunk_events, progress=progress
+    )
+
+
+def generate_jets(
+    requests: Sequence[tuple[JetProcess, int]],
+    *,
+    seed: int = 0,
+    mpi: bool = True,
+    workers: int | None = None,
+    chunk_events: int = 300,
+    progress: bool = False,
+    where: str = "generate_jets",
+) -> JetSample:
+    """``count`` jets of each ``(process, count)`` of ``requests``, in that order, from one
+    pool of worker processes (the options as for :func:`generate_top_tagging`)."""
     workers = workers if workers is not None else max(1, min(2, len(os.sched_getaffinity(0))))
-    _check_options(n_top, n_qcd, chunk_events, workers)
+    _check_options(0, 0, chunk_events, workers)
     _require_extras()
+    columns = list(dict.fromkeys(name for process, _ in requests for name, _ in process.columns))
     with contextlib.ExitStack() as stack:
-        advance = _progress(stack, n_top + n_qcd) if progress else (lambda n: None)
+        total = sum(count for _, count in requests)
+        advance = _progress(stack, total) if progress else (lambda n: None)
         pool = stack.enter_context(_executor(workers))
         try:
             parts = [
@@ -301,16 +382,16 @@ def generate_top_tagging(
                     workers,
                     advance,
                 )
-                for process, count in (("top", n_top), ("qcd", n_qcd))
+                for process, count in requests
                 if count > 0
             ]
         except BrokenProcessPool:
             raise PNNError(
                 "a jet-generator worker process stopped",
-                where="generate_top_tagging",
+                where=where,
                 fix="call it under `if __name__ == '__main__':` in a script, or use workers=1",
             ) from None
-    return concatenate_jets(parts)
+    return concatenate_jets(parts, columns=columns)
 
 
 class _InlineExecutor(Executor):
@@ -353,8 +434,16 @@ def generate_top_tagging_file(
     The output is checked before generating, so an existing file (without ``overwrite``) or a
     wrong suffix fails at once; the file is written atomically.
     """
-    from hep_pnn._io import check_writable
     from hep_pnn.data.jets.layout import write_jets_parquet
+
+    path = check_jet_output(output, overwrite=overwrite)
+    jets = generate_top_tagging(n_top, n_qcd, **options)
+    return jets, write_jets_parquet(jets, path, overwrite=overwrite)
+
+
+def check_jet_output(output: str | os.PathLike[str], *, overwrite: bool) -> Path:
+    """``output`` as a path, refused unless it is a ``.parquet`` file that may be written."""
+    from hep_pnn._io import check_writable
 
     path = Path(output)
     if path.suffix.lower() != ".parquet":
@@ -364,5 +453,4 @@ def generate_top_tagging_file(
             fix="use a .parquet file",
         )
     check_writable(path, overwrite=overwrite)
-    jets = generate_top_tagging(n_top, n_qcd, **options)
-    return jets, write_jets_parquet(jets, path, overwrite=overwrite)
+    return path

@@ -83,12 +83,12 @@ def constituents_from_frame(frame: pd.DataFrame, *, source: str) -> np.ndarray:
     return out
 
 
-def _jets_schema() -> pa.Schema:
+def _jets_schema(extra: list[str]) -> pa.Schema:
     fields = [pa.field(name, pa.float32()) for name in constituent_columns()]
     fields.append(pa.field(LABEL_COLUMN, pa.int8()))
     fields += [
         pa.field(name, pa.int32() if name == "n_constituents" else pa.float32())
-        for name in JET_FEATURES
+        for name in (*JET_FEATURES, *extra)
     ]
     return pa.schema(fields, metadata={b"hep_pnn_jets": b"top-tagging"})
 
@@ -98,7 +98,8 @@ def write_jets_parquet(
 ) -> Path:
     """Write ``jets`` to Parquet in the top-tagging layout plus the jet features, atomically.
 
-    An existing ``path`` is refused unless ``overwrite``.
+    Feature columns beyond :data:`JET_FEATURES` (e.g. ``zprime_mass``) are written after
+    them as float32. An existing ``path`` is refused unless ``overwrite``.
 
     Example:
         >>> import pathlib, tempfile
@@ -111,7 +112,7 @@ def write_jets_parquet(
         >>> load_jets(path).labels.tolist()
         [1]
     """
-    schema = _jets_schema()
+    schema = _jets_schema([c for c in jets.features.columns if c not in JET_FEATURES])
     flat = jets.constituents.reshape(len(jets), -1)
     with (
         atomic_path(path, overwrite=overwrite) as tmp,
