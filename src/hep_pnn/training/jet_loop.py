@@ -137,7 +137,7 @@ def jet_decorrelation(
             fix="train on signal and background jets, or remove training.decorrelation",
         )
     term = decorrelation_term(config, background, seed=seed)
-    return term, torch.from_numpy(np.ascontiguousarray(values))
+    return term, torch.tensor(values)
 
 
 @dataclass
