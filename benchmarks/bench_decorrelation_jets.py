@@ -179,7 +179,11 @@ def main() -> None:
     curves = {k: v for k, v in curves.items() if len(v) > 1}
     args.output.mkdir(parents=True, exist_ok=True)
     ax = plot_tradeoff(curves)
-    ax.set(xlabel="1 / JSD of the QCD jet mass", ylabel="QCD rejection (50% top eff.)")
+    ax.set(
+        xlabel="1 / JSD of the QCD jet mass",
+        ylabel="QCD rejection (50% top eff.)",
+        yscale="log",
+    )
     ax.set_title(f"jet CNN on {len(test)} test jets", fontsize="small")
     save(ax, args.output / "decorrelation-jets-tradeoff.png")
     shown = ["plain λ=0", *[k for k in points if k.startswith("DisCo")][-2:-1]]
