@@ -41,6 +41,7 @@ __all__ = [
     "DecorrelationTerm",
     "DiscoPenalty",
     "MassAdversary",
+    "decorrelation_term",
     "distance_correlation",
     "make_decorrelation",
 ]
@@ -330,6 +331,36 @@ def _adversary(
 DECORRELATIONS: dict[str, Any] = {"disco": _disco, "adversary": _adversary}
 
 
+def decorrelation_term(
+    config: DecorrelationConfig,
+    background: np.ndarray,
+    weight: np.ndarray | None = None,
+    *,
+    seed: int,
+) -> DecorrelationTerm:
+    """The loss term of ``config``, standardised on the training background's protected
+    values ``background`` (with their ``weight``; default 1); for data without an
+    :class:`~hep_pnn.data.table.EventTable` (jets).
+
+    Example:
+        >>> term = decorrelation_term(DecorrelationConfig(method="adversary", strength=1),
+        ...                           np.array([80.0, 120.0, 160.0]), seed=0)
+        >>> type(term).__name__, round(term.centre, 1), round(term.scale, 1)
+        ('AdversaryPenalty', 120.0, 32.7)
+    """
+    values = np.asarray(background, dtype=np.float64)
+    weight = np.ones(len(values)) if weight is None else np.asarray(weight, dtype=np.float64)
+    weight = np.clip(weight, 0.0, None)
+    weight = weight if weight.sum() > 0 else np.ones(len(values))
+    centre = float(np.average(values, weights=weight))
+    spread = math.sqrt(float(np.average((values - centre) ** 2, weights=weight)))
+    builder = DECORRELATIONS[config.method]
+    term: DecorrelationTerm = builder(
+        config, centre=centre, scale=spread if spread > 0 else 1.0, seed=seed
+    )
+    return term
+
+
 def make_decorrelation(
     config: DecorrelationConfig | None,
     table: EventTable,
@@ -366,11 +397,5 @@ def make_decorrelation(
             where="training.decorrelation",
             fix="train on signal and background, or remove training.decorrelation",
         )
-    weight = np.clip(table.weight[rows].astype(np.float64), 0.0, None)
-    weight = weight if weight.sum() > 0 else np.ones(len(rows))
-    centre = float(np.average(values[rows], weights=weight))
-    spread = math.sqrt(float(np.average((values[rows] - centre) ** 2, weights=weight)))
-    term = DECORRELATIONS[config.method](
-        config, centre=centre, scale=spread if spread > 0 else 1.0, seed=seed
-    )
+    term = decorrelation_term(config, values[rows], table.weight[rows], seed=seed)
     return term, torch.from_numpy(np.ascontiguousarray(values))

@@ -20,7 +20,7 @@ from hep_pnn.training.jet_loop import train_tagger
 __all__ = ["JetTaggerFamily"]
 
 #: Training options the jet trainer does not use, with the values that mean "not used".
-_UNUSED = {"lr_schedule": "none", "loss": "bce", "optimizer": "adam", "decorrelation": None}
+_UNUSED = {"lr_schedule": "none", "loss": "bce", "optimizer": "adam"}
 
 
 class JetTaggerFamily:

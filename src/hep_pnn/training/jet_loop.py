@@ -5,6 +5,11 @@ The same run folder as the networks' (``model/`` best epoch by validation AUC, `
 the training jets (seeded, per class); batches are shuffled with a seeded numpy generator
 and dropout masks come from the tagger's own torch generator, both saved in the checkpoint
 so a resumed run continues where it stopped.
+
+``training.decorrelation`` (DisCo or the adversary of
+:mod:`hep_pnn.training.decorrelation`) protects a jet-level variable, ``jet_mass`` by
+default for jets: a column of the jets' features, or the mass computed from the
+constituents when the file has none (docs/decorrelation.md).
 """
 
 from __future__ import annotations
@@ -31,11 +36,16 @@ from hep_pnn.training.checkpoint import (
     save_checkpoint,
 )
 from hep_pnn.training.config import ExperimentConfig
+from hep_pnn.training.decorrelation import (
+    DecorrelationConfig,
+    DecorrelationTerm,
+    decorrelation_term,
+)
 from hep_pnn.training.jet_data import LabelledJets, split_jets
 from hep_pnn.training.loop import NonFiniteLossError, make_optimizer
 from hep_pnn.training.networks import write_history
 
-__all__ = ["prepared_inputs", "train_tagger"]
+__all__ = ["jet_decorrelation", "prepared_inputs", "protected_jet_variable", "train_tagger"]
 
 Arrays = dict[str, np.ndarray]
 
@@ -70,6 +80,66 @@ def _logits(tagger: JetTagger, arrays: Arrays, *, batch_size: int, device: str) 
         )
 
 
+#: The protected variable of jets when ``training.decorrelation.variable`` keeps the
+#: networks' default (m_WWbb, ``f26``, is not a jet quantity).
+JET_PROTECTED_DEFAULT = "jet_mass"
+
+
+def protected_jet_variable(data: LabelledJets, variable: str) -> np.ndarray:
+    """The jet-level ``variable`` of every jet: a column of the features, or ``jet_mass``
+    computed from the constituents.
+
+    Raises:
+        ConfigError: ``variable`` is neither.
+
+    Example:
+        >>> from hep_pnn.data.jets.toy import toy_jets
+        >>> jets = LabelledJets(toy_jets(2, 2, seed=0))
+        >>> bool(np.allclose(protected_jet_variable(jets, "jet_mass"),
+        ...                  jets.jets.features["jet_mass"]))
+        True
+    """
+    features = data.jets.features
+    if variable in features.columns:
+        return features[variable].to_numpy(dtype=np.float32)
+    if variable == "jet_mass":
+        from hep_pnn.data.jets.substructure import jet_kinematics
+
+        return jet_kinematics(data.jets.constituents)["jet_mass"].astype(np.float32)
+    raise ConfigError(
+        f"the protected variable {variable!r} is not a jet-level column of the jets",
+        where="training.decorrelation.variable",
+        fix=f"choose jet_mass or one of {', '.join(map(str, features.columns))}",
+    )
+
+
+def jet_decorrelation(
+    config: DecorrelationConfig | None, train: LabelledJets, *, seed: int
+) -> tuple[DecorrelationTerm, torch.Tensor] | None:
+    """The decorrelation term and the protected variable of every training jet, or ``None``.
+
+    Example:
+        >>> from hep_pnn.data.jets.toy import toy_jets
+        >>> term, mass = jet_decorrelation(DecorrelationConfig(method="disco", strength=5),
+        ...                                LabelledJets(toy_jets(3, 3, seed=0)), seed=0)
+        >>> type(term).__name__, mass.shape
+        ('DiscoPenalty', torch.Size([6]))
+    """
+    if config is None or config.strength == 0:
+        return None
+    variable = JET_PROTECTED_DEFAULT if config.variable == "f26" else config.variable
+    values = protected_jet_variable(train, variable)
+    background = values[train.jets.labels == 0]
+    if len(background) == 0:
+        raise ConfigError(
+            "decorrelation needs background jets in the training data",
+            where="training.decorrelation",
+            fix="train on signal and background jets, or remove training.decorrelation",
+        )
+    term = decorrelation_term(config, background, seed=seed)
+    return term, torch.tensor(values)
+
+
 @dataclass
 class _Progress:
     epoch: int = 0
@@ -85,6 +155,7 @@ def _save_state(
     optimizer: torch.optim.Optimizer,
     rng: np.random.Generator,
     progress: _Progress,
+    decorrelation: DecorrelationTerm | None = None,
 ) -> None:
     tensors = {f"model.{k}": v for k, v in tagger.state_dict().items()}
     optimizer_tensors, optimizer_state = optimizer_to_flat(optimizer)
@@ -95,6 +166,9 @@ def _save_state(
         "optimizer": optimizer_state,
         "rng": rng.bit_generator.state,
     }
+    if decorrelation is not None:
+        extra_tensors, state["decorrelation"] = decorrelation.state()
+        tensors.update({f"decorrelation.{k}": v for k, v in extra_tensors.items()})
     save_checkpoint(directory, tensors=tensors, state=state)
 
 
@@ -103,6 +177,7 @@ def _load_state(
     tagger: JetTagger,
     optimizer: torch.optim.Optimizer,
     rng: np.random.Generator,
+    decorrelation: DecorrelationTerm | None = None,
 ) -> _Progress:
     tensors, state = load_checkpoint(directory)
     tagger.load_state_dict(
@@ -111,6 +186,12 @@ def _load_state(
     optimizer_from_flat(optimizer, tensors, state["optimizer"])
     tagger.generator.set_state(tensors["generator.dropout"])
     rng.bit_generator.state = state["rng"]
+    if decorrelation is not None:
+        prefix = "decorrelation."
+        decorrelation.load_state(
+            {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)},
+            state["decorrelation"],
+        )
     return _Progress(**state["progress"])
 
 
@@ -123,6 +204,7 @@ def _train_epoch(
     *,
     batch_size: int,
     device: str,
+    decorrelation: tuple[DecorrelationTerm, torch.Tensor] | None = None,
 ) -> float:
     tagger.train()
     total, count = 0.0, 0
@@ -131,9 +213,13 @@ def _train_epoch(
         if len(index) < 2:  # batch normalisation needs two jets
             continue
         optimizer.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(
-            tagger(to_tensors(arrays, index, device)), labels[index].to(device)
-        )
+        logits, target = tagger(to_tensors(arrays, index, device)), labels[index].to(device)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+        if decorrelation is not None:
+            term, protected = decorrelation
+            loss = loss + term.term(
+                logits, protected[index].to(device), target, torch.ones_like(target)
+            )
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
                 f"the loss became {float(loss)} at jet {start}",
@@ -157,6 +243,8 @@ def train_tagger(
     """Train ``config.model.preset`` on ``data`` into ``run_dir``; returns the best tagger."""
     options = config.training
     split_seed, init_seed, order_seed = spawn(options.seed, 3)
+    # its own stream: the tagger's draws stay those of the plain training
+    decorrelation_seed = np.random.SeedSequence(options.seed, spawn_key=(19,))
     kept, held = split_jets(data.jets.labels, fraction=options.validation_fraction, seed=split_seed)
     tagger = build_tagger(config.model.preset or "", config.model.options, seed=_seed(init_seed))
     train, validation = data.select(kept), data.select(held)
@@ -177,11 +265,13 @@ def train_tagger(
     labels = torch.as_tensor(train.jets.labels, dtype=torch.float32)
     val_labels = torch.as_tensor(validation.jets.labels, dtype=torch.float32)
     optimizer = make_optimizer(tagger.parameters(), learning_rate=options.learning_rate)
+    decorrelation = jet_decorrelation(options.decorrelation, train, seed=_seed(decorrelation_seed))
+    term = None if decorrelation is None else decorrelation[0]
     rng = np.random.default_rng(order_seed)
     progress = _Progress()
     checkpoint = run_dir / CHECKPOINT_DIR
     if resume and (checkpoint / CHECKPOINT_FILE).is_file():
-        progress = _load_state(checkpoint, tagger, optimizer, rng)
+        progress = _load_state(checkpoint, tagger, optimizer, rng, term)
         log(f"resumed after epoch {progress.epoch}")
     patience = options.early_stopping_patience
     while progress.epoch < options.epochs and not (patience and progress.bad_epochs >= patience):
@@ -189,7 +279,7 @@ def train_tagger(
         order = rng.permutation(len(train))
         train_loss = _train_epoch(
             tagger, train_arrays, labels, optimizer, order,
-            batch_size=options.batch_size, device=device,
+            batch_size=options.batch_size, device=device, decorrelation=decorrelation,
         )  # fmt: skip
         seconds = time.perf_counter() - started
         logits = _logits(
@@ -213,7 +303,7 @@ def train_tagger(
             save_tagger(tagger, run_dir / MODEL_DIR, overwrite=True)
         else:
             progress.bad_epochs += 1
-        _save_state(checkpoint, tagger, optimizer, rng, progress)
+        _save_state(checkpoint, tagger, optimizer, rng, progress, term)
         write_history(run_dir, progress.history)
         log(
             f"epoch {progress.epoch}: train loss {train_loss:.4f}, val loss {val_loss:.4f}, "
