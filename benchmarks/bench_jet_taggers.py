@@ -32,12 +32,23 @@ from hep_pnn.training import load_experiment, train_experiment
 from hep_pnn.training.jet_data import load_labelled_jets
 from machine import cpu_model
 
+#: label → (run folder, model preset, model options)
 TAGGERS = {
-    "CNN (DeepTop-style)": ("jet_cnn", {}),
-    "ParticleNet-Lite": ("particlenet_lite", {}),
-    "BDT (m, τ32, τ21)": ("jet_bdt", {}),
-    "MLP (jet features)": ("jet_mlp", {}),
+    "CNN (DeepTop-style)": ("jet_cnn", "jet_cnn", {}),
+    "ParticleNet-Lite": ("particlenet_lite", "particlenet_lite", {}),
+    "BDT (m, τ32, τ21)": ("jet_bdt", "jet_bdt", {}),
+    "BDT (m, τ32)": ("jet_bdt_m_tau32", "jet_bdt", {"features": ["jet_mass", "tau32"]}),
+    "MLP (jet features)": ("jet_mlp", "jet_mlp", {}),
 }
+
+
+def auc_error(auc: float, n_signal: float, n_background: float) -> float:
+    """Standard error of a ROC AUC from the test sizes (Hanley & McNeil, Radiology 1982)."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (
+        auc * (1 - auc) + (n_signal - 1) * (q1 - auc**2) + (n_background - 1) * (q2 - auc**2)
+    ) / (n_signal * n_background)
+    return float(np.sqrt(variance))
 
 
 def _parameters(model: object) -> float:
@@ -53,6 +64,7 @@ def main() -> None:
     parser.add_argument("--file", type=Path, help="jet file (default: toy jets)")
     parser.add_argument("--jets", type=int, default=2000, help="toy jets per class")
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--only", nargs="*", help="run folders to train (default: all)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--runs", type=Path, default=Path(tempfile.mkdtemp()) / "runs")
     parser.add_argument("--figures", type=Path, default=Path("docs/figures"))
@@ -69,7 +81,9 @@ def main() -> None:
     }
     (folder / "config.yaml").write_text(yaml.safe_dump(config))
     rows, curves, test, models = {}, {}, None, {}
-    for label, (preset, options) in TAGGERS.items():
+    for label, (name, preset, options) in TAGGERS.items():
+        if args.only and name not in args.only:
+            continue
         experiment = load_experiment(
             folder / "config.yaml",
             [
@@ -78,13 +92,15 @@ def main() -> None:
             ],
         )
         started = time.perf_counter()
-        run = train_experiment(experiment, folder / preset, overwrite=True, progress=False)
+        run = train_experiment(experiment, folder / name, overwrite=True, progress=False)
         seconds = time.perf_counter() - started
         test = test or load_labelled_jets(experiment.data, test=True)
         table, scored = score_jets(run.model, test)
         curves[label] = next(iter(scored.values()))
+        metrics = table.iloc[0].to_dict()
         rows[label] = {
-            **table.iloc[0].to_dict(),
+            **metrics,
+            "auc_error": auc_error(metrics["auc"], metrics["n_signal"], metrics["n_background"]),
             "parameters": _parameters(run.model),
             "train_s": float(run.history["seconds"].sum()),  # the epochs' optimizer steps
             "run_s": seconds,  # the whole run: inputs, validation, checkpoints
@@ -96,6 +112,7 @@ def main() -> None:
     frame = pd.DataFrame(rows).T[
         [
             "auc",
+            "auc_error",
             "accuracy",
             "rejection_30",
             "rejection_50",
@@ -113,6 +130,8 @@ def main() -> None:
     )
     args.figures.mkdir(parents=True, exist_ok=True)
     (args.figures / "taggers_rejection.png").write_bytes(figure_png(plot_rejection(curves)))
+    if "CNN (DeepTop-style)" not in models:
+        return
     images = jet_figures(models["CNN (DeepTop-style)"], test, {"": curves["CNN (DeepTop-style)"]})
     (args.figures / "taggers_mean_images.png").write_bytes(images["jet_images.png"])
     (args.figures / "taggers_pixel_correlation.png").write_bytes(images["pixel_correlation.png"])
