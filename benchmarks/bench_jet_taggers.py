@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--only", nargs="*", help="run folders to train (default: all)")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--particles", type=int, default=100, help="ParticleNet constituents")
     parser.add_argument("--runs", type=Path, default=Path(tempfile.mkdtemp()) / "runs")
     parser.add_argument("--figures", type=Path, default=Path("docs/figures"))
     args = parser.parse_args()
@@ -84,6 +85,8 @@ def main() -> None:
     for label, (name, preset, options) in TAGGERS.items():
         if args.only and name not in args.only:
             continue
+        if preset == "particlenet_lite":
+            options = {**options, "n_particles": args.particles}
         experiment = load_experiment(
             folder / "config.yaml",
             [

@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", nargs="*", help="presets to measure (default: both)")
     parser.add_argument("--runs", type=Path, default=Path(tempfile.mkdtemp()) / "runs")
     args = parser.parse_args()
     args.runs.mkdir(parents=True, exist_ok=True)
@@ -95,6 +96,8 @@ def main() -> None:
     (args.runs / "config.yaml").write_text(yaml.safe_dump(base))
     rows = {}
     for label, preset in TAGGERS.items():
+        if args.only and preset not in args.only:
+            continue
         config = load_experiment(args.runs / "config.yaml", [f"model.preset={preset}"])
         with torch_threads(args.threads):
             plain = plain_epochs(preset, config, epochs=args.epochs)
@@ -108,6 +111,8 @@ def main() -> None:
         rows[label] = {
             "training jets": n_train,
             "plain loop jets/s": float(np.median(plain)),
+            "plain epochs": " ".join(f"{rate:.0f}" for rate in plain),
+            "pnn train epochs": " ".join(f"{rate:.0f}" for rate in steps),
             "pnn train jets/s (steps)": float(np.median(steps)),
             "ratio (steps)": float(np.median(steps) / np.median(plain)),
             "pnn train jets/s (whole run)": n_train * args.epochs / run_s,
