@@ -62,7 +62,10 @@ def demo(
         Path | None, typer.Option(help="--jets: use this jet file instead of generating.")
     ] = None,
 ) -> None:
-    """Generate data, train AffinePNN and pNN, evaluate them and write a report."""
+    """Generate data, train AffinePNN and pNN, evaluate them and write a report.
+
+    With --jets: generate Pythia top and QCD jets, train the CNN, ParticleNet-Lite and a BDT.
+    """
     from hep_pnn._tables import markdown_table
     from hep_pnn.demo import run_demo
 

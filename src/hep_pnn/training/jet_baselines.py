@@ -57,7 +57,9 @@ class _JetFeatureFamily:
         self.name, self.inner = name, inner
         self.default_features, self.defaults = features, defaults or {}
 
-    def _split(self, config: ExperimentConfig, *, where: str) -> tuple[ExperimentConfig, tuple]:
+    def _split(
+        self, config: ExperimentConfig, *, where: str
+    ) -> tuple[ExperimentConfig, tuple[str, ...]]:
         """The config of the inner event model and the jet-level feature names."""
         options = {**self.defaults, **config.model.options}
         names = options.pop("features", self.default_features)
