@@ -18,7 +18,7 @@ $(STAMP): requirements.lock requirements-dev.lock requirements-extras.lock pypro
 demo: $(STAMP)
 	$(BIN)/pnn demo --output demo-output --overwrite
 
-# Pythia 8 top and QCD jets, CNN / ParticleNet-Lite / BDT (≈ 10 min on 2 cores)
+# Pythia 8 top and QCD jets, CNN / ParticleNet-Lite / BDT (≈ 2 min on 2 cores; goal ≤ 10)
 demo-jets: $(STAMP)
 	$(BIN)/pnn demo --jets --output demo-jets-output --overwrite
 

@@ -61,3 +61,8 @@ def test_jet_demo_cli_refuses_existing_output(tmp_path: Path, capsys) -> None:
     assert exit_.value.code == 2
     assert "--overwrite" in capsys.readouterr().err
     assert (tmp_path / "out" / "keep").is_file()
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--jets", "-o", str(tmp_path / "new"), "--jet-file", "/no/such.parquet"])
+    assert exit_.value.code == 2
+    assert "/no/such.parquet" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()

@@ -19,7 +19,6 @@ References:
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,11 +125,14 @@ def run_jet_demo(
         learning_rate: their Adam learning rate.
         seed: seed of the generation, the split and the training.
         mpi: multi-parton interactions in Pythia (≈ 3× slower generation).
-        jets: an existing jet file to use instead of generating (copied into ``output``).
+        jets: an existing jet file (Parquet or the reference HDF5) to use instead of
+            generating (written into ``output`` as Parquet).
         overwrite: replace an existing ``output``.
         progress: progress bars of generation and training.
         echo: where the progress lines go.
     """
+    from hep_pnn.data.jets.layout import write_jets_parquet
+    from hep_pnn.data.jets.reader import load_jets
     from hep_pnn.evaluation.jet_report import jet_metrics_table, write_jet_report
     from hep_pnn.evaluation.jet_runs import evaluate_jet_run
     from hep_pnn.training.runs import train_experiment
@@ -142,8 +144,8 @@ def run_jet_demo(
             mode = "with" if mpi else "without"
             echo(f"[demo] generating {n_jets} top and {n_jets} QCD jets ({mode} MPI)")
             _generate(path, n_jets=n_jets, seed=seed, mpi=mpi, progress=progress)
-        else:
-            shutil.copyfile(jets, path)
+        else:  # read and written again: checks the file, and a reference .h5 becomes Parquet
+            write_jets_parquet(load_jets(jets), path)
         echo(f"[demo] jets ready after {time.perf_counter() - start:.0f} s")
         run_dirs = []
         for name, (preset, options) in JET_DEMO_MODELS.items():
