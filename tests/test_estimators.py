@@ -1,5 +1,6 @@
-"""Every registered model family through ``train_experiment`` and ``load_run``, plus one
-family defined here, trained without any change to ``hep_pnn/training/runs.py``."""
+"""Every registered model family through ``train_experiment`` and ``load_run`` (on events or
+on jets, by its ``data_kind``), plus one family defined here, trained without any change to
+``hep_pnn/training/runs.py``."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from hep_pnn.data import EventTable
+from hep_pnn.data.jets.layout import write_jets_parquet
+from hep_pnn.data.jets.toy import toy_jets
 from hep_pnn.errors import ConfigError
+from hep_pnn.evaluation.jet_runs import score_jets
 from hep_pnn.scorer import Scorer
 from hep_pnn.training import ExperimentConfig, estimators, load_run, train_experiment
 from hep_pnn.training.estimators import family_names, family_of, register_family
+from hep_pnn.training.jet_data import load_labelled_jets
 
 #: Small options per family so each trains in about a second; a family not listed gets none.
 OPTIONS: dict[str, dict[str, Any]] = {
@@ -25,6 +30,13 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "bdt": {"n_estimators": 20, "nthread": 1},
     "pbdt": {"n_estimators": 20, "nthread": 1},
     **{name: {"hidden": [16]} for name in ("pnn", "affine", "individual", "blind", "mlp")},
+    "jet_bdt": {"n_estimators": 20, "nthread": 1},
+    "jet_mlp": {"hidden": [16], "features": ["jet_mass", "tau32", "tau21", "n_constituents"]},
+    "jet_cnn": {"image_size": 16, "channels": [4, 4], "pool_after": [1, 2], "dense": [8]},
+    **{
+        name: {"n_particles": 16, "edge_convs": [{"k": 4, "channels": [8]}], "fc": [8]}
+        for name in ("particlenet_lite", "particlenet", "parametric_particlenet")
+    },
 }
 
 
@@ -49,9 +61,85 @@ def _auc_at_1000(model: Scorer, test: EventTable) -> float:
 EVENT_FAMILIES = [
     n for n in family_names() if getattr(family_of(n), "data_kind", "events") == "events"
 ]
+JET_FAMILIES = [n for n in family_names() if n not in EVENT_FAMILIES]
 
 
-# the jet taggers go through the same machinery in tests/test_jet_training.py
+@pytest.fixture(scope="module")
+def jet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Toy top and QCD jets, the tops at one resonance mass (for the parametric tagger)."""
+    path = tmp_path_factory.mktemp("jets") / "jets.parquet"
+    write_jets_parquet(toy_jets(160, 160, seed=5), path)
+    frame = pd.read_parquet(path)
+    frame["resonance_mass"] = np.where(frame["is_signal_new"] == 1, 1000.0, np.nan)
+    frame.to_parquet(path)
+    return path
+
+
+# resume, the CLI and the parametric interpolation: tests/test_jet_training.py
+@pytest.mark.parametrize("name", JET_FAMILIES)
+def test_every_jet_family_trains_evaluates_and_loads(
+    name: str, jet_file: Path, tmp_path: Path
+) -> None:
+    config = ExperimentConfig.model_validate(
+        {
+            "data": {"source": "jets", "paths": [str(jet_file)], "parameter": "resonance_mass"},
+            "model": {"preset": name, "options": OPTIONS[name]},
+            "training": {"epochs": 4, "batch_size": 32, "learning_rate": 3e-3, "threads": 1},
+        }
+    )
+    run = train_experiment(config, tmp_path / "run", progress=False)
+    assert {"config.yaml", "model", "history.csv", "train.log"} <= {
+        p.name for p in run.run_dir.iterdir()
+    }
+    test = load_labelled_jets(config.data, test=True)
+    metrics, _ = score_jets(run.model, test)  # what pnn evaluate writes (tests/test_jet_*.py)
+    assert (metrics["auc"] > 0.75).all(), metrics  # chance is 0.5
+    loaded = load_run(run.run_dir)
+    assert type(loaded.model) is type(run.model)
+    again, _ = score_jets(loaded.model, test)
+    pd.testing.assert_frame_equal(again, metrics)
+
+
+def test_jet_baselines_score_constituents_like_their_features(jet_file: Path) -> None:
+    """Jets without stored features get them from their constituents (the same code)."""
+    run = load_run(_trained(jet_file, "jet_bdt"))
+    jets = load_labelled_jets(run.config.data, test=True).jets
+    from_features = run.model.predict_jets(jets)  # type: ignore[attr-defined]
+    from_constituents = run.model.predict(jets.constituents, None)
+    assert from_features.shape == (len(jets),)
+    # toy features use the generated prong axes, not kT axes: same mass, close τ ratios
+    assert np.corrcoef(from_features, from_constituents)[0, 1] > 0.8
+
+
+def _trained(jet_file: Path, name: str) -> Path:
+    config = ExperimentConfig.model_validate(
+        {
+            "data": {"source": "jets", "paths": [str(jet_file)]},
+            "model": {"preset": name, "options": OPTIONS[name]},
+        }
+    )
+    run_dir = jet_file.parent / name
+    if not run_dir.is_dir():
+        train_experiment(config, run_dir, progress=False)
+    return run_dir
+
+
+def test_jet_baselines_refuse_unknown_features() -> None:
+    config = ExperimentConfig.model_validate(
+        {
+            "data": {"source": "jets", "paths": ["x.parquet"]},
+            "model": {"preset": "jet_bdt", "options": {"features": ["jet_mass", "m_jj"]}},
+        }
+    )
+    with pytest.raises(ConfigError, match="'m_jj' is not a jet-level feature") as err:
+        family_of("jet_bdt").check(config, where="config.yaml")
+    assert "model.options.features" in err.value.where
+    bad_option = config.model.model_copy(update={"options": {"n_neighbors": 3}})
+    with pytest.raises(ConfigError, match="n_neighbors"):
+        family_of("jet_bdt").check(config.model_copy(update={"model": bad_option}), where="c")
+
+
+# the event families
 @pytest.mark.parametrize("name", EVENT_FAMILIES)
 def test_every_family_trains_scores_and_loads(name: str, tmp_path: Path) -> None:
     run = train_experiment(_config(name, OPTIONS.get(name, {})), tmp_path / "run", progress=False)

@@ -26,6 +26,7 @@ CORE_MODULES = (
     "hep_pnn.evaluation.jet_runs",
     "hep_pnn.evaluation.jet_report",
     "hep_pnn.training",
+    "hep_pnn.jet_demo",  # generates through hep_pnn.data.jets.generate, imported when run
 )
 
 

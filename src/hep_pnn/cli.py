@@ -54,10 +54,33 @@ def demo(
     epochs: Annotated[int, typer.Option(help="Training epochs per model.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    jets: Annotated[
+        bool, typer.Option("--jets", help="The jet example instead: CNN, ParticleNet-Lite, BDT.")
+    ] = False,
+    n_jets: Annotated[int, typer.Option(help="--jets: generated top (and QCD) jets.")] = 2000,
+    jet_file: Annotated[
+        Path | None, typer.Option(help="--jets: use this jet file instead of generating.")
+    ] = None,
 ) -> None:
-    """Generate data, train AffinePNN and pNN, evaluate them and write a report."""
+    """Generate data, train AffinePNN and pNN, evaluate them and write a report.
+
+    With --jets: generate Pythia top and QCD jets, train the CNN, ParticleNet-Lite and a BDT.
+    """
     from hep_pnn._tables import markdown_table
     from hep_pnn.demo import run_demo
+
+    if jets:
+        from hep_pnn.jet_demo import run_jet_demo
+
+        jet_result = run_jet_demo(
+            output, n_jets=n_jets, epochs=epochs, seed=seed, jets=jet_file,
+            overwrite=overwrite, echo=typer.echo,
+        )  # fmt: skip
+        table = jet_result.metrics[["tagger", "auc", "rejection_30", "rejection_50"]]
+        typer.echo("\nTest jets: AUC, background rejection 1/ε_B at ε_S = 0.3 and 0.5")
+        typer.echo(markdown_table(table, digits=3, index_name="run"))
+        typer.echo(f"\nreport: {jet_result.report}  ({jet_result.seconds / 60:.1f} min)")
+        return
 
     result = run_demo(
         output,

@@ -27,7 +27,7 @@ from hep_pnn.evaluation.jet_metrics import pixel_correlation, tagger_metrics
 from hep_pnn.evaluation.jet_plots import plot_jet_image, plot_pixel_correlation, plot_rejection
 from hep_pnn.evaluation.jet_report import SCORES_FILE
 from hep_pnn.evaluation.plots import figure_png, plot_style
-from hep_pnn.models.jets import JetTagger
+from hep_pnn.models.jets import JetScorer
 from hep_pnn.run_files import CONFIG_FILE, EVALUATION_DIR, METRICS_JSON, METRICS_MD
 
 __all__ = ["evaluate_jet_run", "is_jet_run", "jet_figures", "score_jets"]
@@ -49,7 +49,7 @@ def is_jet_run(run_dir: str | os.PathLike[str]) -> bool:
     return isinstance(raw.get("data"), dict) and raw["data"].get("source") == "jets"
 
 
-def score_jets(tagger: JetTagger, data: object) -> tuple[pd.DataFrame, Curves]:
+def score_jets(tagger: JetScorer, data: object) -> tuple[pd.DataFrame, Curves]:
     """Metrics table (one row per sample) and ``name → (score, label)`` of ``data``
     (:class:`~hep_pnn.training.jet_data.LabelledJets`)."""
     from hep_pnn.training.jet_data import LabelledJets
@@ -58,7 +58,7 @@ def score_jets(tagger: JetTagger, data: object) -> tuple[pd.DataFrame, Curves]:
     jets = data.jets
     curves: Curves = {}
     if not tagger.parametric or data.parameter is None:
-        curves["all jets"] = (tagger.predict(jets.constituents), jets.labels)
+        curves["all jets"] = (tagger.predict_jets(jets), jets.labels)
     else:
         signal = jets.labels == 1
         for value in np.unique(data.parameter[signal]):
@@ -79,7 +79,7 @@ def score_jets(tagger: JetTagger, data: object) -> tuple[pd.DataFrame, Curves]:
     return table, curves
 
 
-def jet_figures(tagger: JetTagger, data: object, curves: Curves) -> dict[str, bytes]:
+def jet_figures(tagger: JetScorer, data: object, curves: Curves) -> dict[str, bytes]:
     """``rejection.png``, ``jet_images.png`` (mean top and QCD images) and
     ``pixel_correlation.png`` (each pixel against the tagger output)."""
     from hep_pnn.training.jet_data import LabelledJets
@@ -118,7 +118,7 @@ def evaluate_jet_run(
     run = load_run(run_dir)
     output = check_writable(run_dir / EVALUATION_DIR, overwrite=overwrite, option="--overwrite")
     config = cast(JetData, run.config.data)
-    tagger = cast(JetTagger, run.model)
+    tagger = cast(JetScorer, run.model)
     jets = (
         with_parameter(
             read_jet_files(data, columns=[config.parameter] if config.parameter else []),

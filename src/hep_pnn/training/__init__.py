@@ -1,12 +1,14 @@
 """Training: experiment configs, samplers, background-mass strategies, the loop and run folders.
 
 Importing this package registers the built-in model families (:mod:`.baselines`,
-:mod:`.networks` and the jet taggers, :mod:`.jet_family`) in :mod:`hep_pnn.training.estimators`.
+:mod:`.networks`, the jet taggers, :mod:`.jet_family`, and the jet-level baselines,
+:mod:`.jet_baselines`) in :mod:`hep_pnn.training.estimators`.
 """
 
 # Importing these registers the built-in model families.
 from hep_pnn.training import (
     baselines,  # noqa: F401
+    jet_baselines,  # noqa: F401
     jet_family,  # noqa: F401
     networks,  # noqa: F401
 )

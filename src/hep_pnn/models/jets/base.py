@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 import torch
@@ -18,7 +18,28 @@ from torch import Tensor, nn
 
 from hep_pnn._random import spawn
 
-__all__ = ["JetModelConfig", "JetTagger", "on_meta", "to_tensors"]
+if TYPE_CHECKING:
+    from hep_pnn.data.jets.sample import JetSample
+
+__all__ = ["JetModelConfig", "JetScorer", "JetTagger", "on_meta", "to_tensors"]
+
+
+class JetScorer(Protocol):
+    """What evaluation needs from a trained jet model: a :class:`JetTagger` or a jet-level
+    baseline (:class:`~hep_pnn.models.jets.features.JetFeatureModel`)."""
+
+    @property
+    def parametric(self) -> bool:
+        """Whether every jet needs a parameter value."""
+        ...
+
+    def predict(self, constituents: np.ndarray, parameter: np.ndarray | None = None) -> np.ndarray:
+        """Probability that each jet of ``(n, m, 4)`` constituents is signal."""
+        ...
+
+    def predict_jets(self, jets: JetSample, parameter: np.ndarray | None = None) -> np.ndarray:
+        """Probability that each jet of ``jets`` is signal (may use its jet-level features)."""
+        ...
 
 
 class JetModelConfig(BaseModel):
@@ -111,6 +132,10 @@ class JetTagger(nn.Module):
     def describe(self) -> dict[str, Any]:
         """What :func:`~hep_pnn.models.jets.save_tagger` writes into ``model.json``."""
         return {"kind": self.kind, "config": self.config.model_dump(mode="json"), "seed": self.seed}
+
+    def predict_jets(self, jets: JetSample, parameter: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`predict` on the constituents of ``jets``."""
+        return self.predict(jets.constituents, parameter)
 
     @torch.no_grad()
     def predict(
