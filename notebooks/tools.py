@@ -45,9 +45,12 @@ def cell_sources(notebook: Any) -> list[tuple[str, str]]:
 
 
 def notebook_from_source(source: Path = SOURCE) -> Any:
-    """The notebook of a percent-format file, without outputs."""
+    """The notebook of a percent-format file, without outputs (cell ids by position, so
+    re-syncing an unchanged source changes nothing)."""
     notebook = jupytext.read(source)
     notebook.metadata.pop("jupytext", None)
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index:03d}"
     return notebook
 
 
@@ -156,7 +159,9 @@ def render(name: str = "tutorial", *, output: Path | None = None) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["sync", "render"])
-    parser.add_argument("names", nargs="*", help=f"of {list(NOTEBOOKS)} (sync: all; render: tutorial)")
+    parser.add_argument(
+        "names", nargs="*", help=f"of {list(NOTEBOOKS)} (sync: all; render: tutorial)"
+    )
     args = parser.parse_args()
     if unknown := set(args.names) - set(NOTEBOOKS):
         parser.error(f"unknown notebook {sorted(unknown)}; choose from {list(NOTEBOOKS)}")
@@ -166,8 +171,10 @@ def main() -> None:
     else:
         for name in args.names or ["tutorial"]:
             seconds = render(name)
-            print(f"executed {name} in {seconds:.1f} s; wrote docs/{NOTEBOOKS[name]}.md",
-                  file=sys.stderr)
+            print(
+                f"executed {name} in {seconds:.1f} s; wrote docs/{NOTEBOOKS[name]}.md",
+                file=sys.stderr,
+            )
 
 
 if __name__ == "__main__":
