@@ -1,12 +1,14 @@
-"""Keep the tutorial notebook in shape: pair, execute, render.
+"""Keep the tutorial notebooks in shape: pair, execute, render.
 
-The reviewed source is ``tutorial.py`` (jupytext percent format); ``tutorial.ipynb`` is
-made from it with outputs stripped. ``tests/test_notebook.py`` checks the pair is in sync
-and executes the notebook; ``render`` executes it once and writes docs/tutorial.md with
-its figures as docs/figures/tutorial-*.png.
+Each notebook NAME (:data:`NOTEBOOKS`) has a reviewed source ``NAME.py`` (jupytext percent
+format); ``NAME.ipynb`` is made from it with outputs stripped. ``tests/test_notebook.py``
+checks every pair is in sync and executes the notebooks; ``render`` executes one and writes
+docs/STEM.md with its figures as docs/figures/STEM-*.png (STEM: ``tutorial`` for
+``tutorial``, ``jets-tutorial`` for ``jets``).
 
-    PYTHONPATH=src python notebooks/tools.py sync      # tutorial.py -> tutorial.ipynb
-    PYTHONPATH=src python notebooks/tools.py render    # execute, write docs/tutorial.md
+    PYTHONPATH=src python notebooks/tools.py sync             # every NAME.py -> NAME.ipynb
+    PYTHONPATH=src python notebooks/tools.py render           # execute, write docs/tutorial.md
+    PYTHONPATH=src python notebooks/tools.py render jets      # ... docs/jets-tutorial.md
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+#: Notebook name -> stem of its rendered page docs/STEM.md and figures docs/figures/STEM-*.png.
+NOTEBOOKS = {"tutorial": "tutorial", "jets": "jets-tutorial"}
 SOURCE = HERE / "tutorial.py"
 NOTEBOOK = HERE / "tutorial.ipynb"
 KERNEL_NAME = "hep-pnn-python3"
@@ -41,9 +45,12 @@ def cell_sources(notebook: Any) -> list[tuple[str, str]]:
 
 
 def notebook_from_source(source: Path = SOURCE) -> Any:
-    """The notebook of a percent-format file, without outputs."""
+    """The notebook of a percent-format file, without outputs (cell ids by position, so
+    re-syncing an unchanged source changes nothing)."""
     notebook = jupytext.read(source)
     notebook.metadata.pop("jupytext", None)
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index:03d}"
     return notebook
 
 
@@ -112,38 +119,62 @@ def to_markdown(notebook: Any, *, figures: Path, link: str, prefix: str = "tutor
     return "\n\n".join(parts) + "\n"
 
 
-def render(*, output: Path = REPO / "docs" / "tutorial.md") -> float:
-    """Execute the notebook in a temporary folder and write its markdown; returns seconds."""
+def source_path(name: str = "tutorial") -> Path:
+    """The reviewed source of notebook ``name``."""
+    return HERE / f"{name}.py"
+
+
+def notebook_path(name: str = "tutorial") -> Path:
+    """The committed notebook (outputs stripped) of notebook ``name``."""
+    return HERE / f"{name}.ipynb"
+
+
+def render(name: str = "tutorial", *, output: Path | None = None) -> float:
+    """Execute notebook ``name`` in a temporary folder and write its markdown (default
+    docs/STEM.md); returns seconds."""
+    stem = NOTEBOOKS[name]
+    output = output or REPO / "docs" / f"{stem}.md"
     figures = output.parent / "figures"
-    for old in figures.glob("tutorial-*.png"):
+    for old in figures.glob(f"{stem}-[0-9]*.png"):
         old.unlink()
-    with tempfile.TemporaryDirectory(prefix="pnn-tutorial-") as work:
+    with tempfile.TemporaryDirectory(prefix=f"pnn-{stem}-") as work:
         start = time.perf_counter()
-        notebook = execute(notebook_from_source(), cwd=Path(work))
+        notebook = execute(notebook_from_source(source_path(name)), cwd=Path(work))
         seconds = time.perf_counter() - start
     sys.path.insert(0, str(REPO / "benchmarks"))
     from machine import cpu_model
 
     header = (
-        "<!-- Rendered from notebooks/tutorial.py by `python notebooks/tools.py render`; "
+        f"<!-- Rendered from notebooks/{name}.py by `python notebooks/tools.py render {name}`; "
         "edit the notebook, not this file. -->\n\n"
-        f"*The notebook `notebooks/tutorial.ipynb` as executed by `python notebooks/tools.py "
-        f"render` on {cpu_model() or 'an unknown CPU'} (2 cores) on {datetime.date.today()}: "
-        f"{seconds:.0f} s.*\n\n"
+        f"*The notebook `notebooks/{name}.ipynb` as executed by `python notebooks/tools.py "
+        f"render {name}` on {cpu_model() or 'an unknown CPU'} (2 cores) on "
+        f"{datetime.date.today()}: {seconds:.0f} s.*\n\n"
     )
-    output.write_text(header + to_markdown(notebook, figures=figures, link="figures"))
+    markdown = to_markdown(notebook, figures=figures, link="figures", prefix=stem)
+    output.write_text(header + markdown)
     return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["sync", "render"])
+    parser.add_argument(
+        "names", nargs="*", help=f"of {list(NOTEBOOKS)} (sync: all; render: tutorial)"
+    )
     args = parser.parse_args()
+    if unknown := set(args.names) - set(NOTEBOOKS):
+        parser.error(f"unknown notebook {sorted(unknown)}; choose from {list(NOTEBOOKS)}")
     if args.action == "sync":
-        print(f"wrote {sync()}")
+        for name in args.names or NOTEBOOKS:
+            print(f"wrote {sync(source_path(name), notebook_path(name))}")
     else:
-        seconds = render()
-        print(f"executed the notebook in {seconds:.1f} s; wrote docs/tutorial.md", file=sys.stderr)
+        for name in args.names or ["tutorial"]:
+            seconds = render(name)
+            print(
+                f"executed {name} in {seconds:.1f} s; wrote docs/{NOTEBOOKS[name]}.md",
+                file=sys.stderr,
+            )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The tutorial notebook: paired with its reviewed source, public API only, and it runs."""
+"""The tutorial notebooks: paired with their reviewed sources, public API only, and they run."""
 
 from __future__ import annotations
 
@@ -30,21 +30,35 @@ for _extra in ("jupytext", "nbclient", "ipykernel"):  # hep-pnn[notebook], insta
 tools = _load_tools()
 
 #: Wall-clock budget of one execution on 2 cores (the notebook's own cells; tiny sizes).
-BUDGET_SECONDS = 90
+BUDGET_SECONDS = {"tutorial": 90, "jets": 40}
+#: What an execution must leave behind: PNG outputs at least, files under the working folder.
+PRODUCTS = {
+    "tutorial": (8, ["tutorial-output/affine.onnx", "tutorial-output/scores.root"]),
+    "jets": (4, ["jets-output/jets.parquet", "jets-output/runs/particlenet_lite/history.csv"]),
+}
+NAMES = list(tools.NOTEBOOKS)
 
 
-def test_ipynb_is_the_py_source_without_outputs() -> None:
-    committed = nbformat.read(tools.NOTEBOOK, as_version=4)
-    assert tools.cell_sources(committed) == tools.cell_sources(tools.notebook_from_source()), (
-        "notebooks/tutorial.ipynb differs from notebooks/tutorial.py: "
+def test_every_notebook_is_checked() -> None:
+    assert set(BUDGET_SECONDS) == set(PRODUCTS) == set(tools.NOTEBOOKS)
+    assert {path.stem for path in (REPO / "notebooks").glob("*.ipynb")} == set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ipynb_is_the_py_source_without_outputs(name: str) -> None:
+    committed = nbformat.read(tools.notebook_path(name), as_version=4)
+    expected = tools.notebook_from_source(tools.source_path(name))
+    assert tools.cell_sources(committed) == tools.cell_sources(expected), (
+        f"notebooks/{name}.ipynb differs from notebooks/{name}.py: "
         "run `python notebooks/tools.py sync`"
     )
     for cell in committed.cells:
         assert not cell.get("outputs") and cell.get("execution_count") is None
 
 
-def test_notebook_uses_only_the_public_api() -> None:
-    source = tools.SOURCE.read_text()
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_uses_only_the_public_api(name: str) -> None:
+    source = tools.source_path(name).read_text()
     private = re.findall(
         r"^\s*(?:from\s+hep_pnn\S*\._\w+|from\s+hep_pnn\S*\s+import\s+.*\b_\w+"
         r"|import\s+hep_pnn\S*\._\w+).*$",
@@ -62,14 +76,22 @@ def test_private_import_check_catches_one(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_notebook_executes(tmp_path) -> None:
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_executes(name: str, tmp_path) -> None:
+    if name == "jets":
+        pytest.importorskip("pythia8mc")  # hep-pnn[jets]
+        pytest.importorskip("fastjet")
     start = time.perf_counter()
-    notebook = tools.execute(tools.notebook_from_source(), cwd=tmp_path, timeout=240)
+    notebook = tools.execute(
+        tools.notebook_from_source(tools.source_path(name)), cwd=tmp_path, timeout=240
+    )
     seconds = time.perf_counter() - start
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
     assert not [output for output in outputs if output.output_type == "error"]
+    assert not [output for output in outputs if output.get("name") == "stderr"]
     images = [output for output in outputs if "image/png" in output.get("data", {})]
-    assert len(images) >= 8
-    assert (tmp_path / "tutorial-output" / "affine.onnx").is_file()
-    assert (tmp_path / "tutorial-output" / "scores.root").is_file()
-    assert seconds < 2 * BUDGET_SECONDS, f"the tutorial took {seconds:.0f} s"
+    n_images, files = PRODUCTS[name]
+    assert len(images) >= n_images
+    for file in files:
+        assert (tmp_path / file).is_file(), file
+    assert seconds < 2 * BUDGET_SECONDS[name], f"the {name} notebook took {seconds:.0f} s"
