@@ -134,5 +134,6 @@ def test_pnn_generate_four_top(
     assert exit_info.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert error == [
-        "pnn: error: --process: unknown process 'four-tops' (use hepmass, four-top or top-tagging)"
+        "pnn: error: --process: unknown process 'four-tops' "
+        "(use hepmass, four-top, top-tagging or zprime-tagging)"
     ]

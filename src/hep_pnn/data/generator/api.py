@@ -71,11 +71,30 @@ class _Workspaces:
             self._free.append(workspace)
 
 
+#: Processes whose kernels this Python process has run once. A process's first block runs
+#: under :data:`_FIRST_BLOCK`, so numba compiles (or loads from its cache) each kernel in
+#: one thread at a time: two threads compiling the same kernels at once can fail inside
+#: numba's lowering (KeyError in ``get_impl_key``, seen with a fresh cache).
+_WARM: set[str] = set()
+_FIRST_BLOCK = threading.Lock()
+
+
 def _block(
     options: GeneratorOptions, name: str, mass: float, index: int, workspace: _Workspace
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Simulate one block in ``workspace``: (features of the selected events, their
     positions, masses); the features are a view of the workspace."""
+    if name in _WARM:
+        return _simulate_block(options, name, mass, index, workspace)
+    with _FIRST_BLOCK:
+        result = _simulate_block(options, name, mass, index, workspace)
+        _WARM.add(name)
+    return result
+
+
+def _simulate_block(
+    options: GeneratorOptions, name: str, mass: float, index: int, workspace: _Workspace
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     key = (PROCESS_ORDER.index(name), round(mass * 1000), index)
     sequence = np.random.SeedSequence(options.seed, spawn_key=key)
     partons_state, detector_state, mass_state = sequence.generate_state(3, np.uint64)
