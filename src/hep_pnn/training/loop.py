@@ -14,7 +14,7 @@ import torch
 
 from hep_pnn._denormals import flush_denormals
 from hep_pnn._memory import keep_freed_memory
-from hep_pnn._random import spawn
+from hep_pnn._random import child_seed, spawn
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError, PNNError
 from hep_pnn.models.direct import DirectStep, supports
@@ -198,7 +198,7 @@ class Trainer:
             config.decorrelation,
             table,
             self.train_index,
-            seed=int(np.random.SeedSequence(config.seed, spawn_key=(19,)).generate_state(1)[0]),
+            seed=child_seed(config.seed, 19),
         )
         self.decorrelation: DecorrelationTerm | None = None
         self.protected: torch.Tensor | None = None

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
 from hep_pnn._io import atomic_path
+from hep_pnn._random import child_seed
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError, from_validation_error
 from hep_pnn.models import PerMassEnsemble, build_model, load_model, save_model
@@ -40,10 +40,6 @@ from hep_pnn.training.loop import Trainer
 __all__ = ["ParametricNetworks", "PerMassNetworks", "write_history"]
 
 Log = Callable[[str], None]
-
-
-def _child_seed(seed: int, *key: int) -> int:
-    return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
 
 
 def write_history(run_dir: Path, rows: list[dict[str, float]]) -> pd.DataFrame:
@@ -99,7 +95,7 @@ def _train_parametric(
     net = build_model(
         config.model.resolve(),
         feature_names=table.feature_names,
-        seed=_child_seed(config.training.seed, 4),
+        seed=child_seed(config.training.seed, 4),
     )
     trainer = Trainer(net, table, config.training, generators={"dropout": net.generator}, log=log)
     net.training_masses = trainer.training_masses
@@ -137,10 +133,10 @@ def _train_individual(
         net = build_model(
             config.model.resolve(),
             feature_names=table.feature_names,
-            seed=_child_seed(config.training.seed, 4, number),
+            seed=child_seed(config.training.seed, 4, number),
         )
         member_config = config.training.model_copy(
-            update={"seed": _child_seed(config.training.seed, 5, number)}
+            update={"seed": child_seed(config.training.seed, 5, number)}
         )
         member_table = EventTable.concat([table.signal(mass), background])
         trainer = Trainer(

@@ -7,9 +7,8 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import numpy as np
-
 from hep_pnn._extras import require
+from hep_pnn._random import child_seed
 from hep_pnn.errors import PNNError
 from hep_pnn.tuning.scan import TuneSetup
 from hep_pnn.tuning.storage import open_study
@@ -44,7 +43,7 @@ def _worker_seed(seed: int, worker: int) -> int:
     """
     if worker == 0:
         return seed
-    return int(np.random.SeedSequence(seed, spawn_key=(worker,)).generate_state(1)[0])
+    return child_seed(seed, worker)
 
 
 def _optimize(setup: TuneSetup, target: int, budget: int, worker: int = 0) -> None:
