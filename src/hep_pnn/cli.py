@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -158,6 +158,18 @@ def model_info(
     typer.echo(describe_model(load_model(model)))
 
 
+#: The processes ``pnn generate --process`` knows, in the order its messages list them.
+_GENERATED_PROCESSES = ("hepmass", "four-top", "top-tagging", "zprime-tagging")
+
+
+def _echo_jets(jets: Any, path: Path, *, signal_name: str, seconds: float) -> None:
+    """One line for a written jet file: the jets of each class, the file and the time."""
+    typer.echo(
+        f"wrote {len(jets):,} jets ({int(jets.labels.sum()):,} {signal_name}, "
+        f"{int((jets.labels == 0).sum()):,} QCD) to {path} in {seconds:.1f} s"
+    )
+
+
 @app.command("generate")
 def generate_command(
     output: Annotated[
@@ -213,11 +225,11 @@ def generate_command(
     from hep_pnn.errors import ConfigError
     from hep_pnn.mass_lists import parse_masses
 
-    if process not in ("hepmass", "four-top", "top-tagging", "zprime-tagging"):
+    if process not in _GENERATED_PROCESSES:
         raise ConfigError(
             f"unknown process {process!r}",
             where="--process",
-            fix="use hepmass, four-top, top-tagging or zprime-tagging",
+            fix=f"use {', '.join(_GENERATED_PROCESSES[:-1])} or {_GENERATED_PROCESSES[-1]}",
         )
     if process == "zprime-tagging":
         from hep_pnn.data.jets.zprime import generate_zprime_tagging_file
@@ -234,11 +246,7 @@ def generate_command(
             workers=threads,
             progress=progress,
         )
-        typer.echo(
-            f"wrote {len(jets):,} jets ({int(jets.labels.sum()):,} Z′ top, "
-            f"{int((jets.labels == 0).sum()):,} QCD) to {path} in "
-            f"{time.perf_counter() - start:.1f} s"
-        )
+        _echo_jets(jets, path, signal_name="Z′ top", seconds=time.perf_counter() - start)
         return
     if process == "top-tagging":
         from hep_pnn.data.jets.generate import generate_top_tagging_file
@@ -254,11 +262,7 @@ def generate_command(
             workers=threads,
             progress=progress,
         )
-        seconds = time.perf_counter() - start
-        typer.echo(
-            f"wrote {len(jets):,} jets ({int(jets.labels.sum()):,} top, "
-            f"{int((jets.labels == 0).sum()):,} QCD) to {path} in {seconds:.1f} s"
-        )
+        _echo_jets(jets, path, signal_name="top", seconds=time.perf_counter() - start)
         return
     if process == "four-top":
         from hep_pnn.data.four_top import generate_four_top, write_four_top
