@@ -28,6 +28,7 @@ from hep_pnn.data.jets.toy import toy_jets
 from hep_pnn.evaluation.jet_plots import plot_rejection
 from hep_pnn.evaluation.jet_runs import jet_figures, score_jets
 from hep_pnn.evaluation.plots import figure_png
+from hep_pnn.run_files import CHECKPOINT_DIR, CHECKPOINT_FILE
 from hep_pnn.training import load_experiment, train_experiment
 from hep_pnn.training.jet_data import load_labelled_jets
 from machine import cpu_model
@@ -68,6 +69,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--particles", type=int, default=100, help="ParticleNet constituents")
     parser.add_argument("--runs", type=Path, default=Path(tempfile.mkdtemp()) / "runs")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue (or keep) the runs already in --runs instead of training them again",
+    )
     parser.add_argument("--figures", type=Path, default=Path("docs/figures"))
     args = parser.parse_args()
     folder = args.runs
@@ -95,7 +101,10 @@ def main() -> None:
             ],
         )
         started = time.perf_counter()
-        run = train_experiment(experiment, folder / name, overwrite=True, progress=False)
+        resume = args.resume and (folder / name / CHECKPOINT_DIR / CHECKPOINT_FILE).is_file()
+        run = train_experiment(
+            experiment, folder / name, overwrite=not resume, resume=resume, progress=False
+        )
         seconds = time.perf_counter() - started
         test = test or load_labelled_jets(experiment.data, test=True)
         table, scored = score_jets(run.model, test)

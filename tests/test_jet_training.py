@@ -147,3 +147,36 @@ def test_cli_trains_evaluates_and_refuses_bad_input(jet_file, tmp_path, capsys, 
         tmp_path / "z", capsys=capsys,
     )  # fmt: skip
     assert code == 2 and "row 1" in captured.err
+
+
+def test_validation_scores_in_batches_the_tagger_bounds(jet_file, monkeypatch):
+    # validation_batch_size (65,536 by default) is sized for tabular events; a ParticleNet
+    # pass over that many jets needs tens of GB, so the tagger's own bound must win
+    from hep_pnn.models.jets.particlenet import ParticleNet
+
+    monkeypatch.setattr(ParticleNet, "score_batch_size", property(lambda self: 16))
+    seen: list[int] = []
+    forward = ParticleNet.forward
+
+    def recording(self, inputs):
+        if not self.training:
+            seen.append(len(inputs["mask"]))
+        return forward(self, inputs)
+
+    monkeypatch.setattr(ParticleNet, "forward", recording)
+    path = _write_config(jet_file, preset="particlenet_lite", options=POINTS, epochs=1)
+    train_experiment(load_experiment(path), jet_file / "run-bounded", progress=False)
+    # ≈ 45 validation jets (25 % of the 180 training jets): three passes of at most 16
+    assert max(seen) == 16 and len(seen) >= 3
+
+
+def test_particlenet_scoring_batch_keeps_the_widest_tensor_bounded():
+    from hep_pnn.models.jets.particlenet import SCORE_ELEMENTS, ParticleNet, ParticleNetConfig
+    from hep_pnn.models.jets.registry import build_tagger
+
+    lite = ParticleNet(ParticleNetConfig())
+    full = build_tagger("particlenet", {})
+    for net in (lite, full):
+        widest = max(spec.k * max(spec.channels) for spec in net.config.edge_convs)
+        assert net.score_batch_size * net.config.n_particles * widest <= SCORE_ELEMENTS
+    assert lite.score_batch_size > 1000 and 100 < full.score_batch_size < 200

@@ -96,24 +96,34 @@ def test_tiny_study_end_to_end_and_resume(tmp_path: Path, monkeypatch: pytest.Mo
         "grid: '500:1500:500'\n"
         "runs:\n"
         "  small-pnn: {model: {preset: pnn, options: {hidden: [8]}}}\n"
+        "  other: {model: {preset: affine, options: {hidden: [4]}}}\n"
         "published:\n"
         "  small-pnn: {500: 0.766, 1000: 0.94, 1500: 0.99}\n"
     )
     lines: list[str] = []
-    folder = run_study(study, output="out", size="tiny", echo=lines.append)
+    folder = run_study(study, output="out", size="tiny", runs=["small-pnn"], echo=lines.append)
     results = (folder / "results.md").read_text()
     assert "| small-pnn |" in results and "| *published* | 0.766 |" in results
+    assert "| other |" not in results and not (folder / "runs/other").exists()
     assert (folder / "report.html").stat().st_size > 10_000
     assert (folder / "auc_vs_mass.png").read_bytes()[:4] == b"\x89PNG"
     # evaluated at every mass, including the one left out of training
     metrics = pd.read_json(folder / "runs/small-pnn/seed0/evaluation/metrics.json", typ="series")
     assert sorted(row["mass"] for row in metrics["masses"]) == [500, 750, 1000, 1250, 1500]
     assert [float(m) for m in metrics["training_masses"]] == [500.0, 1500.0]
-    # a second call finds the run finished and does not train again
+    # a second call for every run trains only the one not yet finished
     lines.clear()
     run_study(study, output="out", size="tiny", echo=lines.append)
-    assert any("1 already finished" in line for line in lines)
-    assert not any(line.startswith("[study] start") for line in lines)
+    assert any("2 runs, 1 already finished" in line for line in lines)
+    assert sum(line.startswith("[study] start") for line in lines) == 1
+    results = (folder / "results.md").read_text()
+    assert "| small-pnn |" in results and "| other |" in results
+    # a subset whose other runs are finished summarises them all
+    lines.clear()
+    run_study(study, output="out", size="tiny", runs=["other"], echo=lines.append)
+    assert "| small-pnn |" in (folder / "results.md").read_text()
+    with pytest.raises(ConfigError, match="study 'mini' has no run 'nope'"):
+        run_study(study, output="out", size="tiny", runs=["nope"])
 
 
 def test_cli_unknown_study_is_one_line_exit_2() -> None:

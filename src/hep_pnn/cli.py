@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -119,6 +122,10 @@ def study(
     test_data: Annotated[list[str] | None, typer.Option(help="Your test files.")] = None,
     jobs: Annotated[int, typer.Option(help="Runs trained at the same time.")] = 1,
     seeds: Annotated[int, typer.Option(help="Repetitions with different seeds.")] = 1,
+    runs: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these runs of the study (repeat the option; default: all)."),
+    ] = None,
     executor: Annotated[
         str, typer.Option(help="local (a process pool) or ray (each run a Ray task).")
     ] = "local",
@@ -140,6 +147,7 @@ def study(
         test_data=test_data or (),
         jobs=jobs,
         seeds=seeds,
+        runs=runs or (),
         executor=executor,
         address=address,
         echo=typer.echo,
@@ -158,8 +166,28 @@ def model_info(
     typer.echo(describe_model(load_model(model)))
 
 
-#: The processes ``pnn generate --process`` knows, in the order its messages list them.
-_GENERATED_PROCESSES = ("hepmass", "four-top", "top-tagging", "zprime-tagging")
+@dataclass(frozen=True)
+class _GenerateRequest:
+    """The options of ``pnn generate``, handed to the generator of the chosen process."""
+
+    output: Path
+    n_events: int
+    layout: str | None
+    preset: str | None
+    fraction: float
+    masses: str | None
+    mass_range: str | None
+    signal: int | None
+    background: int | None
+    background_mass: str
+    seed: int
+    width: float
+    luminosity: float
+    threads: int | None
+    raw: bool
+    progress: bool
+    overwrite: bool
+    mpi: bool
 
 
 def _echo_jets(jets: Any, path: Path, *, signal_name: str, seconds: float) -> None:
@@ -168,6 +196,106 @@ def _echo_jets(jets: Any, path: Path, *, signal_name: str, seconds: float) -> No
         f"wrote {len(jets):,} jets ({int(jets.labels.sum()):,} {signal_name}, "
         f"{int((jets.labels == 0).sum()):,} QCD) to {path} in {seconds:.1f} s"
     )
+
+
+def _generate_zprime_tagging(r: _GenerateRequest) -> None:
+    from hep_pnn.data.jets.zprime import generate_zprime_tagging_file
+    from hep_pnn.mass_lists import parse_masses
+
+    start = time.perf_counter()
+    jets, path = generate_zprime_tagging_file(
+        r.output,
+        masses=parse_masses(r.masses or "1000,1500,2000", option="--masses"),
+        n_signal=1_000 if r.signal is None else r.signal,
+        n_qcd=1_000 if r.background is None else r.background,
+        overwrite=r.overwrite,
+        seed=r.seed,
+        mpi=r.mpi,
+        workers=r.threads,
+        progress=r.progress,
+    )
+    _echo_jets(jets, path, signal_name="Z′ top", seconds=time.perf_counter() - start)
+
+
+def _generate_top_tagging(r: _GenerateRequest) -> None:
+    from hep_pnn.data.jets.generate import generate_top_tagging_file
+
+    start = time.perf_counter()
+    jets, path = generate_top_tagging_file(
+        r.output,
+        n_top=10_000 if r.signal is None else r.signal,
+        n_qcd=10_000 if r.background is None else r.background,
+        overwrite=r.overwrite,
+        seed=r.seed,
+        mpi=r.mpi,
+        workers=r.threads,
+        progress=r.progress,
+    )
+    _echo_jets(jets, path, signal_name="top", seconds=time.perf_counter() - start)
+
+
+def _generate_four_top(r: _GenerateRequest) -> None:
+    from hep_pnn.data.four_top import generate_four_top, write_four_top
+    from hep_pnn.mass_lists import parse_masses
+
+    zprime = parse_masses(r.masses or "1000")
+    frame = generate_four_top(n_events=r.n_events, zprime_mass=zprime, seed=r.seed)
+    path = write_four_top(frame, r.output, overwrite=r.overwrite)
+    typer.echo(f"wrote {len(frame):,} top quarks of {r.n_events:,} four-top events to {path}")
+
+
+def _generate_hepmass(r: _GenerateRequest) -> None:
+    from hep_pnn.data.generator import preset_sizes
+    from hep_pnn.data.generator.output import generate_to_file
+    from hep_pnn.errors import ConfigError
+    from hep_pnn.mass_lists import parse_masses
+
+    if r.masses is not None and r.mass_range is not None:
+        raise ConfigError("--masses and --mass-range both given", where="options", fix="use one")
+    if r.preset is not None:
+        if any(value is not None for value in (r.masses, r.mass_range, r.signal, r.background)):
+            raise ConfigError(
+                "--preset fixes the masses and sizes",
+                where="options",
+                fix="drop --masses/--mass-range/--signal/--background, or scale with --fraction",
+            )
+        sizes = preset_sizes(r.preset, fraction=r.fraction)
+    else:
+        sizes = {
+            "masses": parse_masses(r.mass_range, option="--mass-range")
+            if r.mass_range
+            else parse_masses(r.masses or "500,750,1000,1250,1500"),
+            "n_signal_per_mass": 10_000 if r.signal is None else r.signal,
+            "n_background": 50_000 if r.background is None else r.background,
+        }
+    start = time.perf_counter()
+    table, paths = generate_to_file(
+        r.output,
+        layout=r.layout,
+        overwrite=r.overwrite,
+        **sizes,
+        background_mass=r.background_mass,
+        seed=r.seed,
+        width_fraction=r.width,
+        luminosity=r.luminosity,
+        threads=r.threads,
+        raw=r.raw,
+        progress=r.progress,
+    )
+    counts = ", ".join(f"{p} {len(table.where_process(p)):,}" for p in table.processes())
+    typer.echo(
+        f"wrote {len(table):,} events ({counts}) to {', '.join(map(str, paths))} "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
+
+
+#: What ``pnn generate --process`` knows, in the order its messages list them.
+_GENERATED_PROCESSES: dict[str, Callable[[_GenerateRequest], None]] = {
+    "hepmass": _generate_hepmass,
+    "four-top": _generate_four_top,
+    "top-tagging": _generate_top_tagging,
+    "zprime-tagging": _generate_zprime_tagging,
+}
 
 
 @app.command("generate")
@@ -218,96 +346,37 @@ def generate_command(
     ] = True,
 ) -> None:
     """Generate HEPMASS-like events (X → tt̄ signal, tt̄ and W+jets background) to a file."""
-    import time
-
-    from hep_pnn.data.generator import preset_sizes
-    from hep_pnn.data.generator.output import generate_to_file
     from hep_pnn.errors import ConfigError
-    from hep_pnn.mass_lists import parse_masses
 
-    if process not in _GENERATED_PROCESSES:
+    generator = _GENERATED_PROCESSES.get(process)
+    if generator is None:
+        names = list(_GENERATED_PROCESSES)
         raise ConfigError(
             f"unknown process {process!r}",
             where="--process",
-            fix=f"use {', '.join(_GENERATED_PROCESSES[:-1])} or {_GENERATED_PROCESSES[-1]}",
+            fix=f"use {', '.join(names[:-1])} or {names[-1]}",
         )
-    if process == "zprime-tagging":
-        from hep_pnn.data.jets.zprime import generate_zprime_tagging_file
-
-        start = time.perf_counter()
-        jets, path = generate_zprime_tagging_file(
-            output,
-            masses=parse_masses(masses or "1000,1500,2000", option="--masses"),
-            n_signal=1_000 if signal is None else signal,
-            n_qcd=1_000 if background is None else background,
-            overwrite=overwrite,
+    generator(
+        _GenerateRequest(
+            output=output,
+            n_events=n_events,
+            layout=layout,
+            preset=preset,
+            fraction=fraction,
+            masses=masses,
+            mass_range=mass_range,
+            signal=signal,
+            background=background,
+            background_mass=background_mass,
             seed=seed,
-            mpi=mpi,
-            workers=threads,
+            width=width,
+            luminosity=luminosity,
+            threads=threads,
+            raw=raw,
             progress=progress,
-        )
-        _echo_jets(jets, path, signal_name="Z′ top", seconds=time.perf_counter() - start)
-        return
-    if process == "top-tagging":
-        from hep_pnn.data.jets.generate import generate_top_tagging_file
-
-        start = time.perf_counter()
-        jets, path = generate_top_tagging_file(
-            output,
-            n_top=10_000 if signal is None else signal,
-            n_qcd=10_000 if background is None else background,
             overwrite=overwrite,
-            seed=seed,
             mpi=mpi,
-            workers=threads,
-            progress=progress,
         )
-        _echo_jets(jets, path, signal_name="top", seconds=time.perf_counter() - start)
-        return
-    if process == "four-top":
-        from hep_pnn.data.four_top import generate_four_top, write_four_top
-
-        zprime = parse_masses(masses or "1000")
-        frame = generate_four_top(n_events=n_events, zprime_mass=zprime, seed=seed)
-        path = write_four_top(frame, output, overwrite=overwrite)
-        typer.echo(f"wrote {len(frame):,} top quarks of {n_events:,} four-top events to {path}")
-        return
-    if masses is not None and mass_range is not None:
-        raise ConfigError("--masses and --mass-range both given", where="options", fix="use one")
-    if preset is not None:
-        if any(value is not None for value in (masses, mass_range, signal, background)):
-            raise ConfigError(
-                "--preset fixes the masses and sizes",
-                where="options",
-                fix="drop --masses/--mass-range/--signal/--background, or scale with --fraction",
-            )
-        sizes = preset_sizes(preset, fraction=fraction)
-    else:
-        sizes = {
-            "masses": parse_masses(mass_range, option="--mass-range")
-            if mass_range
-            else parse_masses(masses or "500,750,1000,1250,1500"),
-            "n_signal_per_mass": 10_000 if signal is None else signal,
-            "n_background": 50_000 if background is None else background,
-        }
-    start = time.perf_counter()
-    table, paths = generate_to_file(
-        output,
-        layout=layout,
-        overwrite=overwrite,
-        **sizes,
-        background_mass=background_mass,
-        seed=seed,
-        width_fraction=width,
-        luminosity=luminosity,
-        threads=threads,
-        raw=raw,
-        progress=progress,
-    )
-    counts = ", ".join(f"{p} {len(table.where_process(p)):,}" for p in table.processes())
-    typer.echo(
-        f"wrote {len(table):,} events ({counts}) to {', '.join(map(str, paths))} "
-        f"in {time.perf_counter() - start:.1f} s"
     )
 
 

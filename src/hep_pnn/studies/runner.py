@@ -25,7 +25,7 @@ from hep_pnn.studies.config import SIZES, RunSpec, StudyConfig, load_study
 from hep_pnn.studies.summary import summarise_study
 from hep_pnn.training.config import ExperimentConfig
 
-__all__ = ["EXECUTORS", "RunSpec", "plan_runs", "prepare_data", "run_study"]
+__all__ = ["EXECUTORS", "RunSpec", "plan_runs", "prepare_data", "run_study", "select_runs"]
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +93,21 @@ def plan_runs(
             config = _merge(base, overrides)
             specs.append(RunSpec(name, seed, config, output / "runs" / name / f"seed{seed}"))
     return specs
+
+
+def select_runs(study: StudyConfig, runs: Sequence[str]) -> StudyConfig:
+    """``study`` restricted to the named runs (all of them when ``runs`` is empty)."""
+    unknown = [run for run in runs if run not in study.runs]
+    if unknown:
+        raise ConfigError(
+            f"study {study.name!r} has no run {unknown[0]!r}",
+            where="--runs",
+            fix=f"use some of {', '.join(study.runs)}",
+        )
+    if not runs:
+        return study
+    chosen = {run: study.runs[run] for run in study.runs if run in runs}
+    return study.model_copy(update={"runs": chosen})
 
 
 def _check_runs(study: StudyConfig, output: Path, *, size: str, threads: int) -> None:
@@ -209,6 +224,7 @@ def run_study(
     test_data: Sequence[str] = (),
     jobs: int = 1,
     seeds: int = 1,
+    runs: Sequence[str] = (),
     executor: str = "local",
     address: str | None = None,
     echo: Callable[[str], None] = print,
@@ -224,6 +240,8 @@ def run_study(
             ``all_train.csv.gz`` / ``all_test.csv.gz``) instead of generated events.
         jobs: runs trained at the same time (each with ``2 // jobs`` threads, at least 1).
         seeds: repetitions with different seeds, for mean ± spread.
+        runs: train only these runs of the study (default: all); the others' finished
+            results in ``output`` are kept and summarised with them.
         executor: ``local`` (a pool of ``jobs`` runs) or ``ray`` (each run a Ray task on
             the cluster at ``address``, a local Ray instance without one); the same seeds
             give the same results on both.
@@ -238,7 +256,8 @@ def run_study(
         raise ConfigError(
             "--address needs --executor ray", where="--address", fix="add --executor ray"
         )
-    study = load_study(name)
+    whole = load_study(name)
+    study = select_runs(whole, runs)
     if executor == "ray":  # a bad address fails before any data is made
         from hep_pnn._ray import connect
 
@@ -286,5 +305,8 @@ def run_study(
             where=f"study {study.name}",
             fix="fix the cause and run the same command again (finished runs are kept)",
         )
-    summarise_study(study, folder, specs)
+    if study is not whole:  # the other runs' finished results join the summary
+        every = plan_runs(whole, folder, size=size, seeds=seeds, data=data, threads=threads)
+        specs = [s for s in every if s.finished]
+    summarise_study(whole, folder, specs)
     return folder

@@ -35,7 +35,7 @@ from hep_pnn.training.checkpoint import (
     optimizer_to_flat,
     save_checkpoint,
 )
-from hep_pnn.training.config import ExperimentConfig
+from hep_pnn.training.config import ExperimentConfig, TrainingConfig
 from hep_pnn.training.decorrelation import (
     DecorrelationConfig,
     DecorrelationTerm,
@@ -66,6 +66,12 @@ def prepared_inputs(tagger: JetTagger, data: LabelledJets, *, chunk: int = 4096)
         assert data.parameter is not None
         arrays["parameter"] = data.parameter.astype(np.float32)
     return arrays
+
+
+def _score_batch(tagger: JetTagger, options: TrainingConfig) -> int:
+    """Validation batch: ``training.validation_batch_size``, at most the tagger's own
+    memory-bounded :attr:`~hep_pnn.models.jets.JetTagger.score_batch_size`."""
+    return min(options.validation_batch_size, tagger.score_batch_size)
 
 
 def _logits(tagger: JetTagger, arrays: Arrays, *, batch_size: int, device: str) -> torch.Tensor:
@@ -283,7 +289,7 @@ def train_tagger(
         )  # fmt: skip
         seconds = time.perf_counter() - started
         logits = _logits(
-            tagger, val_arrays, batch_size=options.validation_batch_size, device=device
+            tagger, val_arrays, batch_size=_score_batch(tagger, options), device=device
         )
         val_loss = float(torch.nn.functional.binary_cross_entropy_with_logits(logits, val_labels))
         auc = roc_auc(logits.numpy(), validation.jets.labels)

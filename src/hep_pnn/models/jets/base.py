@@ -79,6 +79,12 @@ class JetTagger(nn.Module):
     #: Whether ``forward`` needs ``inputs["parameter"]`` (the conditioning value per jet).
     parametric: ClassVar[bool] = False
 
+    @property
+    def score_batch_size(self) -> int:
+        """Jets per forward pass when scoring (validation, :meth:`predict`): bounds the
+        memory of inference whatever the number of jets."""
+        return 512
+
     def __init__(self, config: JetModelConfig, *, seed: int) -> None:
         super().__init__()
         self.config = config
@@ -143,12 +149,14 @@ class JetTagger(nn.Module):
         constituents: np.ndarray,
         parameter: np.ndarray | None = None,
         *,
-        batch_size: int = 512,
+        batch_size: int | None = None,
     ) -> np.ndarray:
         """Probability that each jet is signal (top), shape ``(n,)``, in eval mode.
 
-        ``parameter`` (one value per jet, or None) is used by parametric taggers only.
+        ``parameter`` (one value per jet, or None) is used by parametric taggers only;
+        ``batch_size`` defaults to :attr:`score_batch_size`.
         """
+        batch_size = batch_size or self.score_batch_size
         was_training = self.training
         self.eval()
         try:

@@ -58,6 +58,11 @@ class ParticleNetConfig(JetModelConfig):
     dropout: float = Field(0.1, ge=0, lt=1)
 
 
+#: Floats in the largest intermediate tensor of one scoring pass (see
+#: :attr:`ParticleNet.score_batch_size`).
+SCORE_ELEMENTS = 2**26
+
+
 def particle_net_lite() -> ParticleNetConfig:
     """ParticleNet-Lite (2 blocks, k = 7; 32 and 64 channels; 128 units).
 
@@ -153,6 +158,15 @@ class ParticleNet(JetTagger):
     """
 
     kind: ClassVar[str] = "particlenet"
+
+    @property
+    def score_batch_size(self) -> int:
+        """Jets per scoring pass such that the largest EdgeConv tensor (jets × particles
+        × k × channels) stays near 2²⁶ floats (256 MB): ≈ 1,500 jets for ParticleNet-Lite on
+        100 constituents, ≈ 160 for ParticleNet."""
+        widest = max(spec.k * max(spec.channels) for spec in self.config.edge_convs)
+        return max(16, min(4096, SCORE_ELEMENTS // (self.config.n_particles * widest)))
+
     config: ParticleNetConfig
 
     def __init__(self, config: ParticleNetConfig | None = None, *, seed: int = 0) -> None:
