@@ -190,11 +190,24 @@ class _GenerateRequest:
     mpi: bool
 
 
-def _echo_jets(jets: Any, path: Path, *, signal_name: str, seconds: float) -> None:
-    """One line for a written jet file: the jets of each class, the file and the time."""
+def _write_jets(
+    write: Callable[..., tuple[Any, Path]], r: _GenerateRequest, *, signal_name: str, **sizes: Any
+) -> None:
+    """Generate and write jets with ``write`` and the request's shared options, then one
+    line: the jets of each class, the file and the time."""
+    start = time.perf_counter()
+    jets, path = write(
+        r.output,
+        **sizes,
+        overwrite=r.overwrite,
+        seed=r.seed,
+        mpi=r.mpi,
+        workers=r.threads,
+        progress=r.progress,
+    )
     typer.echo(
         f"wrote {len(jets):,} jets ({int(jets.labels.sum()):,} {signal_name}, "
-        f"{int((jets.labels == 0).sum()):,} QCD) to {path} in {seconds:.1f} s"
+        f"{int((jets.labels == 0).sum()):,} QCD) to {path} in {time.perf_counter() - start:.1f} s"
     )
 
 
@@ -202,36 +215,26 @@ def _generate_zprime_tagging(r: _GenerateRequest) -> None:
     from hep_pnn.data.jets.zprime import generate_zprime_tagging_file
     from hep_pnn.mass_lists import parse_masses
 
-    start = time.perf_counter()
-    jets, path = generate_zprime_tagging_file(
-        r.output,
+    _write_jets(
+        generate_zprime_tagging_file,
+        r,
+        signal_name="Z′ top",
         masses=parse_masses(r.masses or "1000,1500,2000", option="--masses"),
         n_signal=1_000 if r.signal is None else r.signal,
         n_qcd=1_000 if r.background is None else r.background,
-        overwrite=r.overwrite,
-        seed=r.seed,
-        mpi=r.mpi,
-        workers=r.threads,
-        progress=r.progress,
     )
-    _echo_jets(jets, path, signal_name="Z′ top", seconds=time.perf_counter() - start)
 
 
 def _generate_top_tagging(r: _GenerateRequest) -> None:
     from hep_pnn.data.jets.generate import generate_top_tagging_file
 
-    start = time.perf_counter()
-    jets, path = generate_top_tagging_file(
-        r.output,
+    _write_jets(
+        generate_top_tagging_file,
+        r,
+        signal_name="top",
         n_top=10_000 if r.signal is None else r.signal,
         n_qcd=10_000 if r.background is None else r.background,
-        overwrite=r.overwrite,
-        seed=r.seed,
-        mpi=r.mpi,
-        workers=r.threads,
-        progress=r.progress,
     )
-    _echo_jets(jets, path, signal_name="top", seconds=time.perf_counter() - start)
 
 
 def _generate_four_top(r: _GenerateRequest) -> None:

@@ -289,7 +289,8 @@ def run_study(
 
     threads = max(1, 2 // jobs)
     _check_runs(study, folder, size=size, threads=threads)
-    specs = plan_runs(study, folder, size=size, seeds=seeds, data=data, threads=threads)
+    every = plan_runs(whole, folder, size=size, seeds=seeds, data=data, threads=threads)
+    specs = [spec for spec in every if spec.name in study.runs]
     logs = folder / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     todo = [spec for spec in specs if not spec.finished]
@@ -305,8 +306,6 @@ def run_study(
             where=f"study {study.name}",
             fix="fix the cause and run the same command again (finished runs are kept)",
         )
-    if study is not whole:  # the other runs' finished results join the summary
-        every = plan_runs(whole, folder, size=size, seeds=seeds, data=data, threads=threads)
-        specs = [s for s in every if s.finished]
-    summarise_study(whole, folder, specs)
+    # the runs not selected join the summary with their finished results
+    summarise_study(whole, folder, [s for s in every if s.name in study.runs or s.finished])
     return folder

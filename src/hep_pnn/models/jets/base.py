@@ -156,7 +156,8 @@ class JetTagger(nn.Module):
         ``parameter`` (one value per jet, or None) is used by parametric taggers only;
         ``batch_size`` defaults to :attr:`score_batch_size`.
         """
-        batch_size = batch_size or self.score_batch_size
+        if batch_size is None:
+            batch_size = self.score_batch_size
         was_training = self.training
         self.eval()
         try:

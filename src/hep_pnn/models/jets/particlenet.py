@@ -159,14 +159,6 @@ class ParticleNet(JetTagger):
 
     kind: ClassVar[str] = "particlenet"
 
-    @property
-    def score_batch_size(self) -> int:
-        """Jets per scoring pass such that the largest EdgeConv tensor (jets × particles
-        × k × channels) stays near 2²⁶ floats (256 MB): ≈ 1,500 jets for ParticleNet-Lite on
-        100 constituents, ≈ 160 for ParticleNet."""
-        widest = max(spec.k * max(spec.channels) for spec in self.config.edge_convs)
-        return max(16, min(4096, SCORE_ELEMENTS // (self.config.n_particles * widest)))
-
     config: ParticleNetConfig
 
     def __init__(self, config: ParticleNetConfig | None = None, *, seed: int = 0) -> None:
@@ -175,6 +167,14 @@ class ParticleNet(JetTagger):
         with on_meta():
             self._build_layers(config)
         self._materialise()
+
+    @property
+    def score_batch_size(self) -> int:
+        """Jets per scoring pass such that the largest EdgeConv tensor (jets × particles
+        × k × channels) stays near 2²⁶ floats (256 MB): ≈ 1,500 jets for ParticleNet-Lite on
+        100 constituents, ≈ 160 for ParticleNet."""
+        widest = max(spec.k * max(spec.channels) for spec in self.config.edge_convs)
+        return max(16, min(4096, SCORE_ELEMENTS // (self.config.n_particles * widest)))
 
     def _build_layers(self, config: ParticleNetConfig) -> None:
         width = len(PARTICLE_FEATURES)
