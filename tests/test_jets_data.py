@@ -120,6 +120,21 @@ def test_reads_the_reference_hdf5_layout(jets: JetSample, tmp_path, format: str)
     assert load_jets(path, max_jets=5).labels.tolist() == [1] * 5
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".h5"])
+def test_extra_jet_level_columns_are_read_with_the_jets(jets: JetSample, tmp_path, suffix) -> None:
+    if suffix == ".h5":
+        pytest.importorskip("tables")
+    frame = _reference_frame(jets).assign(zprime_mass=np.arange(len(jets)) * 250.0)
+    path = tmp_path / f"jets{suffix}"
+    frame.to_parquet(path) if suffix == ".parquet" else frame.to_hdf(path, key="table")
+    back = load_jets(path, columns=["zprime_mass", "jet_mass"], max_jets=9)
+    assert list(back.features.columns) == [*JET_FEATURES, "zprime_mass"]
+    assert back.features["zprime_mass"].tolist() == [250.0 * i for i in range(9)]
+    assert list(load_jets(path).features.columns) == list(JET_FEATURES)
+    with pytest.raises(DataError, match=r"jets\.(parquet|h5): no jet-level column 'signal_mass'"):
+        load_jets(path, columns=["signal_mass"])
+
+
 def test_reference_file_with_fewer_constituent_columns(jets: JetSample, tmp_path) -> None:
     pytest.importorskip("tables")
     frame = _reference_frame(jets)

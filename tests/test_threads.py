@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 POOL_CHECK = """
 import torch
@@ -69,15 +70,20 @@ BUSY = "import time\nend = time.time() + 30\nwhile time.time() < end: pass\n"
 def test_a_busy_neighbour_is_seen_at_once_and_a_finished_one_is_not() -> None:
     from hep_pnn._threads import other_busy_cores
 
-    idle = other_busy_cores()
+    # other tasks on a shared machine come and go: each claim may take a few readings, but
+    # a function with memory (the load average) or blind to the neighbour fails all of them
+    def seen(claim: Callable[[float], bool]) -> bool:
+        return any(claim(other_busy_cores()) for _ in range(20))
+
+    idle = min(other_busy_cores() for _ in range(5))
     neighbour = subprocess.Popen([sys.executable, "-c", BUSY])
     try:
         time.sleep(0.5)
-        assert other_busy_cores() >= idle + 1
+        assert seen(lambda busy: busy >= idle + 1)
     finally:
         neighbour.kill()
         neighbour.wait()
-    assert other_busy_cores() <= idle  # no memory of it, unlike the load average
+    assert seen(lambda busy: busy <= idle)  # no memory of it, unlike the load average
 
 
 WORKER_FIRST = """

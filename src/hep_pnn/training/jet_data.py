@@ -82,10 +82,9 @@ def split_jets(
 def read_jet_files(
     paths: Sequence[str | os.PathLike[str]], *, columns: Sequence[str] = ()
 ) -> JetSample:
-    """All jets of ``paths``, concatenated, with the jet-level ``columns`` among the features
-    (read from the file when the jet reader keeps only the standard ones)."""
+    """All jets of ``paths``, concatenated, with the jet-level ``columns`` among the features."""
     load = _jet_reader()
-    samples = [_with_columns(load(path), path, columns) for path in paths]
+    samples = [load(path, columns=columns) for path in paths]
     if len(samples) == 1:
         return samples[0]
     return JetSample(
@@ -95,25 +94,7 @@ def read_jet_files(
     )
 
 
-def _with_columns(
-    jets: JetSample, path: str | os.PathLike[str], columns: Sequence[str]
-) -> JetSample:
-    missing = [c for c in columns if c not in jets.features.columns]
-    if not missing:
-        return jets
-    try:
-        extra = pd.read_parquet(path, columns=missing)
-    except (OSError, ValueError, KeyError) as err:
-        raise DataError(
-            f"no jet-level column {missing[0]!r} ({type(err).__name__})",
-            where=f"file {path}",
-            fix="add the column to the jet file or choose another data.parameter",
-        ) from None
-    features = pd.concat([jets.features, extra.reset_index(drop=True)], axis=1)
-    return JetSample(jets.constituents, jets.labels, features)
-
-
-def _jet_reader() -> Callable[[str | os.PathLike[str]], JetSample]:
+def _jet_reader() -> Callable[..., JetSample]:
     """:func:`hep_pnn.data.jets.reader.load_jets` (reference HDF5 and Parquet)."""
     from hep_pnn.data.jets.reader import load_jets
 

@@ -16,7 +16,7 @@ References:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +32,9 @@ from hep_pnn.errors import DataError, PNNError
 
 __all__ = ["JET_READERS", "load_jets", "register_jet_reader"]
 
-JetReader = Callable[[Path, int | None], JetSample]
+JetReader = Callable[[Path, int | None, Sequence[str]], JetSample]
 JET_READERS: dict[str, JetReader] = {}
-"""Reader of each file suffix: ``reader(path, max_jets) -> JetSample``."""
+"""Reader of each file suffix: ``reader(path, max_jets, columns) -> JetSample``."""
 
 _BLOCK_ROWS = 50_000
 
@@ -72,8 +72,19 @@ def _check_not_empty(constituents: np.ndarray, source: str, offset: int) -> None
         )
 
 
-def _sample_from_blocks(blocks: Iterator[pd.DataFrame], source: str) -> JetSample:
-    """One JetSample from frames with the layout's columns, computing missing features."""
+def _missing_column(name: str, source: str) -> DataError:
+    return DataError(
+        f"no jet-level column {name!r}",
+        where=f"file {source}",
+        fix="add the column to the jet file or choose another data.parameter",
+    )
+
+
+def _sample_from_blocks(
+    blocks: Iterator[pd.DataFrame], source: str, columns: Sequence[str] = ()
+) -> JetSample:
+    """One JetSample from frames with the layout's columns, computing missing features;
+    the jet-level ``columns`` are added to the features as they are in the file."""
     parts: list[JetSample] = []
     offset = 0
     for frame in blocks:
@@ -83,12 +94,19 @@ def _sample_from_blocks(blocks: Iterator[pd.DataFrame], source: str) -> JetSampl
                 where=f"file {source}",
                 fix="the top-tagging layout labels jets in is_signal_new (1 = top)",
             )
+        for name in columns:
+            if name not in frame.columns and name not in JET_FEATURES:
+                raise _missing_column(name, source)
         constituents = constituents_from_frame(frame, source=source)
         _check_not_empty(constituents, source, offset)
         if all(name in frame.columns for name in JET_FEATURES):
             features = frame[list(JET_FEATURES)].reset_index(drop=True)
         else:
             features = jet_features(constituents)
+        extra = [c for c in columns if c not in features.columns]
+        if extra:
+            extra_values = frame[extra].reset_index(drop=True)
+            features = pd.concat([features.reset_index(drop=True), extra_values], axis=1)
         labels = _labels(frame[LABEL_COLUMN].to_numpy(), source)
         parts.append(JetSample(constituents, labels, features))
         offset += len(frame)
@@ -118,7 +136,7 @@ def _hdf_key(store: pd.HDFStore, source: str) -> str:
 
 
 @register_jet_reader(".h5", ".hdf5", ".hdf")
-def read_reference_hdf5(path: Path, max_jets: int | None) -> JetSample:
+def read_reference_hdf5(path: Path, max_jets: int | None, columns: Sequence[str] = ()) -> JetSample:
     """Read a top-tagging reference file (pandas frame in HDF5), ``max_jets`` at most."""
     try:
         import tables  # noqa: F401  (pandas needs it; a clear message if absent)
@@ -147,11 +165,11 @@ def read_reference_hdf5(path: Path, max_jets: int | None) -> JetSample:
             store.select(key, start=start, stop=min(start + _BLOCK_ROWS, rows))
             for start in range(0, rows, _BLOCK_ROWS)
         )
-        return _sample_from_blocks(blocks, source)
+        return _sample_from_blocks(blocks, source, columns)
 
 
 @register_jet_reader(".parquet", ".pq")
-def read_jets_parquet(path: Path, max_jets: int | None) -> JetSample:
+def read_jets_parquet(path: Path, max_jets: int | None, columns: Sequence[str] = ()) -> JetSample:
     """Read jets from Parquet in the top-tagging layout (with or without the features)."""
     source = str(path)
     try:
@@ -159,7 +177,12 @@ def read_jets_parquet(path: Path, max_jets: int | None) -> JetSample:
     except (pa.ArrowException, OSError) as err:
         raise DataError(f"not a Parquet file: {err}", where=f"file {source}") from None
     available = set(parquet.schema_arrow.names)
-    wanted = [c for c in (*constituent_columns(), LABEL_COLUMN, *JET_FEATURES) if c in available]
+    for name in columns:
+        if name not in available and name not in JET_FEATURES:
+            raise _missing_column(name, source)
+    standard = (*constituent_columns(), LABEL_COLUMN, *JET_FEATURES)
+    wanted = [c for c in standard if c in available]
+    wanted += [c for c in dict.fromkeys(columns) if c not in wanted]
 
     def blocks() -> Iterator[pd.DataFrame]:
         read = 0
@@ -172,15 +195,19 @@ def read_jets_parquet(path: Path, max_jets: int | None) -> JetSample:
             if max_jets is not None and read >= max_jets:
                 return
 
-    return _sample_from_blocks(blocks(), source)
+    return _sample_from_blocks(blocks(), source, columns)
 
 
-def load_jets(path: str | os.PathLike[str], *, max_jets: int | None = None) -> JetSample:
+def load_jets(
+    path: str | os.PathLike[str], *, max_jets: int | None = None, columns: Sequence[str] = ()
+) -> JetSample:
     """Read jets from ``path``, choosing the reader by the file suffix (:data:`JET_READERS`).
 
     Args:
         path: a reference ``.h5`` file or a ``.parquet`` file written by hep-pnn.
         max_jets: read only the first ``max_jets`` jets.
+        columns: jet-level columns of the file to keep among the features besides the
+            standard ones (e.g. ``zprime_mass``); a missing one is a :class:`DataError`.
 
     Example:
         >>> load_jets("jets.csv")  # doctest: +IGNORE_EXCEPTION_DETAIL
@@ -195,4 +222,4 @@ def load_jets(path: str | os.PathLike[str], *, max_jets: int | None = None) -> J
             where=f"file {path}",
             fix=f"use one of {', '.join(sorted(JET_READERS))}",
         )
-    return reader(require_file(path), max_jets)
+    return reader(require_file(path), max_jets, tuple(columns))
