@@ -18,7 +18,7 @@ from hep_pnn.evaluation import (
     representation_2d,
     sculpting,
 )
-from hep_pnn.evaluation.plots import new_axes
+from hep_pnn.evaluation.plots import figure_png, new_axes
 from test_evaluation_metrics import MASSES, ToyScorer, toy_table
 
 
@@ -58,6 +58,21 @@ def test_auc_vs_mass_overlays_models() -> None:
     assert np.allclose(markers[0], [[500, 0.8], [1000, 0.9]])
     assert np.allclose(markers[1], [[750, 0.75]])
     assert "training mass" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_auc_vs_mass_keeps_twelve_curves_apart_and_unhidden() -> None:
+    # the conditioning study's 12 runs: the colour cycle repeats, the legend must not cover
+    grid = pd.DataFrame({"mass": [500, 750, 1000], "roc_auc": [0.8, 0.3, 0.5]})
+    curves = {f"run{i}": grid.assign(roc_auc=grid["roc_auc"] + i / 100) for i in range(12)}
+    ax = plot_auc_vs_mass(curves)
+    looks = {(line.get_color(), line.get_linestyle()) for line in ax.get_lines()}
+    assert len(looks) == 12
+    png = figure_png(ax)  # drawn: the legend's place is known
+    assert png[:4] == b"\x89PNG"
+    legend_box = ax.get_legend().get_window_extent()
+    assert legend_box.x0 >= ax.get_window_extent().x1  # beside the axes, not on the curves
+    few = plot_auc_vs_mass({"a": grid, "b": grid})
+    assert {line.get_linestyle() for line in few.get_lines()} == {"-"}
 
 
 def test_history_has_loss_and_auc_axes() -> None:

@@ -148,6 +148,10 @@ def plot_score_distribution(sample: MassSample, *, bins: int = 40, ax: Axes | No
     return ax
 
 
+_LINE_STYLES = ("-", "--", ":", "-.")
+_LEGEND_INSIDE = 6  # curves whose legend still fits inside the axes
+
+
 @_styled
 def plot_auc_vs_mass(
     curves: Mapping[str, pd.DataFrame],
@@ -171,9 +175,12 @@ def plot_auc_vs_mass(
     """
     ax = ax or new_axes()
     training_masses = training_masses or {}
-    for name, frame in curves.items():
+    colours = len(matplotlib.rcParams["axes.prop_cycle"].by_key().get("color", ())) or 1
+    for index, (name, frame) in enumerate(curves.items()):
         frame = frame.sort_values("mass")
-        (line,) = ax.plot(frame["mass"], frame[metric], marker=".", label=name)
+        # once the colours repeat, the line style tells the curves apart
+        style = _LINE_STYLES[(index // colours) % len(_LINE_STYLES)]
+        (line,) = ax.plot(frame["mass"], frame[metric], marker=".", linestyle=style, label=name)
         trained = np.asarray(training_masses.get(name, ()), dtype=float)
         if trained.size:
             at = np.interp(trained, frame["mass"], frame[metric])
@@ -182,7 +189,10 @@ def plot_auc_vs_mass(
     if any(len(m) for m in training_masses.values()):
         handles.append(Line2D([], [], marker="o", markersize=9, color="white", mec="black"))
         labels.append("training mass")
-    ax.legend(handles, labels, fontsize="x-small")
+    if len(curves) > _LEGEND_INSIDE:  # beside the axes, where it hides no curve
+        ax.legend(handles, labels, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1))
+    else:
+        ax.legend(handles, labels, fontsize="x-small")
     ax.set(xlabel="Mass hypothesis $m$ [GeV]", ylabel=metric.replace("_", "-").upper())
     return ax
 
