@@ -19,8 +19,8 @@
 # balanced batches and the background-mass assignment matter, compare conditioning
 # mechanisms, evaluate, write scores into ROOT and Parquet files, and export to ONNX.
 # Every size is tiny so that it runs in the test suite; the numbers it prints are
-# therefore rough. The same calls at full size give the published results
-# (docs/results.md).
+# therefore rough. The same calls at the published data sizes are compared with the
+# published results in docs/results.md.
 #
 # ## Why a parametric neural network?
 #
@@ -198,8 +198,8 @@ for name in ("pnn", "affine"):
 # per-mass validation AUCs. The run keeps the epoch with the best mean validation AUC.
 # With this little data and four epochs both networks are still learning, and the
 # AffinePNN, whose recipe includes dropout 0.25, learns more slowly; at the published size
-# (7M events, 25 epochs) it is the better of the two (docs/results.md, and the pretrained
-# models of section 9). `plot_history` draws the same numbers:
+# it matches the pNN at the training masses and interpolates far better between them
+# (docs/results.md, studies 1 and 3, and the pretrained models of section 9). `plot_history` draws the same numbers:
 
 # %%
 from hep_pnn.evaluation import plot_history
@@ -356,8 +356,8 @@ pd.DataFrame(rows).T
 # dropout, six epochs), and gives the test AUC
 # at every mass, three of them never seen in training. At this size all four
 # interpolate about equally well; the differences the `conditioning` study finds (e.g.
-# concatenation before the output layer only failing at 0.39 mean AUC, bias at every
-# layer robust at 0.89; docs/results.md, study 4) need more data.
+# concatenation before the output layer only failing at 0.55 mean AUC, bias at every
+# layer robust at 0.91; docs/results.md, study 4) need more data.
 
 # %%
 from hep_pnn.evaluation import evaluate_masses
