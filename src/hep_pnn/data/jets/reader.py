@@ -182,7 +182,7 @@ def read_jets_parquet(path: Path, max_jets: int | None, columns: Sequence[str] =
             raise _missing_column(name, source)
     standard = (*constituent_columns(), LABEL_COLUMN, *JET_FEATURES)
     wanted = [c for c in standard if c in available]
-    wanted += [c for c in dict.fromkeys(columns) if c not in wanted]
+    wanted += [c for c in dict.fromkeys(columns) if c in available and c not in wanted]
 
     def blocks() -> Iterator[pd.DataFrame]:
         read = 0
