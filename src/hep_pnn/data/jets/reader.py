@@ -177,9 +177,6 @@ def read_jets_parquet(path: Path, max_jets: int | None, columns: Sequence[str] =
     except (pa.ArrowException, OSError) as err:
         raise DataError(f"not a Parquet file: {err}", where=f"file {source}") from None
     available = set(parquet.schema_arrow.names)
-    for name in columns:
-        if name not in available and name not in JET_FEATURES:
-            raise _missing_column(name, source)
     standard = (*constituent_columns(), LABEL_COLUMN, *JET_FEATURES)
     wanted = [c for c in standard if c in available]
     wanted += [c for c in dict.fromkeys(columns) if c in available and c not in wanted]

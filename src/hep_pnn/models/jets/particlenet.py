@@ -158,7 +158,6 @@ class ParticleNet(JetTagger):
     """
 
     kind: ClassVar[str] = "particlenet"
-
     config: ParticleNetConfig
 
     def __init__(self, config: ParticleNetConfig | None = None, *, seed: int = 0) -> None:
