@@ -34,6 +34,24 @@ def test_flush_reaches_the_threads_of_an_existing_pool() -> None:
     assert run(POOL_CHECK) == ["False", "True"]
 
 
+ONE_THREAD = """
+import torch
+from hep_pnn.models import build_model, preset
+from hep_pnn.models._inference import torch_threads
+net = build_model(preset("affine", hidden=(8,)), feature_names=["a", "b"], seed=0).train()
+with torch_threads(1):
+    # the first step runs numba's kernels, whose pool starts here (a fresh process)
+    net(torch.ones(64, 2), torch.full((64,), 750.0)).sum().backward()
+    print(torch.get_num_threads())
+"""
+
+
+def test_a_one_thread_block_stays_at_one_thread_when_numba_starts_its_pool() -> None:
+    # numba's omp layer sets the calling thread's OpenMP count to its pool size when the
+    # pool starts: inside a 1-thread block, torch then ran every later loop on 2 threads
+    assert run(ONE_THREAD) == ["1"]
+
+
 WAIT_CHECK = """
 import os, hep_pnn
 from hep_pnn._threads import wait_policy
