@@ -35,7 +35,7 @@ from hep_pnn.evaluation.plots import figure_png
 from hep_pnn.training.autoencoder import AutoencoderTrainingConfig
 from hep_pnn.training.decorrelation import distance_correlation
 from hep_pnn.training.jet_data import LabelledJets, split_jets
-from machine import cpu_model, set_threads
+from machine import cpu_model
 
 
 def file_jets(path: Path, *, test_fraction: float, seed: int) -> tuple[JetSample, JetSample]:
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--test-fraction", type=float, default=0.4)
     parser.add_argument("--output", type=Path, default=Path("docs/figures"))
     args = parser.parse_args()
-    set_threads(args.threads)
+    torch.set_num_threads(args.threads)
     if args.file is None:
         train, test = toy_jets(args.jets, args.jets, seed=1), toy_jets(2000, 2000, seed=2)
         source, prefix = f"toy jets {2 * args.jets} training", "anomaly-jets"

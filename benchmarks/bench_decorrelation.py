@@ -39,7 +39,7 @@ from hep_pnn.evaluation.sculpting import sculpting
 from hep_pnn.models import build_model, preset
 from hep_pnn.training.config import TrainingConfig
 from hep_pnn.training.loop import Trainer
-from machine import cpu_model, set_threads
+from machine import cpu_model
 
 DISCO_STRENGTHS = (0.3, 1.0, 3.0, 10.0, 30.0)
 ADVERSARY_STRENGTHS = (0.3, 1.0, 3.0, 10.0)
@@ -161,7 +161,7 @@ def main() -> None:
         "--overhead-only", action="store_true", help="Only the per-step time of each method."
     )
     args = parser.parse_args()
-    set_threads(args.threads)
+    torch.set_num_threads(args.threads)
     args.output.mkdir(parents=True, exist_ok=True)
     sizes = {"n_signal_per_mass": args.signal_per_mass, "n_background": args.background}
     table = generate(**sizes, seed=1)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 from scipy.spatial.distance import jensenshannon
 
@@ -36,7 +37,7 @@ from hep_pnn.evaluation.sculpting import _normalised_histogram
 from hep_pnn.training.config import ExperimentConfig
 from hep_pnn.training.jet_data import LabelledJets, split_jets
 from hep_pnn.training.jet_loop import _logits, prepared_inputs, protected_jet_variable, train_tagger
-from machine import cpu_model, set_threads
+from machine import cpu_model
 
 #: A CNN small enough for a λ scan on two cores (the DeepTop layout is options={}).
 SMALL_CNN: dict[str, Any] = {}  # the DeepTop layout: 40 × 40 images, 4 convolutions
@@ -133,7 +134,7 @@ def main() -> None:
     parser.add_argument("--adversary", type=float, nargs="*", default=list(ADVERSARY_STRENGTHS))
     parser.add_argument("--output", type=Path, default=Path("docs/figures"))
     args = parser.parse_args()
-    set_threads(args.threads)
+    torch.set_num_threads(args.threads)
     jets = LabelledJets(load_jets(args.file))
     kept, held = split_jets(jets.jets.labels, fraction=args.test_fraction, seed=args.seed)
     train, test = jets.select(kept), jets.select(held)

@@ -37,8 +37,6 @@ SETTINGS: dict[str, tuple[int, dict[str, str]]] = {
 CHILD = """
 import sys, time, json, torch
 threads, batches = int(sys.argv[1]), int(sys.argv[2])
-from hep_pnn.models._inference import start_numba_pool
-start_numba_pool()  # first: its start would reset torch's count to numba's pool size
 torch.set_num_threads(threads)
 from hep_pnn.data import generate
 from hep_pnn.models import build_model, preset

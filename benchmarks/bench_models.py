@@ -22,7 +22,6 @@ from hep_pnn._memory import keep_freed_memory
 from hep_pnn.models import build_model, preset
 from hep_pnn.models.direct import DirectStep
 from hep_pnn.training.flat import FlatParameters
-from machine import set_threads
 
 N_FEATURES = 27
 HIDDEN = (300, 150, 100, 50)
@@ -165,7 +164,7 @@ def main() -> None:
     if not args.default_malloc:
         keep_freed_memory()
     clock = time.perf_counter if args.clock == "wall" else time.process_time
-    set_threads(args.threads)
+    torch.set_num_threads(args.threads)
     names = [f"f{i}" for i in range(N_FEATURES)]
 
     def model_step(

@@ -33,7 +33,7 @@ from hep_pnn.models import build_model, preset
 from hep_pnn.training.config import TrainingConfig
 from hep_pnn.training.distributed import DataParallel
 from hep_pnn.training.loop import Trainer
-from machine import cpu_model, set_threads
+from machine import cpu_model
 
 BATCH = 1024
 
@@ -58,7 +58,7 @@ class TimedParallel(DataParallel):
 
 def worker(batches: int) -> None:
     """One rank (or the single process): time one epoch of ``batches`` global batches."""
-    set_threads(1)
+    torch.set_num_threads(1)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:
         dist.init_process_group("gloo")

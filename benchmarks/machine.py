@@ -19,14 +19,3 @@ def cpu_model() -> str:
         ),
         "",
     )
-
-
-def set_threads(count: int) -> None:
-    """Set torch's thread count so that it holds once hep-pnn's numba kernels run (starting
-    numba's pool first: its start would reset the count to the pool size)."""
-    import torch
-
-    from hep_pnn.models._inference import start_numba_pool
-
-    start_numba_pool()
-    torch.set_num_threads(count)

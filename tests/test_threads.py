@@ -50,6 +50,9 @@ def test_a_one_thread_block_stays_at_one_thread_when_numba_starts_its_pool() -> 
     # numba's omp layer sets the calling thread's OpenMP count to its pool size when the
     # pool starts: inside a 1-thread block, torch then ran every later loop on 2 threads
     assert run(ONE_THREAD) == ["1"]
+    # the same when the count was set by the caller's own code (benchmarks, a user's script)
+    own = ONE_THREAD.replace("with torch_threads(1):", "torch.set_num_threads(1)\nif True:")
+    assert run(own) == ["1"]
 
 
 WAIT_CHECK = """

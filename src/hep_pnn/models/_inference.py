@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 
-import numba
 import numpy as np
 import torch
 from torch import Tensor
@@ -14,13 +13,7 @@ from hep_pnn._denormals import calling_thread_flushes, flush_denormals
 from hep_pnn._memory import keep_freed_memory
 from hep_pnn.errors import DataError, ModelError
 
-__all__ = [
-    "as_inputs",
-    "batched",
-    "check_feature_names",
-    "inference_threads",
-    "start_numba_pool",
-]
+__all__ = ["as_inputs", "batched", "check_feature_names", "inference_threads"]
 
 #: Threads used by ``predict`` (the machines this targets have 2 cores).
 INFERENCE_THREADS = 2
@@ -39,7 +32,6 @@ def torch_threads(n: int) -> Iterator[None]:
     every training and scoring path runs inside this block. The calling thread's own mode
     is restored on exit.
     """
-    start_numba_pool()  # before setting torch's count: starting the pool resets it
     previous = torch.get_num_threads()
     was_flushing = calling_thread_flushes()
     torch.set_num_threads(n)
@@ -50,22 +42,6 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(previous)
         if not was_flushing:
             torch.set_flush_denormal(False)  # the calling thread only; the pool keeps it
-
-
-def start_numba_pool() -> None:
-    """Start numba's thread pool now, once per process.
-
-    With numba's ``omp`` threading layer (the default beside torch's ``libgomp``), starting
-    the pool sets the OpenMP thread count of the calling thread to numba's pool size, which
-    is torch's thread count too: started by the first numba kernel inside
-    :func:`torch_threads`, it silently turned ``threads: 1`` into 2 threads from the first
-    training step on (and two ``pnn study --jobs 2`` runs into four threads on two cores).
-    Torch's count is kept as it was; call this before ``torch.set_num_threads`` in code
-    that sets the count itself and then runs hep-pnn's models.
-    """
-    count = torch.get_num_threads()
-    numba.set_num_threads(numba.get_num_threads())  # starts the pool if it is not running
-    torch.set_num_threads(count)
 
 
 def _shortlist(names: Sequence[str], limit: int = 5) -> str:

@@ -205,9 +205,19 @@ class _LinearReluConditionDropout(torch.autograd.Function):
 
 
 def _match_torch_threads() -> None:
-    """Give the numba kernels as many threads as torch uses (capped by numba's pool)."""
+    """Give the numba kernels as many threads as torch uses (capped by numba's pool).
+
+    The first call starts numba's pool. With numba's ``omp`` threading layer (the default
+    beside torch's ``libgomp``) that start sets the calling thread's OpenMP count, which is
+    torch's thread count too, to the pool size: a run at 1 thread went on at 2 from its first
+    step (two ``pnn study --jobs 2`` runs at four threads on two cores). Torch's count is
+    put back.
+    """
     pool = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at import
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), pool)))
+    count = torch.get_num_threads()
+    numba.set_num_threads(max(1, min(count, pool)))
+    if torch.get_num_threads() != count:  # numba's pool has just started
+        torch.set_num_threads(count)
 
 
 def mass_design(mass: Tensor) -> Tensor:
