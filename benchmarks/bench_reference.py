@@ -1,4 +1,4 @@
-"""hep-pnn against the published Keras AffinePNN, trained on the same generated files.
+"""hep-pnn against the published Keras AffinePNN or Baldi pNN, trained on the same files.
 
 Generates a training file (as ``pnn generate --signal 100000 --background 500000 --seed 11``)
 and a test file (``--signal 20000 --background 100000 --seed 12``), each written twice from
@@ -23,6 +23,13 @@ the training events (75 % of the file) times the epochs over that time.
 The reference code is never imported by hep-pnn nor shipped with it; setting up its
 environment is described in docs/benchmarks.md ("Side by side with the published code").
 
+``--model pnn`` compares the Baldi pNN instead (the mass concatenated to the input, no
+dropout, as hep-pnn's ``pnn`` preset; the reference's ``utils.get_compiled_pnn``);
+``--train-masses 500,1500`` puts signal at those masses only in the training file (the
+interpolation study's setting; the test file keeps all five); ``--imbalanced`` gives the
+training masses HEPMASS-IMB's signal proportions (350k : 140k : 35k : 7k : 1.4k from 500 to
+1500 GeV, ``--signal`` events at the most populated mass).
+
 Run: ``.venv/bin/python benchmarks/bench_reference.py --reference /path/to/checkout``
 (several minutes; ``--quick`` for a smoke run on small files with one epoch,
 ``--skip-reference`` for the hep-pnn half only).
@@ -45,13 +52,18 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from hep_pnn.data import EventTable, generate, read_events, write_hepmass_csv, write_parquet
+from hep_pnn.data.features import HEPMASS_MASSES
+from hep_pnn.data.generator.validation import preset_sizes
+from hep_pnn.models.config import preset
 from hep_pnn.training import ExperimentConfig, FileData, TrainingConfig, train_experiment
+from hep_pnn.training.config import ModelSection
 from machine import cpu_model
 
 DRIVER = Path(__file__).with_name("reference_driver.py")
 DEFAULT_PYTHON = Path("/tmp/refvenv/bin/python")
 VALIDATION_FRACTION = 0.25  # the reference's split; hep-pnn's default is checked against it
 QUICK = {"signal": 4000, "background": 20000, "test_signal": 2000, "test_background": 10000}
+NAMES = {"affine": "AffinePNN", "pnn": "Baldi pNN"}
 
 
 @dataclass(frozen=True)
@@ -70,9 +82,23 @@ def _load() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def write_files(workdir: Path, name: str, *, signal: int, background: int, seed: int) -> None:
+def write_files(
+    workdir: Path,
+    name: str,
+    *,
+    signal: int,
+    background: int,
+    seed: int,
+    masses: tuple[float, ...] = HEPMASS_MASSES,
+    imbalanced: bool = False,
+) -> None:
     """Generate events as ``pnn generate`` does and write ``name``.parquet and ``name``.csv."""
-    table = generate(n_signal_per_mass=signal, n_background=background, seed=seed)
+    per_mass: int | dict[float, int] = signal
+    if imbalanced:
+        shares = preset_sizes("hepmass-imb")["n_signal_per_mass"]
+        top = max(shares[m] for m in masses)
+        per_mass = {m: max(1, round(signal * shares[m] / top)) for m in masses}
+    table = generate(masses=masses, n_signal_per_mass=per_mass, n_background=background, seed=seed)
     write_parquet(table, workdir / f"{name}.parquet", overwrite=True)
     write_hepmass_csv(table, workdir / f"{name}.csv", overwrite=True)
 
@@ -95,6 +121,10 @@ def run_reference(args: argparse.Namespace, masses: tuple[float, ...], test: Eve
         str(args.epochs),
         "--seed",
         str(args.seed),
+        "--model",
+        args.model,
+        "--dropout",
+        str(preset(args.model).dropout),
     ]
     print("$", " ".join(command), flush=True)
     start = time.perf_counter()
@@ -108,11 +138,12 @@ def run_reference(args: argparse.Namespace, masses: tuple[float, ...], test: Eve
         history = json.loads(str(saved["history"]))
         log = "val_auc per epoch " + " ".join(f"{v:.4f}" for v in history["val_auc"])
         log += f" (TensorFlow {saved['tf_version']})"
-        return Result("reference Keras AffinePNN", saved["scores"], float(saved["seconds"]), log)
+        name = f"reference Keras {NAMES[args.model]}"
+        return Result(name, saved["scores"], float(saved["seconds"]), log)
 
 
 def run_hep_pnn(args: argparse.Namespace, masses: tuple[float, ...], test: EventTable) -> Result:
-    """Train hep-pnn's default AffinePNN recipe on the Parquet file and score the test file."""
+    """Train hep-pnn's default recipe for the model on the Parquet file; score the test file."""
     training = TrainingConfig(epochs=args.epochs)
     if training.validation_fraction != VALIDATION_FRACTION or training.batch_size != 1024:
         raise SystemExit("hep-pnn's default split or batch size changed: update this benchmark")
@@ -121,7 +152,7 @@ def run_hep_pnn(args: argparse.Namespace, masses: tuple[float, ...], test: Event
         train_paths=[str(args.workdir / "train.parquet")],
         test_paths=[str(args.workdir / "test.parquet")],
     )
-    config = ExperimentConfig(data=data, training=training)
+    config = ExperimentConfig(data=data, model=ModelSection(preset=args.model), training=training)
     start = time.perf_counter()
     run = train_experiment(config, args.workdir / "hep-pnn-run", overwrite=True, progress=False)
     seconds = time.perf_counter() - start
@@ -137,7 +168,7 @@ def run_hep_pnn(args: argparse.Namespace, masses: tuple[float, ...], test: Event
         f"took {epochs:.1f} s, the rest of train_experiment (imports, reading, "
         f"standardisation, saving) {seconds - epochs:.1f} s"
     )
-    return Result("hep-pnn AffinePNN (defaults)", scores, seconds, log, epochs)
+    return Result(f"hep-pnn {NAMES[args.model]} (defaults)", scores, seconds, log, epochs)
 
 
 def auc_per_mass(scores: np.ndarray, test: EventTable, masses: tuple[float, ...]) -> list[float]:
@@ -191,6 +222,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--test-signal", type=int, default=20_000)
     parser.add_argument("--test-background", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0, help="seed of the reference's RNGs")
+    parser.add_argument("--model", choices=tuple(NAMES), default="affine")
+    parser.add_argument(
+        "--train-masses",
+        default=",".join(f"{m:g}" for m in HEPMASS_MASSES),
+        help="signal masses of the training file, e.g. 500,1500 (test file: all five)",
+    )
+    parser.add_argument(
+        "--imbalanced", action="store_true", help="HEPMASS-IMB's signal shares in training"
+    )
     parser.add_argument("--quick", action="store_true", help="small files, one epoch")
     parser.add_argument("--skip-reference", action="store_true")
     args = parser.parse_args(argv)
@@ -209,6 +249,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             )
         args.reference = args.reference.resolve()
     args.workdir = args.workdir.resolve()
+    try:
+        args.train_masses = tuple(float(m) for m in args.train_masses.split(","))
+    except ValueError:
+        parser.error(f"--train-masses {args.train_masses!r}: give masses in GeV, e.g. 500,1500")
     return args
 
 
@@ -217,7 +261,15 @@ def main(argv: list[str] | None = None) -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"CPU: {cpu_model()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {' '.join(sys.argv)}")
     sizes = (args.signal, args.background, args.test_signal, args.test_background)
-    write_files(args.workdir, "train", signal=sizes[0], background=sizes[1], seed=11)
+    write_files(
+        args.workdir,
+        "train",
+        signal=sizes[0],
+        background=sizes[1],
+        seed=11,
+        masses=args.train_masses,
+        imbalanced=args.imbalanced,
+    )
     write_files(args.workdir, "test", signal=sizes[2], background=sizes[3], seed=12)
     test = read_events(args.workdir / "test.parquet", cache=False)
     masses = tuple(float(m) for m in test.signal_masses)
@@ -226,7 +278,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"load average before: {_load()}", flush=True)
         results.append(side(args, masses, test))
         print(f"load average after: {_load()}", flush=True)
-    events = round((1 - VALIDATION_FRACTION) * (len(masses) * sizes[0] + sizes[1])) * args.epochs
+    n_train = read_events(args.workdir / "train.parquet", cache=False).label.size
+    events = round((1 - VALIDATION_FRACTION) * n_train) * args.epochs
     print_table(results, test, masses, events)
 
 

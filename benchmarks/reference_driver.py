@@ -1,20 +1,25 @@
-"""Train the published Keras AffinePNN on a HEPMASS-layout file and score a test file.
+"""Train the published Keras AffinePNN or Baldi pNN on a HEPMASS-layout file; score a test file.
 
 Run by ``benchmarks/bench_reference.py`` with the Python of a separate virtual environment
 that has TensorFlow and tf-keras (docs/benchmarks.md, "Side by side with the published
 code"); it imports the ``script`` package of a checkout of Luca96/affine-parametric-networks
 given by ``--reference`` and uses its own classes: ``Hepmass`` to hold the events,
 ``BalancedSequence.get_data`` for the 75/25 split, the balanced batches and the validation
-sequence, ``utils.get_compiled_affine`` for the network and its best-validation-AUC
-checkpoint, ``utils.load_from_checkpoint`` to load the best epoch. hep-pnn never imports
-this file or the reference code.
+sequence, ``utils.get_compiled_affine`` (``--model affine``) or ``utils.get_compiled_pnn``
+(``--model pnn``: the mass concatenated to the input) for the network and its
+best-validation-AUC checkpoint, ``utils.load_from_checkpoint`` to load the best epoch.
+hep-pnn never imports this file or the reference code.
 
-Two adaptations, neither of which changes what the code computes:
+Three adaptations, none of which changes what the code computes:
 
 * numpy 2 removed the ``newshape=`` keyword that ``BalancedSequence`` passes to
   ``np.reshape``; a shim accepts it and passes it on as the shape.
 * the validation sequence looks up ``data.columns["mA"]``, which ``Hepmass.load`` does not
   set; the key is added, pointing at the ``mass`` column.
+* the Baldi pNN joins features and mass with ``tf.keras.layers.concatenate`` (axis -1);
+  tf-keras 2.21 resolves a negative axis to 0 when the rank is unknown while the training
+  step is traced, and training stops ("ConcatOp: Dimension 1 in both shapes must be
+  equal"). The driver passes the same axis as 1 (features are rank 2).
 
 The input files are converted as the reference converts HEPMASS (``# label`` renamed to
 ``type``, masses rounded to integers). Writes ``--output`` (``.npz``): the test scores at
@@ -24,6 +29,7 @@ every training mass, the training wall time of ``fit``, the per-epoch history.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -61,6 +67,7 @@ def train_reference(args: argparse.Namespace) -> dict:
     from script.hep.data import BalancedSequence
     from script.models.layers import Divide
 
+    tf.keras.layers.concatenate = functools.partial(tf.keras.layers.concatenate, axis=1)
     utils.set_random_seed(args.seed)
     frame = read_converted(args.train)
     data = Hepmass()
@@ -69,13 +76,14 @@ def train_reference(args: argparse.Namespace) -> dict:
     train, valid = BalancedSequence.get_data(
         data, train_batch=args.batch_size, eval_batch=args.batch_size, seed=args.seed
     )
-    model, checkpoint = utils.get_compiled_affine(
+    compiled = {"affine": utils.get_compiled_affine, "pnn": utils.get_compiled_pnn}[args.model]
+    model, checkpoint = compiled(
         data,
         save=CHECKPOINT,
         kernel_regularizer=tf.keras.regularizers.l2(1e-5),
         bias_regularizer=tf.keras.regularizers.l2(1e-6),
         preprocess={"m": [Divide(1000.0)]},
-        dropout=0.25,
+        dropout=args.dropout,
     )
     start = time.perf_counter()
     history = model.fit(
@@ -100,6 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", choices=("affine", "pnn"), default="affine")
+    parser.add_argument("--dropout", type=float, default=0.25)
     args = parser.parse_args(argv)
     args.train, args.test, args.output = (p.resolve() for p in (args.train, args.test, args.output))
 
