@@ -253,6 +253,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.train_masses = tuple(float(m) for m in args.train_masses.split(","))
     except ValueError:
         parser.error(f"--train-masses {args.train_masses!r}: give masses in GeV, e.g. 500,1500")
+    if args.imbalanced and not set(args.train_masses) <= set(HEPMASS_MASSES):
+        parser.error(
+            "--imbalanced takes HEPMASS-IMB's shares, defined at "
+            + ", ".join(f"{m:g}" for m in HEPMASS_MASSES)
+            + " GeV only: choose --train-masses among them"
+        )
     return args
 
 

@@ -46,6 +46,13 @@ def test_a_malformed_mass_list_is_one_usage_error(bench, capsys):
     assert "--train-masses '500,heavy'" in capsys.readouterr().err
 
 
+def test_imbalanced_shares_exist_only_at_the_published_masses(bench, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(["--skip-reference", "--imbalanced", "--train-masses", "500,1600"])
+    assert exit_info.value.code == 2
+    assert "choose --train-masses among them" in capsys.readouterr().err
+
+
 def test_imbalanced_training_file_has_hepmass_imb_signal_shares(bench, tmp_path):
     # HEPMASS-IMB: 350k at 500 GeV, 1.4k at 1500 GeV -> 2,500 and 10 here
     bench.write_files(
