@@ -103,10 +103,9 @@ def write_files(
     write_hepmass_csv(table, workdir / f"{name}.csv", overwrite=True)
 
 
-def run_reference(args: argparse.Namespace, masses: tuple[float, ...], test: EventTable) -> Result:
-    """Train and score the published code in a subprocess with its own Python."""
-    output = args.workdir / "reference.npz"
-    command = [
+def reference_command(args: argparse.Namespace, output: Path) -> list[str]:
+    """The driver's command line: the reference trains the same model as hep-pnn's preset."""
+    return [
         str(args.reference_python),
         str(DRIVER),
         "--reference",
@@ -126,6 +125,12 @@ def run_reference(args: argparse.Namespace, masses: tuple[float, ...], test: Eve
         "--dropout",
         str(preset(args.model).dropout),
     ]
+
+
+def run_reference(args: argparse.Namespace, masses: tuple[float, ...], test: EventTable) -> Result:
+    """Train and score the published code in a subprocess with its own Python."""
+    output = args.workdir / "reference.npz"
+    command = reference_command(args, output)
     print("$", " ".join(command), flush=True)
     start = time.perf_counter()
     subprocess.run(command, check=True)
@@ -217,7 +222,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "hep-pnn-bench-reference"
     )
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--signal", type=int, default=100_000, help="training signal per mass")
+    parser.add_argument(
+        "--signal",
+        type=int,
+        default=100_000,
+        help="training signal per mass (with --imbalanced: at the most populated mass)",
+    )
     parser.add_argument("--background", type=int, default=500_000, help="training background")
     parser.add_argument("--test-signal", type=int, default=20_000)
     parser.add_argument("--test-background", type=int, default=100_000)
@@ -253,6 +263,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.train_masses = tuple(float(m) for m in args.train_masses.split(","))
     except ValueError:
         parser.error(f"--train-masses {args.train_masses!r}: give masses in GeV, e.g. 500,1500")
+    if len(set(args.train_masses)) != len(args.train_masses):
+        parser.error(
+            f"--train-masses {','.join(f'{m:g}' for m in args.train_masses)}: a mass twice"
+        )
     if args.imbalanced and not set(args.train_masses) <= set(HEPMASS_MASSES):
         parser.error(
             "--imbalanced takes HEPMASS-IMB's shares, defined at "

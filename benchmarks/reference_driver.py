@@ -23,7 +23,7 @@ Three adaptations, none of which changes what the code computes:
 
 The input files are converted as the reference converts HEPMASS (``# label`` renamed to
 ``type``, masses rounded to integers). Writes ``--output`` (``.npz``): the test scores at
-every training mass, the training wall time of ``fit``, the per-epoch history.
+every signal mass of the test file, the training wall time of ``fit``, the per-epoch history.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 
-CHECKPOINT = "reference-affine"
 _numpy_reshape = np.reshape
 
 
@@ -48,6 +47,11 @@ def _reshape_accepting_newshape(a, *args, newshape=None, **kwargs):
     if newshape is not None:
         return _numpy_reshape(a, newshape, *args, **kwargs)
     return _numpy_reshape(a, *args, **kwargs)
+
+
+def checkpoint_name(model: str) -> str:
+    """The reference's checkpoint folder (under ./weights/) for ``model``."""
+    return f"reference-{model}"
 
 
 def read_converted(path: Path):
@@ -67,7 +71,8 @@ def train_reference(args: argparse.Namespace) -> dict:
     from script.hep.data import BalancedSequence
     from script.models.layers import Divide
 
-    tf.keras.layers.concatenate = functools.partial(tf.keras.layers.concatenate, axis=1)
+    if args.model == "pnn":
+        tf.keras.layers.concatenate = functools.partial(tf.keras.layers.concatenate, axis=1)
     utils.set_random_seed(args.seed)
     frame = read_converted(args.train)
     data = Hepmass()
@@ -79,7 +84,7 @@ def train_reference(args: argparse.Namespace) -> dict:
     compiled = {"affine": utils.get_compiled_affine, "pnn": utils.get_compiled_pnn}[args.model]
     model, checkpoint = compiled(
         data,
-        save=CHECKPOINT,
+        save=checkpoint_name(args.model),
         kernel_regularizer=tf.keras.regularizers.l2(1e-5),
         bias_regularizer=tf.keras.regularizers.l2(1e-6),
         preprocess={"m": [Divide(1000.0)]},
@@ -90,7 +95,7 @@ def train_reference(args: argparse.Namespace) -> dict:
         x=train, epochs=args.epochs, validation_data=valid, verbose=2, callbacks=[checkpoint]
     )
     seconds = time.perf_counter() - start
-    utils.load_from_checkpoint(model, path=CHECKPOINT)
+    utils.load_from_checkpoint(model, path=checkpoint_name(args.model))
     return {
         "model": model,
         "history": history.history,
@@ -118,7 +123,9 @@ def main(argv: list[str] | None = None) -> None:
     np.reshape = _reshape_accepting_newshape
     sys.path.insert(0, str(args.reference.resolve()))
     os.chdir(args.output.parent)  # the checkpoints go to ./weights/, as in the reference
-    shutil.rmtree(Path("weights", CHECKPOINT), ignore_errors=True)  # it loads the best it finds
+    shutil.rmtree(
+        Path("weights", checkpoint_name(args.model)), ignore_errors=True
+    )  # it loads the best it finds
     result = train_reference(args)
 
     test = read_converted(args.test)

@@ -1,6 +1,7 @@
 """The side-by-side benchmark's own options (``benchmarks/bench_reference.py``).
 
-Only the hep-pnn half is exercised here: the reference code is not installed in CI.
+Its options, the driver's command line and the training file; neither side trains here
+(the reference code is not installed in CI).
 """
 
 from __future__ import annotations
@@ -39,6 +40,23 @@ def test_training_masses_are_parsed_in_gev(bench):
     assert args.model == "pnn"
 
 
+@pytest.mark.parametrize(("model", "dropout"), [("pnn", "0.0"), ("affine", "0.25")])
+def test_the_reference_trains_the_same_model_as_the_preset(bench, tmp_path, model, dropout):
+    args = bench.parse_args(["--skip-reference", "--model", model, "--workdir", str(tmp_path)])
+    command = bench.reference_command(args, tmp_path / "reference.npz")
+    options = dict(zip(command[2::2], command[3::2], strict=True))
+    assert options["--model"] == model
+    assert options["--dropout"] == dropout
+    assert options["--train"] == str(tmp_path / "train.csv")
+
+
+def test_a_repeated_mass_is_one_usage_error(bench, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(["--skip-reference", "--train-masses", "500,500"])
+    assert exit_info.value.code == 2
+    assert "a mass twice" in capsys.readouterr().err
+
+
 def test_a_malformed_mass_list_is_one_usage_error(bench, capsys):
     with pytest.raises(SystemExit) as exit_info:
         bench.parse_args(["--skip-reference", "--train-masses", "500,heavy"])
@@ -53,15 +71,21 @@ def test_imbalanced_shares_exist_only_at_the_published_masses(bench, capsys):
     assert "choose --train-masses among them" in capsys.readouterr().err
 
 
-def test_imbalanced_training_file_has_hepmass_imb_signal_shares(bench, tmp_path):
-    # HEPMASS-IMB: 350k at 500 GeV, 1.4k at 1500 GeV -> 2,500 and 10 here
+@pytest.mark.parametrize(
+    ("masses", "expected"),
+    [
+        # HEPMASS-IMB: 350k / 140k / 35k / 7k / 1.4k; --signal at the most populated mass
+        ((500.0, 1500.0), {500.0: 2500, 1500.0: 10}),
+        ((750.0, 1500.0), {750.0: 2500, 1500.0: 25}),
+    ],
+)
+def test_imbalanced_training_file_has_hepmass_imb_signal_shares(bench, tmp_path, masses, expected):
     bench.write_files(
-        tmp_path, "train", signal=2500, background=3000, seed=3,
-        masses=(500.0, 1500.0), imbalanced=True,
-    )  # fmt: skip
+        tmp_path, "train", signal=2500, background=3000, seed=3, masses=masses, imbalanced=True
+    )
     table = read_events(tmp_path / "train.parquet", cache=False)
     signal_masses = table.mass[table.label == 1]
-    masses, counts = np.unique(signal_masses, return_counts=True)
-    assert dict(zip(masses.tolist(), counts.tolist(), strict=True)) == {500.0: 2500, 1500.0: 10}
+    found, counts = np.unique(signal_masses, return_counts=True)
+    assert dict(zip(found.tolist(), counts.tolist(), strict=True)) == expected
     assert int((table.label == 0).sum()) == 3000
     assert (tmp_path / "train.csv").stat().st_size > 0
