@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +15,31 @@ from torch import nn
 
 from hep_pnn.data import EventTable
 from hep_pnn.models.conditioning import CONDITIONINGS, AffineInMass, Conditioning, Line, linear
+
+
+@pytest.fixture(scope="session")
+def load_script() -> Callable[..., ModuleType]:
+    """Import a script outside the package (``benchmarks/``, ``../shared``) as a module.
+
+    Its folder is on ``sys.path`` while it runs (for imports of its siblings) and the module
+    is registered in ``sys.modules`` under ``name`` (default: the file's stem), where its
+    dataclasses look themselves up.
+    """
+
+    def load(path: Path, name: str | None = None) -> ModuleType:
+        name = name or path.stem
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None, path
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        sys.path.insert(0, str(path.parent))
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(str(path.parent))
+        return module
+
+    return load
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ Its options, the driver's command line and the training file; neither side train
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +17,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(BENCHMARKS))  # for its `machine` helper
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "bench_reference", BENCHMARKS / "bench_reference.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bench_reference"] = module  # its dataclass looks itself up there
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-        sys.modules.pop("bench_reference", None)
+def bench(load_script):
+    return load_script(BENCHMARKS / "bench_reference.py")
 
 
 def test_training_masses_are_parsed_in_gev(bench):

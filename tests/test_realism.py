@@ -7,9 +7,7 @@ The weights are data outside the package: these tests skip where the folder is a
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,37 +25,23 @@ pytestmark = pytest.mark.skipif(
 PUBLISHED = {500.0: 0.775, 750.0: 0.926, 1000.0: 0.974, 1250.0: 0.989, 1500.0: 0.994}
 
 
-def _module(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def nets(load_script):
+    return load_script(REPO / "benchmarks" / "reference_nets.py").load_reference_nets(NETS)
 
 
 @pytest.fixture(scope="module")
-def nets():
-    return _module("reference_nets", REPO / "benchmarks" / "reference_nets.py").load_reference_nets(
-        NETS
-    )
+def realism(load_script):
+    return load_script(REPO / "benchmarks" / "realism.py")
 
 
-@pytest.fixture(scope="module")
-def realism():
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    try:
-        return _module("realism", REPO / "benchmarks" / "realism.py")
-    finally:
-        sys.path.remove(str(REPO / "benchmarks"))
-
-
-def test_realism_scorer_reproduces_score_py(tmp_path, nets, realism):
+def test_realism_scorer_reproduces_score_py(tmp_path, nets, realism, load_script):
     table = generate(n_signal_per_mass=600, n_background=3000, seed=5)
     path = tmp_path / "events.parquet"
     write_events(table, path)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        _module("reference_score", NETS / "score.py").main(str(path))
+        load_script(NETS / "score.py", "reference_score").main(str(path))
     expected = {}
     for line in printed.getvalue().splitlines()[1:]:
         name, *cells = line.split()
