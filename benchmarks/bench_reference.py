@@ -91,8 +91,9 @@ def write_files(
     seed: int,
     masses: tuple[float, ...] = HEPMASS_MASSES,
     imbalanced: bool = False,
-) -> None:
-    """Generate events as ``pnn generate`` does and write ``name``.parquet and ``name``.csv."""
+) -> int:
+    """Generate events as ``pnn generate`` does, write ``name``.parquet and ``name``.csv;
+    return the number of events."""
     per_mass: int | dict[float, int] = signal
     if imbalanced:
         shares = preset_sizes("hepmass-imb")["n_signal_per_mass"]
@@ -101,6 +102,7 @@ def write_files(
     table = generate(masses=masses, n_signal_per_mass=per_mass, n_background=background, seed=seed)
     write_parquet(table, workdir / f"{name}.parquet", overwrite=True)
     write_hepmass_csv(table, workdir / f"{name}.csv", overwrite=True)
+    return table.label.size
 
 
 def reference_command(args: argparse.Namespace, output: Path) -> list[str]:
@@ -281,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"CPU: {cpu_model()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {' '.join(sys.argv)}")
     sizes = (args.signal, args.background, args.test_signal, args.test_background)
-    write_files(
+    n_train = write_files(
         args.workdir,
         "train",
         signal=sizes[0],
@@ -298,7 +300,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"load average before: {_load()}", flush=True)
         results.append(side(args, masses, test))
         print(f"load average after: {_load()}", flush=True)
-    n_train = read_events(args.workdir / "train.parquet", cache=False).label.size
     events = round((1 - VALIDATION_FRACTION) * n_train) * args.epochs
     print_table(results, test, masses, events)
 

@@ -123,9 +123,8 @@ def main(argv: list[str] | None = None) -> None:
     np.reshape = _reshape_accepting_newshape
     sys.path.insert(0, str(args.reference.resolve()))
     os.chdir(args.output.parent)  # the checkpoints go to ./weights/, as in the reference
-    shutil.rmtree(
-        Path("weights", checkpoint_name(args.model)), ignore_errors=True
-    )  # it loads the best it finds
+    # the reference loads the best checkpoint it finds: start from none
+    shutil.rmtree(Path("weights", checkpoint_name(args.model)), ignore_errors=True)
     result = train_reference(args)
 
     test = read_converted(args.test)

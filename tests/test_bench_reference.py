@@ -67,7 +67,7 @@ def test_imbalanced_shares_exist_only_at_the_published_masses(bench, capsys):
     ],
 )
 def test_imbalanced_training_file_has_hepmass_imb_signal_shares(bench, tmp_path, masses, expected):
-    bench.write_files(
+    written = bench.write_files(
         tmp_path, "train", signal=2500, background=3000, seed=3, masses=masses, imbalanced=True
     )
     table = read_events(tmp_path / "train.parquet", cache=False)
@@ -75,4 +75,5 @@ def test_imbalanced_training_file_has_hepmass_imb_signal_shares(bench, tmp_path,
     found, counts = np.unique(signal_masses, return_counts=True)
     assert dict(zip(found.tolist(), counts.tolist(), strict=True)) == expected
     assert int((table.label == 0).sum()) == 3000
+    assert written == table.label.size  # the events/s count of the training file
     assert (tmp_path / "train.csv").stat().st_size > 0
