@@ -18,6 +18,7 @@ CORE_MODULES = (
     "hep_pnn.data.jets.plots",
     "hep_pnn.data.jets.generate",  # importing the generator itself must not load them either
     "hep_pnn.data.jets.zprime",
+    "hep_pnn.data.jets.showered",
     "hep_pnn.models",
     "hep_pnn.models.jets",
     "hep_pnn.data.jets.images",
