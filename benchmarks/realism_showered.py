@@ -2,9 +2,10 @@
 
 Makes HEPMASS-like events from full Pythia 8 events (parton shower, multi-parton
 interactions, hadronisation; FastJet anti-kT jets) with the generator's detector,
-reconstruction and standardisation (:mod:`hep_pnn.data.jets.showered`), and the same
-number of selected events from the parametric generator with the same background (tt̄
-only, as HEPMASS's). For both it prints, per mass:
+reconstruction and standardisation (:mod:`hep_pnn.data.jets.showered`), and events from
+the parametric generator with the same background (tt̄ only, as HEPMASS's): as many tt̄
+events as were selected and, per mass, the smallest selected signal count. For both it
+prints, per mass:
 
 - the ROC-AUC of the networks trained on the real HEPMASS (``../shared/reference-nets``),
   beside their published real-data AUC: the closer, the more HEPMASS-like the events;
@@ -12,7 +13,7 @@ only, as HEPMASS's). For both it prints, per mass:
   events' own difficulty (published per-mass networks on HEPMASS: .775 / .926 / .974);
 - four-jet fractions and feature medians (standardised units).
 
-Needs the ``jets`` extra (Pythia 8, FastJet). Takes about 25 min on 2 cores with the
+Needs the ``jets`` extra (Pythia 8, FastJet). Takes about 20 min on 2 cores with the
 defaults (80 generated events per second per core).
 
 Usage: .venv/bin/python benchmarks/realism_showered.py [--background 110000]
@@ -34,6 +35,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from hep_pnn.data import EventTable
 from hep_pnn.data.generator import generate
 from hep_pnn.data.jets.showered import showered_table
+from hep_pnn.errors import ConfigError
 from hep_pnn.mass_lists import parse_masses
 from realism import FEATURE_LABELS, PUBLISHED
 from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
@@ -79,13 +81,15 @@ def describe(
     print("| | " + " | ".join(f"{m:g} GeV" for m in masses) + " |")
     print("|---" * (len(masses) + 1) + "|")
     published = {
-        m: PUBLISHED["individual"][k][0] for k, m in enumerate((500, 750, 1000, 1250, 1500))
+        m: f"{PUBLISHED['individual'][k][0]:.3f}"
+        for k, m in enumerate((500, 750, 1000, 1250, 1500))
     }
     for row, values in net_aucs(table, nets, masses).items():
-        print(f"| {row} (real data) | " + " | ".join(f"{values[m]:.3f}" for m in masses) + " |")
+        cells = [f"{values[m]:.3f}" if m in values else "—" for m in masses]
+        print(f"| {row} (real data) | " + " | ".join(cells) + " |")
     print(
         "| boosted trees trained on these events | "
-        + " | ".join(f"{own_auc(table, m):.3f} ({published[int(m)]:.3f})" for m in masses)
+        + " | ".join(f"{own_auc(table, m):.3f} ({published.get(int(m), '—')})" for m in masses)
         + " |"
     )
     groups = {"tt̄": table.label == 0} | {
@@ -115,8 +119,8 @@ def main() -> None:
     args = parser.parse_args()
     try:
         masses = [float(m) for m in parse_masses(args.masses)]
-    except ValueError as error:
-        parser.error(f"--masses: {error}")
+    except ConfigError as error:
+        parser.error(str(error))
     nets = load_reference_nets(args.nets)
     start = time.perf_counter()
     showered = showered_table(

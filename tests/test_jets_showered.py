@@ -10,8 +10,14 @@ pytest.importorskip("fastjet")
 
 from hep_pnn.data.features import FEATURE_NAMES
 from hep_pnn.data.generator import detector
+from hep_pnn.data.generator.processes import BOTTOM, CHARM
 from hep_pnn.data.generator.reconstruction import raw_features
-from hep_pnn.data.jets.showered import showered_events, showered_table
+from hep_pnn.data.jets.showered import (
+    _isolated_leptons,
+    _measure,
+    showered_events,
+    showered_table,
+)
 from hep_pnn.errors import ConfigError
 
 
@@ -22,7 +28,8 @@ def ttbar():
 
 def test_selected_events_pass_the_hepmass_selection(ttbar) -> None:
     n = len(ttbar.n_jets)
-    assert 25 < n < 90  # 16-19 % of the generated events
+    assert 25 < n < 90  # 18-21 % of the generated events
+    assert len(ttbar.selected) == 300 and ttbar.selected.sum() == n
     lepton_pt = np.hypot(ttbar.lepton[:, 0], ttbar.lepton[:, 1])
     assert (lepton_pt >= detector.LEPTON_PT_MIN).all()
     assert (np.abs(np.arcsinh(ttbar.lepton[:, 2] / lepton_pt)) <= detector.LEPTON_ETA_MAX).all()
@@ -65,6 +72,7 @@ def test_table_holds_a_resonance_at_its_mass() -> None:
     ("process", "mass", "match"),
     [
         ("wjets", None, "unknown showered process 'wjets'"),
+        ("signal", -500.0, "mass > 0"),
         ("signal", None, "needs a mass"),
         ("ttbar", 500.0, "needs a mass"),
     ],
@@ -72,3 +80,76 @@ def test_table_holds_a_resonance_at_its_mass() -> None:
 def test_bad_process_or_mass_is_one_clear_error(process, mass, match) -> None:
     with pytest.raises(ConfigError, match=match):
         showered_events(process, n_generated=10, seed=0, mass=mass)
+
+
+def test_bad_sizes_and_seeds_are_one_clear_error() -> None:
+    with pytest.raises(ConfigError, match="n_generated must be at least 1, got 0"):
+        showered_events("ttbar", n_generated=0, seed=0)
+    with pytest.raises(ConfigError, match="seed must be >= 0"):
+        showered_events("ttbar", n_generated=10, seed=-1)
+
+
+def _delta_r(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    eta = [np.arcsinh(v[..., 2] / np.hypot(v[..., 0], v[..., 1])) for v in (a, b)]
+    dphi = np.angle(
+        np.exp(1j * (np.arctan2(a[..., 1], a[..., 0]) - np.arctan2(b[..., 1], b[..., 0])))
+    )
+    return np.hypot(eta[0] - eta[1], dphi)
+
+
+def test_the_lepton_is_not_clustered_into_a_jet(ttbar) -> None:
+    assert _delta_r(ttbar.lepton[:, None, :], ttbar.jets).min() > 0.1
+
+
+def test_met_points_away_from_the_visible_objects(ttbar) -> None:
+    visible = ttbar.lepton[:, :2] + ttbar.jets[:, :, :2].sum(axis=1)
+    cosine = (visible * ttbar.met).sum(1) / np.hypot(*visible.T) / np.hypot(*ttbar.met.T)
+    assert (cosine < 0).mean() > 0.8
+
+
+def test_isolation_drops_a_lepton_with_energy_around_it() -> None:
+    ak = pytest.importorskip("awkward")
+    events = ak.Array([
+        [  # a muon with 2 GeV within ΔR < 0.5: isolated (4 % < 10 %)
+            {"id": 13, "pt": 50.0, "eta": 0.0, "phi": 0.0},
+            {"id": 211, "pt": 2.0, "eta": 0.3, "phi": 0.0},
+            {"id": 211, "pt": 30.0, "eta": 0.0, "phi": 2.0},
+        ],
+        [  # an electron with 10 GeV at ΔR = 0.2: not isolated
+            {"id": -11, "pt": 40.0, "eta": 1.0, "phi": 1.0},
+            {"id": 22, "pt": 10.0, "eta": 1.2, "phi": 1.0},
+        ],
+    ])  # fmt: skip
+    assert _isolated_leptons(events).to_list() == [[0], []]
+
+
+def test_measurement_smears_tags_and_balances_like_the_generator() -> None:
+    """One fixed event measured 3,000 times: resolutions, b-tag rates and the MET soft term."""
+    lepton = {"px": 50.0, "py": 0.0, "pz": 10.0, "e": np.hypot(50.0, 10.0)}
+    directions = [(1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0)]
+    jets = [(100.0 * x, 100.0 * y, 20.0, np.hypot(100.0, 20.0)) for x, y in directions]
+    eta = np.arcsinh(0.2)
+    quarks = [(5, eta, 0.0), (-4, eta, np.pi / 2)]  # a b quark in jet 1, a c quark in jet 2
+    visible = np.array([50.0, 0.0])  # the four jets balance
+    rng = np.random.default_rng(0)
+    events = [_measure(rng, lepton, jets, quarks, visible, 0.4) for _ in range(3000)]
+    assert all(event is not None for event in events)
+    tags = np.array([e[2] for e in events if e])
+    pts = np.array([np.hypot(e[1][:, 0], e[1][:, 1]) for e in events if e])
+    by_direction = [
+        np.array([e[2][np.argmax(e[1][:, :2] @ np.array(d))] for e in events if e])
+        for d in directions
+    ]
+    efficiency = detector.BTAG_EFFICIENCY
+    assert abs(by_direction[0].mean() - efficiency[BOTTOM]) < 0.03  # the b jet
+    assert abs(by_direction[1].mean() - efficiency[CHARM]) < 0.02  # the c jet
+    assert by_direction[2].mean() < 0.03 and by_direction[3].mean() < 0.03  # light jets
+    noise, stochastic, constant = detector.JET_NOISE, detector.JET_STOCHASTIC, detector.JET_CONSTANT
+    sigma = np.sqrt((noise / 100.0) ** 2 + stochastic**2 / 100.0 + constant**2)  # at 100 GeV
+    assert abs(pts.std() / 100.0 - sigma) < 0.1 * sigma
+    measured = np.array([e[0][:2] + e[1][:, :2].sum(0) for e in events if e])
+    residual = np.array([e[4] for e in events if e]) + measured  # MET + measured objects
+    sum_et = np.array([np.hypot(*e[0][:2]) for e in events if e]) + pts.sum(1)
+    soft = residual / (detector.SOFT_MET_RESOLUTION * np.sqrt(sum_et))[:, None]
+    assert np.allclose(soft.mean(0), 0.0, atol=0.1) and np.allclose(soft.std(0), 1.0, atol=0.1)
+    assert tags.shape == (3000, 4)

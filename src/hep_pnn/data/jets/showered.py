@@ -5,19 +5,21 @@ The parametric generator (:mod:`hep_pnn.data.generator`) has no parton shower: a
 decay quarks become one jet each, and extra jets are drawn as initial-state radiation.
 This module makes the same HEPMASS events from full Pythia 8 events — parton showers,
 multi-parton interactions and hadronisation on, √s = 13 TeV like the generator — with
-everything after the particle level taken from hep-pnn's generator, so that only the
-physics before the detector differs:
+everything after the particle level taken from hep-pnn's generator, so that apart from
+the jets' directions and masses (set by the shower) only the physics before the detector
+differs:
 
 - *Processes*: ``"ttbar"`` (``Top:gg2ttbar``, ``Top:qqbar2ttbar``) and ``"signal"``, a
   spin-0 X → tt̄ from gluon fusion (Pythia's ``HiggsBSM:gg2H2``, the H2 forced to tt̄) with
   Γ/m = 3 % truncated at ±10 Γ, as the generator's. W decays restricted to e ν, μ ν and
-  light quarks; events without exactly one isolated lepton are dropped.
+  quarks lighter than b; events without exactly one isolated lepton are dropped.
 - *Lepton*: final-state e or μ with pT ≥ 10 GeV and abs(η) ≤ 2.5, isolated when the
   visible particles above 0.5 GeV within ΔR < 0.5 carry less than 10 % of its pT (the
   Delphes 3 isolation); its energy smeared with the generator's lepton resolution.
 - *Jets*: anti-kT (R = 0.4 by default) on every visible final-state particle within
   abs(η) < 4.9 but the isolated lepton, above 15 GeV; the jet four-momentum scaled by the
-  generator's jet energy resolution. Flavour: b (c) if a b (c) quark of the event record
+  generator's jet energy resolution (not its 0.02 angular smearing: the shower gives the
+  jets their directions and masses). Flavour: b (c) if a b (c) quark of the event record
   above 5 GeV lies within ΔR < R; b-tagged with the generator's efficiencies.
 - *MET*: minus the visible particles' transverse momentum, with the jets' and lepton's
   mismeasurement and the generator's soft term.
@@ -25,7 +27,7 @@ physics before the detector differs:
   within abs(η) ≤ 3), reconstruction (:func:`~hep_pnn.data.generator.reconstruction.raw_features`)
   and standardisation constants.
 
-About 80 generated events per second per core (AMD EPYC); 16–19 % pass the selection.
+About 80 generated events per second per core (AMD EPYC); 18–21 % pass the selection.
 The realism check that uses it: ``benchmarks/realism_showered.py`` (docs/generator.md).
 
 Imports Pythia 8 and FastJet (GPL) only inside the functions that run them, like
@@ -179,8 +181,9 @@ def _chunk(
     seed: Sequence[int],
     radius: float,
     mpi: bool,
-) -> list[_Measured]:
-    """Generate ``n_generated`` Pythia events; the selected ones, measured (worker process)."""
+) -> tuple[list[_Measured], np.ndarray]:
+    """Generate ``n_generated`` Pythia events: the selected ones, measured, and which of the
+    generated events they are (worker process)."""
     import awkward as ak
 
     try:
@@ -204,7 +207,11 @@ def _chunk(
     for setting in settings:
         pythia.readString(setting)
     if not pythia.init():
-        raise ConfigError(f"Pythia failed to initialise {process}", where="showered_events")
+        raise ConfigError(
+            f"Pythia failed to initialise {process} (mass {mass})",
+            where="showered_events",
+            fix="give a signal mass above the tt̄ threshold, 2 m_t = 345 GeV",
+        )
     rng = np.random.default_rng(sequence.spawn(1)[0])
     particles = pythia.nextBatch(n_generated).prt
     final = particles[particles.status > 0]
@@ -226,11 +233,13 @@ def _chunk(
     leptons = ak.to_list(ak.firsts(visible[isolated].p))
     visible_sum = np.stack([ak.to_numpy(ak.sum(visible.p[c], axis=1)) for c in ("px", "py")], 1)
     events = []
+    selected = np.zeros(len(particles), np.bool_)
     for i in np.flatnonzero(one):
         event = _measure(rng, leptons[i], jet_lists[i], quark_lists[i], visible_sum[i], radius)
         if event is not None:
             events.append(event)
-    return events
+            selected[i] = True
+    return events, selected
 
 
 def showered_events(
@@ -248,7 +257,7 @@ def showered_events(
 
     Args:
         process: ``"ttbar"`` or ``"signal"`` (then ``mass``, the X mass in GeV, is needed).
-        n_generated: Pythia events to generate (16–19 % are selected).
+        n_generated: Pythia events to generate (18–21 % are selected).
         seed: chunk ``k`` uses ``SeedSequence([seed, process, mass, k])`` for Pythia and
             the detector, so the events do not depend on ``jobs``.
         radius: anti-kT radius.
@@ -257,8 +266,13 @@ def showered_events(
         jobs: worker processes.
 
     Returns:
-        A :class:`~hep_pnn.data.generator.detector.DetectorEvent` of the selected events
-        (its ``selected`` is all True: the rejected events are not kept).
+        A :class:`~hep_pnn.data.generator.detector.DetectorEvent` of the selected events;
+        its ``selected`` has one entry per generated event.
+
+    Example (needs the ``jets`` extra; a few seconds):
+        >>> event = showered_events("ttbar", n_generated=200, seed=1)  # doctest: +SKIP
+        >>> event.jets.shape[1:], len(event.selected)  # doctest: +SKIP
+        ((4, 4), 200)
     """
     if process not in SHOWERED_PROCESSES:
         raise ConfigError(
@@ -267,7 +281,19 @@ def showered_events(
             fix=f"use one of {', '.join(SHOWERED_PROCESSES)}",
         )
     if (process == "signal") != (mass is not None):
-        raise ConfigError("a signal needs a mass, tt̄ takes none", where="showered_events")
+        raise ConfigError(
+            "a signal needs a mass, tt̄ takes none",
+            where="showered_events",
+            fix="pass mass= (GeV) with process='signal' only",
+        )
+    for name, value in (("n_generated", n_generated), ("chunk_events", chunk_events)):
+        if value < 1:
+            raise ConfigError(f"{name} must be at least 1, got {value}", where="showered_events")
+    if seed < 0 or (mass is not None and not mass > 0):
+        raise ConfigError(
+            f"seed must be >= 0 and mass > 0, got seed {seed}, mass {mass}",
+            where="showered_events",
+        )
     _require_extras()
     key = [SHOWERED_PROCESSES.index(process), round(1000 * (mass or 0.0))]
     sizes = [
@@ -279,7 +305,7 @@ def showered_events(
             results = list(pool.map(_chunk_task, tasks))
     else:
         results = [_chunk_task(task) for task in tasks]
-    events = [event for chunk in results for event in chunk]
+    events = [event for chunk, _ in results for event in chunk]
     n = len(events)
     return DetectorEvent(
         np.array([e[0] for e in events], np.float32).reshape(n, 4),
@@ -287,11 +313,11 @@ def showered_events(
         np.array([e[2] for e in events], np.int8).reshape(n, 4),
         np.array([e[3] for e in events], np.int64),
         np.array([e[4] for e in events], np.float32).reshape(n, 2),
-        np.ones(n, np.bool_),
+        np.concatenate([selected for _, selected in results]),
     )
 
 
-def _chunk_task(task: tuple[Any, ...]) -> list[_Measured]:
+def _chunk_task(task: tuple[Any, ...]) -> tuple[list[_Measured], np.ndarray]:
     process, mass, size, seed_words, radius, mpi = task
     return _chunk(process, mass, size, seed_words, radius, mpi)
 
