@@ -12,7 +12,8 @@ differs:
 - *Processes*: ``"ttbar"`` (``Top:gg2ttbar``, ``Top:qqbar2ttbar``) and ``"signal"``, a
   spin-0 X → tt̄ from gluon fusion (Pythia's ``HiggsBSM:gg2H2``, the H2 forced to tt̄) with
   Γ/m = 3 % truncated at ±10 Γ, as the generator's. W decays restricted to e ν, μ ν and
-  quarks lighter than b; events without exactly one isolated lepton are dropped.
+  the hadronic channels with a u, d, s or c quark; events without exactly one isolated
+  lepton are dropped.
 - *Lepton*: final-state e or μ with pT ≥ 10 GeV and abs(η) ≤ 2.5, isolated when the
   visible particles above 0.5 GeV within ΔR < 0.5 carry less than 10 % of its pT (the
   Delphes 3 isolation); its energy smeared with the generator's lepton resolution.
