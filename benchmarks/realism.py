@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +50,12 @@ FEATURE_LABELS = (
 )  # fmt: skip
 
 
-def reference_aucs(table: EventTable, nets: Mapping[str, ReferenceNet]) -> dict[str, dict]:
+def reference_aucs(
+    table: EventTable,
+    nets: Mapping[str, ReferenceNet],
+    *,
+    masses: Sequence[float] = HEPMASS_MASSES,
+) -> dict[str, dict]:
     """``{net: {mass: AUC}}``: per mass, all signal at that mass against all background,
     the background scored at that mass; per-mass nets only at their own mass."""
     x = table.features.astype(np.float32)
@@ -59,7 +64,7 @@ def reference_aucs(table: EventTable, nets: Mapping[str, ReferenceNet]) -> dict[
     result: dict[str, dict[float, float]] = {}
     for name, net in nets.items():
         result[name] = {}
-        for mass in HEPMASS_MASSES:
+        for mass in masses:
             if net.mass is not None and net.mass != mass:
                 continue
             keep = background | (signal_mass == mass) & (table.label == 1)

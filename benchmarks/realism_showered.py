@@ -37,7 +37,7 @@ from hep_pnn.data.generator import generate
 from hep_pnn.data.jets.showered import showered_table
 from hep_pnn.errors import ConfigError
 from hep_pnn.mass_lists import parse_masses
-from realism import FEATURE_LABELS, PUBLISHED
+from realism import FEATURE_LABELS, PUBLISHED, reference_aucs
 from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
 
 MEDIAN_FEATURES = (0, 3, 6, 14, 18, 23, 25, 26)
@@ -45,17 +45,9 @@ MEDIAN_FEATURES = (0, 3, 6, 14, 18, 23, 25, 26)
 
 def net_aucs(table: EventTable, nets: Mapping[str, ReferenceNet], masses: list[float]) -> dict:
     """``{row name: {mass: AUC}}`` of the real-data networks; per-mass nets in one row."""
-    x, background = table.features, table.label == 0
     rows: dict[str, dict[float, float]] = {}
-    for name, net in nets.items():
-        row = "individual_M" if net.mass is not None else name
-        for mass in masses:
-            if net.mass is not None and net.mass != mass:
-                continue
-            keep = background | (table.label == 1) & (np.round(table.mass) == mass)
-            rows.setdefault(row, {})[mass] = float(
-                roc_auc_score(table.label[keep], net.score(x[keep], mass))
-            )
+    for name, row in reference_aucs(table, nets, masses=masses).items():
+        rows.setdefault("individual_M" if nets[name].mass is not None else name, {}).update(row)
     return rows
 
 

@@ -12,6 +12,7 @@ from hep_pnn.data.features import FEATURE_NAMES
 from hep_pnn.data.generator import detector
 from hep_pnn.data.generator.processes import BOTTOM, CHARM
 from hep_pnn.data.generator.reconstruction import raw_features
+from hep_pnn.data.jets._events import delta_r, eta_phi
 from hep_pnn.data.jets.showered import (
     _isolated_leptons,
     _measure,
@@ -89,16 +90,10 @@ def test_bad_sizes_and_seeds_are_one_clear_error() -> None:
         showered_events("ttbar", n_generated=10, seed=-1)
 
 
-def _delta_r(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    eta = [np.arcsinh(v[..., 2] / np.hypot(v[..., 0], v[..., 1])) for v in (a, b)]
-    dphi = np.angle(
-        np.exp(1j * (np.arctan2(a[..., 1], a[..., 0]) - np.arctan2(b[..., 1], b[..., 0])))
-    )
-    return np.hypot(eta[0] - eta[1], dphi)
-
-
 def test_the_lepton_is_not_clustered_into_a_jet(ttbar) -> None:
-    assert _delta_r(ttbar.lepton[:, None, :], ttbar.jets).min() > 0.1
+    lepton_eta, lepton_phi = eta_phi(*ttbar.lepton[:, :3].T)
+    jet_eta, jet_phi = eta_phi(*np.moveaxis(ttbar.jets[..., :3], -1, 0))
+    assert delta_r(lepton_eta[:, None], lepton_phi[:, None], jet_eta, jet_phi).min() > 0.1
 
 
 def test_met_points_away_from_the_visible_objects(ttbar) -> None:

@@ -18,11 +18,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 @pytest.fixture(scope="module")
 def script(load_script):
-    sys.path.insert(0, str(BENCHMARKS))  # realism_showered imports its siblings when run
-    try:
-        yield load_script(BENCHMARKS / "realism_showered.py")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    return load_script(BENCHMARKS / "realism_showered.py")
 
 
 @pytest.mark.parametrize("masses", ["500,abc", "500,500"])

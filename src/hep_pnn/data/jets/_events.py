@@ -13,7 +13,7 @@ import numpy as np
 from hep_pnn.data.jets.sample import MAX_CONSTITUENTS
 from hep_pnn.data.jets.substructure import JET_RADIUS
 
-__all__ = ["eta_phi", "hadronic_tops", "padded_constituents", "top_matched"]
+__all__ = ["delta_r", "eta_phi", "hadronic_tops", "padded_constituents", "top_matched"]
 
 
 def eta_phi(px: Any, py: Any, pz: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -28,7 +28,8 @@ def eta_phi(px: Any, py: Any, pz: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.arcsinh(np.divide(pz, pt, out=np.zeros_like(pz), where=pt > 0)), np.arctan2(py, px)
 
 
-def _delta_r(eta1: np.ndarray, phi1: np.ndarray, eta2: np.ndarray, phi2: np.ndarray) -> Any:
+def delta_r(eta1: Any, phi1: Any, eta2: Any, phi2: Any) -> Any:
+    """ΔR = √(Δη² + Δφ²), Δφ wrapped into [0, π] (numpy, awkward or scalars)."""
     dphi = np.abs(phi1 - phi2)
     return np.hypot(eta1 - eta2, np.minimum(dphi, 2 * np.pi - dphi))
 
@@ -65,9 +66,7 @@ def hadronic_tops(particles: Any) -> np.ndarray:
 
 def top_matched(jet_eta: np.ndarray, jet_phi: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Whether each jet holds a hadronic top and its three decay quarks within ΔR < R."""
-    distance = _delta_r(
-        jet_eta[:, None, None], jet_phi[:, None, None], truth[..., 0], truth[..., 1]
-    )
+    distance = delta_r(jet_eta[:, None, None], jet_phi[:, None, None], truth[..., 0], truth[..., 1])
     with np.errstate(invalid="ignore"):
         inside = distance < JET_RADIUS  # NaN (no such top) compares False
     return np.asarray(inside.all(axis=2).any(axis=1))

@@ -145,8 +145,12 @@ def chunk_seed(seed: int, process: str | JetProcess, chunk: int) -> int:
         True
     """
     key = (_standard_process(process) if isinstance(process, str) else process).seed_key
-    state = np.random.SeedSequence([seed, *key, chunk]).generate_state(1)[0]
-    return int(state) % _SEED_LIMIT + 1
+    return pythia_seed(np.random.SeedSequence([seed, *key, chunk]))
+
+
+def pythia_seed(sequence: np.random.SeedSequence) -> int:
+    """A Pythia ``Random:seed`` (1 … 900,000,000) drawn from ``sequence``."""
+    return int(sequence.generate_state(1)[0]) % _SEED_LIMIT + 1
 
 
 @contextlib.contextmanager
@@ -187,15 +191,22 @@ def _require_extras() -> None:
 
 def _events(process: JetProcess, *, mpi: bool, seed: int, n_events: int) -> Any:
     """Pythia's particle records of ``n_events`` events (awkward, ``events * var * particle``)."""
+    failure = PNNError(f"Pythia failed to initialise for {process.name}", where="generate_chunk")
+    return pythia_events(_pythia_settings(process, mpi=mpi, seed=seed), n_events, failure=failure)
+
+
+def pythia_events(settings: Sequence[str], n_events: int, *, failure: PNNError) -> Any:
+    """Pythia's particle records of ``n_events`` events with ``settings`` (awkward,
+    ``events * var * particle``); raises ``failure`` if Pythia does not initialise."""
     try:
         import pythia8mc
     except ImportError:
         raise _missing_extra("pythia8mc") from None
     pythia = pythia8mc.Pythia("", False)
-    for setting in _pythia_settings(process, mpi=mpi, seed=seed):
+    for setting in settings:
         pythia.readString(setting)
     if not pythia.init():
-        raise PNNError(f"Pythia failed to initialise for {process.name}", where="generate_chunk")
+        raise failure
     return pythia.nextBatch(n_events).prt
 
 

@@ -55,7 +55,14 @@ from hep_pnn.data.generator.detector import DetectorEvent
 from hep_pnn.data.generator.processes import BOTTOM, CHARM
 from hep_pnn.data.generator.reconstruction import raw_features
 from hep_pnn.data.generator.standardise import standardise
-from hep_pnn.data.jets.generate import _missing_extra, _quiet_stdout, _require_extras
+from hep_pnn.data.jets._events import delta_r
+from hep_pnn.data.jets.generate import (
+    _missing_extra,
+    _quiet_stdout,
+    _require_extras,
+    pythia_events,
+    pythia_seed,
+)
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError
 
@@ -76,7 +83,6 @@ LEPTON_CANDIDATE_PT = 10.0
 ISOLATION_RADIUS, ISOLATION_PT_MIN, ISOLATION_RATIO = 0.5, 0.5, 0.1
 JET_INPUT_PT = 15.0
 FLAVOUR_QUARK_PT = 5.0
-_SEED_LIMIT = 900_000_000  # Pythia's Random:seed is at most 900,000,000
 _Measured = tuple[np.ndarray, np.ndarray, list[bool], int, np.ndarray]
 """One selected event: lepton, the four leading jets, their b-tags, the jet count, MET."""
 _TAG_EFFICIENCY = {5: detector.BTAG_EFFICIENCY[BOTTOM], 4: detector.BTAG_EFFICIENCY[CHARM]}
@@ -100,11 +106,6 @@ def _process_settings(process: str, mass: float | None) -> list[str]:
     ]
 
 
-def _delta_r(eta1: Any, phi1: Any, eta2: Any, phi2: Any) -> Any:
-    dphi = np.abs(phi1 - phi2)
-    return np.hypot(eta1 - eta2, np.minimum(dphi, 2 * np.pi - dphi))
-
-
 def _with_pt_eta_phi(particles: Any) -> Any:
     import awkward as ak
 
@@ -124,7 +125,7 @@ def _isolated_leptons(visible: Any) -> Any:
     leptons = visible[candidate]
     others = visible[visible.pt > ISOLATION_PT_MIN]
     pairs = ak.cartesian([leptons, others], nested=True)
-    near = _delta_r(pairs["0"].eta, pairs["0"].phi, pairs["1"].eta, pairs["1"].phi)
+    near = delta_r(pairs["0"].eta, pairs["0"].phi, pairs["1"].eta, pairs["1"].phi)
     around = ak.sum(ak.where(near < ISOLATION_RADIUS, pairs["1"].pt, 0.0), axis=2) - leptons.pt
     return ak.local_index(visible)[candidate][around < ISOLATION_RATIO * leptons.pt]
 
@@ -161,7 +162,7 @@ def _measure(
         if pt * response < detector.JET_PT_MIN or abs(eta) > detector.JET_ETA_MAX:
             continue
         flavour = max(
-            (abs(q[0]) for q in quarks if _delta_r(eta, phi, q[1], q[2]) < radius), default=0
+            (abs(q[0]) for q in quarks if delta_r(eta, phi, q[1], q[2]) < radius), default=0
         )
         efficiency = _TAG_EFFICIENCY.get(flavour, detector.BTAG_LIGHT_MISTAG)
         tagged = rng.random() < efficiency and abs(eta) < detector.BTAG_ETA
@@ -188,33 +189,24 @@ def _chunk(
     import awkward as ak
 
     try:
-        import pythia8mc
-    except ImportError:
-        raise _missing_extra("pythia8mc") from None
-    try:
         import fastjet
     except ImportError:
         raise _missing_extra("fastjet") from None
     sequence = np.random.SeedSequence(seed)
-    pythia_seed = int(sequence.generate_state(1)[0]) % _SEED_LIMIT + 1
-    pythia = pythia8mc.Pythia("", False)
     settings = [
         *_COMMON,
         "Random:setSeed = on",
-        f"Random:seed = {pythia_seed}",
+        f"Random:seed = {pythia_seed(sequence)}",
         f"PartonLevel:MPI = {'on' if mpi else 'off'}",
         *_process_settings(process, mass),
     ]
-    for setting in settings:
-        pythia.readString(setting)
-    if not pythia.init():
-        raise ConfigError(
-            f"Pythia failed to initialise {process} (mass {mass})",
-            where="showered_events",
-            fix="give a signal mass above the tt̄ threshold, 2 m_t = 345 GeV",
-        )
+    failure = ConfigError(
+        f"Pythia failed to initialise {process} (mass {mass})",
+        where="showered_events",
+        fix="give a signal mass above the tt̄ threshold, 2 m_t = 345 GeV",
+    )
     rng = np.random.default_rng(sequence.spawn(1)[0])
-    particles = pythia.nextBatch(n_generated).prt
+    particles = pythia_events(settings, n_generated, failure=failure)
     final = particles[particles.status > 0]
     kind = abs(final.id)
     visible = _with_pt_eta_phi(final[(kind != 12) & (kind != 14) & (kind != 16)])
