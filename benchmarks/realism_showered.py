@@ -34,7 +34,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from hep_pnn.data import EventTable
 from hep_pnn.data.generator import generate
-from hep_pnn.data.jets.showered import showered_table
+from hep_pnn.data.jets.showered import SQRT_S, showered_table
 from hep_pnn.errors import ConfigError
 from hep_pnn.mass_lists import parse_masses
 from realism import FEATURE_LABELS, PUBLISHED, reference_aucs
@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--masses", default="500,750,1000", help="X masses, GeV (comma-separated)")
     parser.add_argument("--radius", type=float, default=0.4, help="anti-kT radius")
     parser.add_argument("--no-mpi", action="store_true", help="multi-parton interactions off")
+    parser.add_argument("--sqrt-s", type=float, default=SQRT_S, help="pp energy, GeV")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--nets", type=Path, default=DEFAULT_FOLDER, help="reference-nets folder")
@@ -122,6 +123,7 @@ def main() -> None:
         seed=args.seed,
         radius=args.radius,
         mpi=not args.no_mpi,
+        sqrt_s=args.sqrt_s,
         jobs=args.jobs,
     )
     print(f"showered events in {time.perf_counter() - start:.0f} s")
@@ -133,7 +135,8 @@ def main() -> None:
         n_background={"ttbar": int((showered.label == 0).sum())},
     )
     mpi = "off" if args.no_mpi else "on"
-    describe(f"Pythia 8 (anti-kT R = {args.radius:g}, MPI {mpi})", showered, nets, masses)
+    title = f"Pythia 8 ({args.sqrt_s / 1000:g} TeV, anti-kT R = {args.radius:g}, MPI {mpi})"
+    describe(title, showered, nets, masses)
     describe("parametric generator", parametric, nets, masses)
 
 

@@ -90,6 +90,25 @@ def test_bad_sizes_and_seeds_are_one_clear_error() -> None:
         showered_events("ttbar", n_generated=10, seed=-1)
 
 
+@pytest.mark.parametrize(
+    ("process", "mass", "sqrt_s"), [("ttbar", None, 300.0), ("signal", 1500.0, 1000.0)]
+)
+def test_an_energy_too_low_for_the_process_is_one_clear_error(process, mass, sqrt_s) -> None:
+    with pytest.raises(ConfigError, match="cannot produce") as error:
+        showered_events(process, n_generated=10, seed=0, mass=mass, sqrt_s=sqrt_s)
+    assert error.value.fix
+
+
+def test_the_beam_energy_bounds_the_visible_energy(ttbar) -> None:
+    def visible_energy(event):
+        return event.lepton[:, 3] + event.jets[..., 3].sum(axis=1)
+
+    low = showered_events("ttbar", n_generated=300, seed=5, chunk_events=150, sqrt_s=800.0)
+    assert len(low.n_jets) > 5
+    assert visible_energy(low).max() < 800.0 * 1.1  # jet smearing: σ/E ≈ 15 % at 50 GeV
+    assert visible_energy(ttbar).max() > 1000.0
+
+
 def test_the_lepton_is_not_clustered_into_a_jet(ttbar) -> None:
     lepton_eta, lepton_phi = eta_phi(*ttbar.lepton[:, :3].T)
     jet_eta, jet_phi = eta_phi(*np.moveaxis(ttbar.jets[..., :3], -1, 0))

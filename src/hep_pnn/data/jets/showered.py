@@ -4,7 +4,7 @@ counterpart of the parametric generator, to check what the parton shower changes
 The parametric generator (:mod:`hep_pnn.data.generator`) has no parton shower: a top's
 decay quarks become one jet each, and extra jets are drawn as initial-state radiation.
 This module makes the same HEPMASS events from full Pythia 8 events — parton showers,
-multi-parton interactions and hadronisation on, √s = 13 TeV like the generator — with
+multi-parton interactions and hadronisation on, √s = 13 TeV by default like the generator — with
 everything after the particle level taken from hep-pnn's generator, so that apart from
 the jets' directions and masses (set by the shower) only the physics before the detector
 differs:
@@ -52,7 +52,7 @@ import numpy as np
 from hep_pnn.data.features import FEATURE_NAMES
 from hep_pnn.data.generator import detector
 from hep_pnn.data.generator.detector import DetectorEvent
-from hep_pnn.data.generator.processes import BOTTOM, CHARM
+from hep_pnn.data.generator.processes import BOTTOM, CHARM, TTBAR_THRESHOLD
 from hep_pnn.data.generator.reconstruction import raw_features
 from hep_pnn.data.generator.standardise import standardise
 from hep_pnn.data.jets._events import delta_r
@@ -71,8 +71,9 @@ __all__ = ["SHOWERED_PROCESSES", "showered_events", "showered_table"]
 SHOWERED_PROCESSES = ("ttbar", "signal")
 """Process names, also the ``process_names`` of :func:`showered_table`'s table."""
 
+SQRT_S = 13_000.0
+"""Default centre-of-mass energy, GeV: the parametric generator's."""
 _COMMON = (
-    "Beams:eCM = 13000",
     "Print:quiet = on",
     "Next:numberCount = 0",
     "24:onMode = off",
@@ -183,6 +184,7 @@ def _chunk(
     seed: Sequence[int],
     radius: float,
     mpi: bool,
+    sqrt_s: float,
 ) -> tuple[list[_Measured], np.ndarray]:
     """Generate ``n_generated`` Pythia events: the selected ones, measured, and which of the
     generated events they are (worker process)."""
@@ -195,6 +197,7 @@ def _chunk(
     sequence = np.random.SeedSequence(seed)
     settings = [
         *_COMMON,
+        f"Beams:eCM = {sqrt_s:g}",
         "Random:setSeed = on",
         f"Random:seed = {pythia_seed(sequence)}",
         f"PartonLevel:MPI = {'on' if mpi else 'off'}",
@@ -243,6 +246,7 @@ def showered_events(
     mass: float | None = None,
     radius: float = 0.4,
     mpi: bool = True,
+    sqrt_s: float = SQRT_S,
     chunk_events: int = 2_000,
     jobs: int = 1,
 ) -> DetectorEvent:
@@ -255,6 +259,7 @@ def showered_events(
             the detector, so the events do not depend on ``jobs``.
         radius: anti-kT radius.
         mpi: multi-parton interactions on.
+        sqrt_s: pp centre-of-mass energy, GeV.
         chunk_events: events per chunk (one Pythia run each).
         jobs: worker processes.
 
@@ -287,12 +292,20 @@ def showered_events(
             f"seed must be >= 0 and mass > 0, got seed {seed}, mass {mass}",
             where="showered_events",
         )
+    if not sqrt_s > max(mass or 0.0, TTBAR_THRESHOLD):
+        raise ConfigError(
+            f"sqrt_s = {sqrt_s:g} GeV cannot produce {process} (mass {mass})",
+            where="showered_events",
+            fix="give sqrt_s (GeV) above the tt̄ threshold and the X mass, e.g. 8000 or 13000",
+        )
     _require_extras()
     key = [SHOWERED_PROCESSES.index(process), round(1000 * (mass or 0.0))]
     sizes = [
         min(chunk_events, n_generated - start) for start in range(0, n_generated, chunk_events)
     ]
-    tasks = [(process, mass, size, [seed, *key, k], radius, mpi) for k, size in enumerate(sizes)]
+    tasks = [
+        (process, mass, size, [seed, *key, k], radius, mpi, sqrt_s) for k, size in enumerate(sizes)
+    ]
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
             results = list(pool.map(_chunk_task, tasks))
@@ -311,8 +324,7 @@ def showered_events(
 
 
 def _chunk_task(task: tuple[Any, ...]) -> tuple[list[_Measured], np.ndarray]:
-    process, mass, size, seed_words, radius, mpi = task
-    return _chunk(process, mass, size, seed_words, radius, mpi)
+    return _chunk(*task)
 
 
 def showered_table(
@@ -323,6 +335,7 @@ def showered_table(
     seed: int,
     radius: float = 0.4,
     mpi: bool = True,
+    sqrt_s: float = SQRT_S,
     jobs: int = 1,
 ) -> EventTable:
     """Showered tt̄ and X → tt̄ at each mass, as a standardised HEPMASS-like table.
@@ -346,6 +359,7 @@ def showered_table(
             mass=mass,
             radius=radius,
             mpi=mpi,
+            sqrt_s=sqrt_s,
             jobs=jobs,
         )
         parts.append((process, mass, standardise(raw_features(event))))
