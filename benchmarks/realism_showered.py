@@ -17,7 +17,12 @@ Needs the ``jets`` extra (Pythia 8, FastJet). Takes about 20 min on 2 cores with
 defaults (80 generated events per second per core).
 
 Usage: .venv/bin/python benchmarks/realism_showered.py [--background 110000]
-[--signal 30000] [--masses 500,750,1000] [--radius 0.4] [--no-mpi] [--seed 12] [--jobs 2]
+[--signal 30000] [--masses 500,750,1000] [--radius 0.4] [--no-mpi] [--sqrt-s 13000]
+[--seed 12] [--jobs 2] [--save DIR [--overwrite]]
+
+``--save DIR`` writes both samples as Parquet (``DIR/showered.parquet``,
+``DIR/parametric.parquet``; read them with ``hep_pnn.data.read_events``) for further checks
+without rerunning Pythia.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from hep_pnn.data import EventTable
 from hep_pnn.data.generator import generate
 from hep_pnn.data.jets.showered import SQRT_S, showered_table
+from hep_pnn.data.native import write_parquet
 from hep_pnn.errors import ConfigError
 from hep_pnn.mass_lists import parse_masses
 from realism import FEATURE_LABELS, PUBLISHED, reference_aucs
@@ -109,7 +115,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--nets", type=Path, default=DEFAULT_FOLDER, help="reference-nets folder")
+    parser.add_argument("--save", type=Path, help="folder for both samples as Parquet")
+    parser.add_argument("--overwrite", action="store_true", help="replace files in --save")
     args = parser.parse_args()
+    folder = args.save or Path()
+    targets = {name: folder / f"{name}.parquet" for name in ("showered", "parametric")}
+    existing = [str(path) for path in targets.values() if args.save and path.exists()]
+    if existing and not args.overwrite:
+        parser.error(f"{existing[0]} exists: pass --overwrite or another --save folder")
     try:
         masses = [float(m) for m in parse_masses(args.masses)]
     except ConfigError as error:
@@ -138,6 +151,10 @@ def main() -> None:
     title = f"Pythia 8 ({args.sqrt_s / 1000:g} TeV, anti-kT R = {args.radius:g}, MPI {mpi})"
     describe(title, showered, nets, masses)
     describe("parametric generator", parametric, nets, masses)
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+        for name, table in (("showered", showered), ("parametric", parametric)):
+            write_parquet(table, targets[name], overwrite=args.overwrite)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 from hep_pnn.data import EventTable
 from hep_pnn.data.generator import TTBAR_THRESHOLD, _fourvec, generate, generate_raw
 from hep_pnn.data.generator.kinematics import boost, mass, two_body_decay
-from hep_pnn.data.generator.processes import M_TOP, M_W
+from hep_pnn.data.generator.processes import LHC_SQRT_S, M_TOP, M_W, PROCESSES
 from hep_pnn.data.generator.standardise import HEPMASS_CONSTANTS
 
 MASSES = (500.0, 750.0, 1000.0, 1500.0)
@@ -155,3 +155,17 @@ def test_jet_count_and_jet4_btag_use_the_values_stored_in_hepmass():
     # and a tagged jet 4 as -0.573682 and 1.743123.
     assert np.allclose(np.unique(features[:, 5])[:2], [-1.054221, -0.005984], atol=2e-6)
     assert np.allclose(np.unique(features[:, 21]), [-0.573682, 1.743123], atol=2e-6)
+
+
+@pytest.mark.parametrize(("process", "decay_partons"), [("ttbar", 4), ("wjets", 0)])
+def test_no_parton_carries_more_than_its_beams_momentum(process, decay_partons):
+    """The hard system (lepton, neutrino and the top-decay partons) of every kept event has
+    E ± pz ≤ √s, i.e. both parton momentum fractions ≤ 1; events beyond that limit come
+    without a lepton, so the selection drops them."""
+    event = PROCESSES[process].partons(np.random.default_rng(3), 200_000, 0.0, 0.0)
+    system = event.lepton + event.neutrino + event.jets[..., :decay_partons].sum(axis=-1)
+    kept = (event.lepton != 0).any(axis=0)
+    assert np.isfinite(event.lepton).all() and np.isfinite(event.jets).all()
+    assert 0.99 < kept.mean() < 0.99995  # the Gaussian's tail beyond the limit is dropped
+    light_cone = np.maximum(system[3] + system[2], system[3] - system[2])[kept].astype(np.float64)
+    assert light_cone.max() <= LHC_SQRT_S * (1 + 1e-5)

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("pythia8mc")
 pytest.importorskip("fastjet")
 
-from hep_pnn.data import EventTable
+from hep_pnn.data import EventTable, read_events
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -42,3 +42,31 @@ def test_own_auc_tells_a_separable_signal(script) -> None:
     features[label == 1, 26] -= 3.0
     table = EventTable.from_arrays(features, label=label, mass=table.mass)
     assert 0.35 < script.own_auc(table, 500.0) < 0.65
+
+
+def test_save_refuses_existing_files_without_overwrite(script, monkeypatch, capsys, tmp_path):
+    (tmp_path / "parametric.parquet").write_text("keep")
+    monkeypatch.setattr(sys, "argv", ["realism_showered.py", "--save", str(tmp_path)])
+    with pytest.raises(SystemExit) as stop:
+        script.main()
+    assert stop.value.code == 2
+    assert "--overwrite" in capsys.readouterr().err.splitlines()[-1]
+    assert (tmp_path / "parametric.parquet").read_text() == "keep"
+
+
+NETS = BENCHMARKS.parents[1] / "shared" / "reference-nets"
+
+
+@pytest.mark.skipif(not (NETS / "score.py").exists(), reason="../shared/reference-nets is absent")
+def test_save_writes_both_samples(script, monkeypatch, capsys, tmp_path) -> None:
+    argv = "--background 400 --signal 150 --masses 1000 --jobs 1 --seed 3 --save".split()
+    monkeypatch.setattr(sys, "argv", ["realism_showered.py", *argv, str(tmp_path)])
+    script.main()
+    assert "parametric generator" in capsys.readouterr().out
+    showered = read_events(tmp_path / "showered.parquet")
+    parametric = read_events(tmp_path / "parametric.parquet")
+    assert set(showered.process_names) == {"signal", "ttbar"}
+    assert set(np.unique(showered.mass)) == {1000.0}  # background drawn from the signal masses
+    # the parametric sample copies the showered counts: as many tt̄, the signal count
+    assert (parametric.label == 0).sum() == (showered.label == 0).sum()
+    assert (parametric.label == 1).sum() == (showered.label == 1).sum() > 10

@@ -165,14 +165,21 @@ def _soft_jets(state, present, slots, low, exponent, eta_width, jets, flavour, i
     return state, px, py
 
 
+#: The lepton of an event beyond the kinematic limit: no lepton, so the selection drops it.
+_ABSENT = (ZERO, ZERO, ZERO, ZERO)
+
+
 @helper
 def _system(m, px, py, rapidity_draw):
-    """A system of mass ``m`` and transverse momentum ``(px, py)`` (the recoil), with a
-    rapidity spread that narrows as the mass approaches the collision energy."""
+    """``(system, inside)``: a system of mass ``m`` and transverse momentum ``(px, py)``
+    (the recoil), with a rapidity spread that narrows as the mass approaches the collision
+    energy; ``inside`` is False beyond the kinematic limit abs(y) ≤ ln(√s / m_T), where a
+    parton would carry more than the beam's momentum (the kernels drop those events)."""
     rapidity = _RAPIDITY_WIDTH * math.log(_SQRT_S / m) * rapidity_draw
     transverse_mass = np.sqrt(m * m + px * px + py * py)
+    inside = abs(rapidity) <= math.log(_SQRT_S / transverse_mass)
     sinh, cosh = sinh_cosh(rapidity)
-    return (px, py, transverse_mass * sinh, transverse_mass * cosh)
+    return (px, py, transverse_mass * sinh, transverse_mass * cosh), inside
 
 
 @helper
@@ -251,7 +258,7 @@ def _top_pair_kernel(state, resonance, window, out):
             4,
         )
         state, rapidity = normal(state)
-        system = _system(m_pair, -px, -py, rapidity)
+        system, inside = _system(m_pair, -px, -py, rapidity)
         state, top_lep, top_had = _produce(state, system, m_pair, m_top, m_antitop, resonance)
         state, m_w_lep = _breit_wigner(state, _W_WINDOW)
         state, m_w_had = _breit_wigner(state, _W_WINDOW)
@@ -259,7 +266,7 @@ def _top_pair_kernel(state, resonance, window, out):
         state, w_had, b_had = _isotropic(state, top_had, m_w_had, _M_B)
         state, charged, invisible = _isotropic(state, w_lep, ZERO, ZERO)
         state, quark1, quark2 = _isotropic(state, w_had, ZERO, ZERO)
-        _store(lepton, i, charged)
+        _store(lepton, i, charged if inside else _ABSENT)
         _store(neutrino, i, invisible)
         for j, parton in enumerate((b_lep, b_had, quark1, quark2)):
             _store_jet(jets, i, j, parton)
@@ -291,9 +298,9 @@ def _wjets_kernel(state, out):
         )
         state, m_w = _breit_wigner(state, _W_WINDOW)
         state, rapidity = normal(state)
-        system = _system(m_w, -px, -py, rapidity)
+        system, inside = _system(m_w, -px, -py, rapidity)
         state, charged, invisible = _isotropic(state, system, ZERO, ZERO)
-        _store(lepton, i, charged)
+        _store(lepton, i, charged if inside else _ABSENT)
         _store(neutrino, i, invisible)
 
 

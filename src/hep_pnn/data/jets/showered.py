@@ -340,7 +340,8 @@ def showered_table(
 ) -> EventTable:
     """Showered tt̄ and X → tt̄ at each mass, as a standardised HEPMASS-like table.
 
-    Background rows carry mass 0 (assign masses as for any HEPMASS file); weights are 1.
+    Each background row carries a mass drawn uniformly from ``masses`` (HEPMASS's
+    convention; seeded by ``seed``); weights are 1.
 
     Example (needs the ``jets`` extra; about 10 s):
         >>> table = showered_table(masses=[500.0], n_generated_signal=500,
@@ -364,10 +365,12 @@ def showered_table(
         )
         parts.append((process, mass, standardise(raw_features(event))))
     counts = [len(features) for _, _, features in parts]
+    rng = np.random.default_rng(np.random.SeedSequence([seed, len(SHOWERED_PROCESSES)]))
+    background_mass = rng.choice(np.asarray(masses, np.float64), size=counts[0])
     return EventTable.from_arrays(
         np.concatenate([features for _, _, features in parts]),
         label=np.repeat([int(p == "signal") for p, _, _ in parts], counts),
-        mass=np.repeat([m or 0.0 for _, m, _ in parts], counts),
+        mass=np.concatenate([background_mass, np.repeat([m for _, m, _ in parts[1:]], counts[1:])]),
         process=np.repeat([p for p, _, _ in parts], counts),
         feature_names=FEATURE_NAMES,
     )
