@@ -106,6 +106,7 @@ _RADIATION_ETA_WIDTH, _WJETS_ETA_WIDTH = _F32(RADIATION_ETA_WIDTH), _F32(WJETS_E
 _BOTTOM_BELOW = _F32(RADIATION_HEAVY_FRACTIONS[1])
 _CHARM_BELOW = _F32(RADIATION_HEAVY_FRACTIONS[1] + RADIATION_HEAVY_FRACTIONS[0])
 _SQRT_S, _RAPIDITY_WIDTH, _M_B = _F32(LHC_SQRT_S), _F32(0.3), _F32(M_B)
+_SQRT_S_64 = float(LHC_SQRT_S)
 _HALF_SQRT_S, _SPECTRUM_SCALE = _F32(0.5 * LHC_SQRT_S), _F32(TTBAR_SPECTRUM_SCALE)
 _SPECTRUM_A, _SPECTRUM_B = (float(a) for a in TTBAR_SPECTRUM_SHAPE)
 
@@ -165,21 +166,14 @@ def _soft_jets(state, present, slots, low, exponent, eta_width, jets, flavour, i
     return state, px, py
 
 
-#: The lepton of an event beyond the kinematic limit: no lepton, so the selection drops it.
-_ABSENT = (ZERO, ZERO, ZERO, ZERO)
-
-
 @helper
 def _system(m, px, py, rapidity_draw):
-    """``(system, inside)``: a system of mass ``m`` and transverse momentum ``(px, py)``
-    (the recoil), with a rapidity spread that narrows as the mass approaches the collision
-    energy; ``inside`` is False beyond the kinematic limit abs(y) ≤ ln(√s / m_T), where a
-    parton would carry more than the beam's momentum (the kernels drop those events)."""
+    """A system of mass ``m`` and transverse momentum ``(px, py)`` (the recoil), with a
+    rapidity spread that narrows as the mass approaches the collision energy."""
     rapidity = _RAPIDITY_WIDTH * math.log(_SQRT_S / m) * rapidity_draw
     transverse_mass = np.sqrt(m * m + px * px + py * py)
-    inside = abs(rapidity) <= math.log(_SQRT_S / transverse_mass)
     sinh, cosh = sinh_cosh(rapidity)
-    return (px, py, transverse_mass * sinh, transverse_mass * cosh), inside
+    return (px, py, transverse_mass * sinh, transverse_mass * cosh)
 
 
 @helper
@@ -194,6 +188,21 @@ def _store_jet(jets, i, j, p):
     """Four-vector ``p`` as jet ``j`` of event ``i`` of ``jets`` ``(4, n, MAX_JETS)``."""
     for c in range(4):
         jets[c, i, j] = p[c]
+
+
+@helper
+def _drop_beyond_beams(lepton, neutrino, jets, i):
+    """Drop event ``i`` (remove its lepton, so the selection rejects it) unless its whole
+    final state has E + p_z ≤ √s and E − p_z ≤ √s, i.e. neither incoming parton carries
+    more than its beam's momentum (x₁, x₂ ≤ 1); a NaN momentum drops it too."""
+    plus = np.float64(lepton[3, i] + lepton[2, i]) + np.float64(neutrino[3, i] + neutrino[2, i])
+    minus = np.float64(lepton[3, i] - lepton[2, i]) + np.float64(neutrino[3, i] - neutrino[2, i])
+    for j in range(jets.shape[2]):
+        plus += np.float64(jets[3, i, j] + jets[2, i, j])
+        minus += np.float64(jets[3, i, j] - jets[2, i, j])
+    if not (plus <= _SQRT_S_64 and minus <= _SQRT_S_64):
+        for c in range(4):
+            lepton[c, i] = ZERO
 
 
 @helper
@@ -238,7 +247,8 @@ def _pair_mass(state, m_top, resonance, window):
 def _top_pair_kernel(state, resonance, window, out):
     """tt̄ events into ``out`` = (lepton, neutrino, jets, flavour) of a :class:`PartonEvent`:
     top masses, m_tt̄ (:func:`_pair_mass`), radiation, the tt̄ system recoiling against it,
-    then the decays t t̄, t → Wb, t̄ → Wb, W → ℓν, W → qq′, all drawn from ``state``."""
+    then the decays t t̄, t → Wb, t̄ → Wb, W → ℓν, W → qq′, all drawn from ``state``;
+    events beyond the beams' momenta are dropped (:func:`_drop_beyond_beams`)."""
     lepton, neutrino, jets, flavour = out
     for i in range(lepton.shape[1]):
         state, m_top = _breit_wigner(state, _TOP_WINDOW)
@@ -258,7 +268,7 @@ def _top_pair_kernel(state, resonance, window, out):
             4,
         )
         state, rapidity = normal(state)
-        system, inside = _system(m_pair, -px, -py, rapidity)
+        system = _system(m_pair, -px, -py, rapidity)
         state, top_lep, top_had = _produce(state, system, m_pair, m_top, m_antitop, resonance)
         state, m_w_lep = _breit_wigner(state, _W_WINDOW)
         state, m_w_had = _breit_wigner(state, _W_WINDOW)
@@ -266,7 +276,7 @@ def _top_pair_kernel(state, resonance, window, out):
         state, w_had, b_had = _isotropic(state, top_had, m_w_had, _M_B)
         state, charged, invisible = _isotropic(state, w_lep, ZERO, ZERO)
         state, quark1, quark2 = _isotropic(state, w_had, ZERO, ZERO)
-        _store(lepton, i, charged if inside else _ABSENT)
+        _store(lepton, i, charged)
         _store(neutrino, i, invisible)
         for j, parton in enumerate((b_lep, b_had, quark1, quark2)):
             _store_jet(jets, i, j, parton)
@@ -275,6 +285,7 @@ def _top_pair_kernel(state, resonance, window, out):
         flavour[i, 0], flavour[i, 1] = BOTTOM, BOTTOM
         flavour[i, 2] = CHARM if u_charm < HALF else LIGHT
         flavour[i, 3] = LIGHT
+        _drop_beyond_beams(lepton, neutrino, jets, i)
 
 
 @kernel
@@ -298,10 +309,11 @@ def _wjets_kernel(state, out):
         )
         state, m_w = _breit_wigner(state, _W_WINDOW)
         state, rapidity = normal(state)
-        system, inside = _system(m_w, -px, -py, rapidity)
+        system = _system(m_w, -px, -py, rapidity)
         state, charged, invisible = _isotropic(state, system, ZERO, ZERO)
-        _store(lepton, i, charged if inside else _ABSENT)
+        _store(lepton, i, charged)
         _store(neutrino, i, invisible)
+        _drop_beyond_beams(lepton, neutrino, jets, i)
 
 
 def empty_event(n: int) -> PartonEvent:
