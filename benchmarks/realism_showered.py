@@ -118,27 +118,37 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="folder for both samples as Parquet")
     parser.add_argument("--overwrite", action="store_true", help="replace files in --save")
     args = parser.parse_args()
-    folder = args.save or Path()
-    targets = {name: folder / f"{name}.parquet" for name in ("showered", "parametric")}
-    existing = [str(path) for path in targets.values() if args.save and path.exists()]
-    if existing and not args.overwrite:
-        parser.error(f"{existing[0]} exists: pass --overwrite or another --save folder")
     try:
         masses = [float(m) for m in parse_masses(args.masses)]
     except ConfigError as error:
         parser.error(str(error))
+    if args.overwrite and not args.save:
+        parser.error("--overwrite needs --save DIR")
+    folder = args.save or Path()
+    targets = {name: folder / f"{name}.parquet" for name in ("showered", "parametric")}
+    if args.save:
+        try:
+            args.save.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            parser.error(f"--save {args.save}: {error.strerror or error}")
+        existing = [str(path) for path in targets.values() if path.exists()]
+        if existing and not args.overwrite:
+            parser.error(f"{existing[0]} exists: pass --overwrite or another --save folder")
     nets = load_reference_nets(args.nets)
     start = time.perf_counter()
-    showered = showered_table(
-        masses=masses,
-        n_generated_signal=args.signal,
-        n_generated_background=args.background,
-        seed=args.seed,
-        radius=args.radius,
-        mpi=not args.no_mpi,
-        sqrt_s=args.sqrt_s,
-        jobs=args.jobs,
-    )
+    try:
+        showered = showered_table(
+            masses=masses,
+            n_generated_signal=args.signal,
+            n_generated_background=args.background,
+            seed=args.seed,
+            radius=args.radius,
+            mpi=not args.no_mpi,
+            sqrt_s=args.sqrt_s,
+            jobs=args.jobs,
+        )
+    except ConfigError as error:
+        parser.error(str(error))
     print(f"showered events in {time.perf_counter() - start:.0f} s")
     n_signal = min(int(((showered.label == 1) & (showered.mass == m)).sum()) for m in masses)
     parametric = generate(
@@ -152,7 +162,6 @@ def main() -> None:
     describe(title, showered, nets, masses)
     describe("parametric generator", parametric, nets, masses)
     if args.save:
-        args.save.mkdir(parents=True, exist_ok=True)
         for name, table in (("showered", showered), ("parametric", parametric)):
             write_parquet(table, targets[name], overwrite=args.overwrite)
 

@@ -169,3 +169,22 @@ def test_no_parton_carries_more_than_its_beams_momentum(process):
     assert 0.99 < kept.mean() < 0.99995  # the tails beyond the limit are dropped
     light_cone = np.maximum(total[3] + total[2], total[3] - total[2])[kept]
     assert light_cone.max() <= LHC_SQRT_S * (1 + 1e-5)
+
+
+def test_an_event_beyond_the_beams_or_with_a_nan_momentum_loses_its_lepton():
+    from hep_pnn.data.generator.processes import _drop_beyond_beams
+
+    n, half = 4, np.float32(LHC_SQRT_S / 2)
+    lepton = np.tile(np.array([[10.0], [0.0], [0.0], [10.0]], np.float32), (1, n))
+    neutrino = np.zeros((4, n), np.float32)
+    jets = np.zeros((4, n, 8), np.float32)
+    # event 0 inside: two back-to-back jets of 0.49 √s each along the beam
+    jets[:, 0, 0] = [0, 0, 0.98 * half, 0.98 * half]
+    jets[:, 0, 1] = [0, 0, -0.98 * half, 0.98 * half]
+    jets[:, 1, 0] = [0, 0, 1.01 * half * 2, 1.01 * half * 2]  # event 1: E + pz = 1.01 √s
+    jets[:, 2, 3] = [np.nan, 0, 0, np.nan]  # event 2: a NaN parton
+    lepton[:, 3] = [np.inf, 0, np.inf, np.inf]  # event 3: an infinite lepton
+    for i in range(n):
+        _drop_beyond_beams(lepton, neutrino, jets, i)
+    assert (lepton[:, 0] != 0).any()
+    assert (lepton[:, 1:] == 0).all()

@@ -70,3 +70,49 @@ def test_save_writes_both_samples(script, monkeypatch, capsys, tmp_path) -> None
     # the parametric sample copies the showered counts: as many tt̄, the signal count
     assert (parametric.label == 0).sum() == (showered.label == 0).sum()
     assert (parametric.label == 1).sum() == (showered.label == 1).sum() > 10
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--overwrite"], "--overwrite needs --save"), (["--save", "FILE"], "--save")],
+)
+def test_bad_save_options_are_one_usage_error(script, monkeypatch, capsys, tmp_path, argv, message):
+    afile = tmp_path / "a-file"
+    afile.write_text("")
+    argv = [str(afile) if a == "FILE" else a for a in argv]
+    monkeypatch.setattr(sys, "argv", ["realism_showered.py", *argv])
+    with pytest.raises(SystemExit) as stop:
+        script.main()
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err.splitlines()[-1]
+
+
+@pytest.mark.skipif(not (NETS / "score.py").exists(), reason="../shared/reference-nets is absent")
+def test_an_energy_below_a_mass_is_one_usage_error(script, monkeypatch, capsys) -> None:
+    argv = ["realism_showered.py", "--masses", "500,1000", "--sqrt-s", "900"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as stop:
+        script.main()
+    assert stop.value.code == 2
+    assert "cannot produce the signal at 1000 GeV" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_background_masses_are_drawn_from_the_signal_masses(monkeypatch) -> None:
+    from hep_pnn.data.jets import showered
+
+    counts = {"ttbar": 400, "signal": 50}
+    monkeypatch.setattr(showered, "showered_events", lambda process, **_: counts[process])
+    monkeypatch.setattr(showered, "raw_features", lambda n: np.zeros((n, 27), np.float32))
+    monkeypatch.setattr(showered, "standardise", lambda features: features)
+
+    def background_masses(seed):
+        table = showered.showered_table(
+            masses=[500.0, 1000.0], n_generated_signal=1, n_generated_background=1, seed=seed
+        )
+        return table.mass[table.label == 0]
+
+    masses = background_masses(4)
+    assert len(masses) == 400 and set(np.unique(masses)) == {500.0, 1000.0}
+    assert 0.4 < (masses == 500.0).mean() < 0.6
+    assert np.array_equal(background_masses(4), masses)
+    assert not np.array_equal(background_masses(5), masses)

@@ -87,7 +87,9 @@ class PartonEvent:
     """Parton-level final state of ``n`` events.
 
     Attributes:
-        lepton: ``(4, n)`` charged lepton (e or μ).
+        lepton: ``(4, n)`` charged lepton (e or μ); all-zero for an event dropped because
+            its final state exceeds the beams' momenta (its other fields may then be
+            non-finite; the selection rejects it).
         neutrino: ``(4, n)`` neutrino.
         jets: ``(4, n, MAX_JETS)`` jet partons; absent ones are all-zero.
         flavour: ``(n, MAX_JETS)`` int8 parton flavour (0 light or gluon, 4 charm, 5 bottom).

@@ -107,6 +107,16 @@ def _process_settings(process: str, mass: float | None) -> list[str]:
     ]
 
 
+def _check_energy(sqrt_s: float, masses: Sequence[float], process: str, where: str) -> None:
+    if not sqrt_s > max(*masses, TTBAR_THRESHOLD):
+        raise ConfigError(
+            f"sqrt_s = {sqrt_s:.10g} GeV cannot produce {process}"
+            + (f" at {max(masses):g} GeV" if max(masses) > 0 else ""),
+            where=where,
+            fix="give sqrt_s (GeV) above the tt̄ threshold and the X mass, e.g. 8000 or 13000",
+        )
+
+
 def _with_pt_eta_phi(particles: Any) -> Any:
     import awkward as ak
 
@@ -197,7 +207,7 @@ def _chunk(
     sequence = np.random.SeedSequence(seed)
     settings = [
         *_COMMON,
-        f"Beams:eCM = {sqrt_s:g}",
+        f"Beams:eCM = {sqrt_s:.10g}",
         "Random:setSeed = on",
         f"Random:seed = {pythia_seed(sequence)}",
         f"PartonLevel:MPI = {'on' if mpi else 'off'}",
@@ -292,12 +302,7 @@ def showered_events(
             f"seed must be >= 0 and mass > 0, got seed {seed}, mass {mass}",
             where="showered_events",
         )
-    if not sqrt_s > max(mass or 0.0, TTBAR_THRESHOLD):
-        raise ConfigError(
-            f"sqrt_s = {sqrt_s:g} GeV cannot produce {process} (mass {mass})",
-            where="showered_events",
-            fix="give sqrt_s (GeV) above the tt̄ threshold and the X mass, e.g. 8000 or 13000",
-        )
+    _check_energy(sqrt_s, [mass or 0.0], process, "showered_events")
     _require_extras()
     key = [SHOWERED_PROCESSES.index(process), round(1000 * (mass or 0.0))]
     sizes = [
@@ -349,6 +354,11 @@ def showered_table(
         >>> table.process_names  # doctest: +SKIP
         ('signal', 'ttbar')
     """
+    if not masses:
+        raise ConfigError(
+            "no signal mass", where="showered_table", fix="give at least one mass (GeV)"
+        )
+    _check_energy(sqrt_s, masses, "the signal", "showered_table")
     samples: list[tuple[str, float | None, int]] = [("ttbar", None, n_generated_background)]
     samples += [("signal", float(m), n_generated_signal) for m in masses]
     parts = []
@@ -365,6 +375,7 @@ def showered_table(
         )
         parts.append((process, mass, standardise(raw_features(event))))
     counts = [len(features) for _, _, features in parts]
+    # one past the last process index: never the start of a chunk's seed words
     rng = np.random.default_rng(np.random.SeedSequence([seed, len(SHOWERED_PROCESSES)]))
     background_mass = rng.choice(np.asarray(masses, np.float64), size=counts[0])
     return EventTable.from_arrays(
