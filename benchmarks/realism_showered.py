@@ -37,11 +37,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from hep_pnn._io import check_writable
 from hep_pnn.data import EventTable
 from hep_pnn.data.generator import generate
 from hep_pnn.data.jets.showered import SQRT_S, showered_table
 from hep_pnn.data.native import write_parquet
-from hep_pnn.errors import ConfigError
+from hep_pnn.errors import ConfigError, PNNError
 from hep_pnn.mass_lists import parse_masses
 from realism import FEATURE_LABELS, PUBLISHED, reference_aucs
 from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
@@ -124,16 +125,17 @@ def main() -> None:
         parser.error(str(error))
     if args.overwrite and not args.save:
         parser.error("--overwrite needs --save DIR")
-    folder = args.save or Path()
-    targets = {name: folder / f"{name}.parquet" for name in ("showered", "parametric")}
+    targets = {}
     if args.save:
         try:
-            args.save.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            parser.error(f"--save {args.save}: {error.strerror or error}")
-        existing = [str(path) for path in targets.values() if path.exists()]
-        if existing and not args.overwrite:
-            parser.error(f"{existing[0]} exists: pass --overwrite or another --save folder")
+            targets = {
+                name: check_writable(
+                    args.save / f"{name}.parquet", overwrite=args.overwrite, option="--save"
+                )
+                for name in ("showered", "parametric")
+            }
+        except PNNError as error:
+            parser.error(str(error))
     nets = load_reference_nets(args.nets)
     start = time.perf_counter()
     try:
@@ -161,8 +163,8 @@ def main() -> None:
     title = f"Pythia 8 ({args.sqrt_s / 1000:g} TeV, anti-kT R = {args.radius:g}, MPI {mpi})"
     describe(title, showered, nets, masses)
     describe("parametric generator", parametric, nets, masses)
-    if args.save:
-        for name, table in (("showered", showered), ("parametric", parametric)):
+    for name, table in (("showered", showered), ("parametric", parametric)):
+        if name in targets:
             write_parquet(table, targets[name], overwrite=args.overwrite)
 
 
