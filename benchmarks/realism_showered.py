@@ -18,7 +18,7 @@ defaults (80 generated events per second per core).
 
 Usage: .venv/bin/python benchmarks/realism_showered.py [--background 110000]
 [--signal 30000] [--masses 500,750,1000] [--radius 0.4] [--no-mpi] [--sqrt-s 13000]
-[--seed 12] [--jobs 2] [--save DIR [--overwrite]]
+[--spin 2] [--seed 12] [--jobs 2] [--save DIR [--overwrite]]
 
 ``--save DIR`` writes both samples as Parquet (``DIR/showered.parquet``,
 ``DIR/parametric.parquet``; read them with ``hep_pnn.data.read_events``) for further checks
@@ -40,7 +40,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from hep_pnn._io import check_writable
 from hep_pnn.data import EventTable
 from hep_pnn.data.generator import generate
-from hep_pnn.data.jets.showered import SQRT_S, showered_table
+from hep_pnn.data.jets.showered import SIGNAL_MODELS, SQRT_S, showered_table
 from hep_pnn.data.native import write_parquet
 from hep_pnn.errors import ConfigError, PNNError
 from hep_pnn.mass_lists import parse_masses
@@ -113,6 +113,9 @@ def main() -> None:
     parser.add_argument("--radius", type=float, default=0.4, help="anti-kT radius")
     parser.add_argument("--no-mpi", action="store_true", help="multi-parton interactions off")
     parser.add_argument("--sqrt-s", type=float, default=SQRT_S, help="pp energy, GeV")
+    parser.add_argument(
+        "--spin", type=int, default=2, choices=sorted(SIGNAL_MODELS), help="spin of the X"
+    )
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--nets", type=Path, default=DEFAULT_FOLDER, help="reference-nets folder")
@@ -147,6 +150,7 @@ def main() -> None:
             radius=args.radius,
             mpi=not args.no_mpi,
             sqrt_s=args.sqrt_s,
+            spin=args.spin,
             jobs=args.jobs,
         )
     except ConfigError as error:
@@ -160,7 +164,10 @@ def main() -> None:
         n_background={"ttbar": int((showered.label == 0).sum())},
     )
     mpi = "off" if args.no_mpi else "on"
-    title = f"Pythia 8 ({args.sqrt_s / 1000:g} TeV, anti-kT R = {args.radius:g}, MPI {mpi})"
+    title = (
+        f"Pythia 8 ({args.sqrt_s / 1000:g} TeV, spin-{args.spin} X, anti-kT R = {args.radius:g}, "
+        f"MPI {mpi})"
+    )
     describe(title, showered, nets, masses)
     describe("parametric generator", parametric, nets, masses)
     for name, table in (("showered", showered), ("parametric", parametric)):

@@ -69,6 +69,7 @@ def test_hepmass_imb_layout_writes_two_files(tmp_path):
         (["--preset", "hepmass-3"], "unknown preset"),
         (["--preset", "hepmass", "--signal", "5"], "--preset"),
         (["--layout", "hepmass"], "layout"),
+        (["--spin", "1"], "option spin"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(tmp_path, capsys, args, message):

@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 from hep_pnn.data import EventTable
 from hep_pnn.data.generator import TTBAR_THRESHOLD, _fourvec, generate, generate_raw
 from hep_pnn.data.generator.kinematics import boost, mass, two_body_decay
-from hep_pnn.data.generator.processes import LHC_SQRT_S, M_TOP, M_W, PROCESSES
+from hep_pnn.data.generator.processes import LHC_SQRT_S, M_TOP, M_W, PROCESSES, PartonEvent
 from hep_pnn.data.generator.standardise import HEPMASS_CONSTANTS
 
 MASSES = (500.0, 750.0, 1000.0, 1500.0)
@@ -80,8 +80,10 @@ def test_kernel_helpers_agree_with_numpy_kinematics():
 
 @pytest.mark.parametrize("m_x", [500.0, 1000.0, 1500.0])
 def test_signal_mwwbb_peaks_near_resonance_mass(raw, m_x):
+    """The reconstructed X peaks a little below its mass (4–6 %: jets miss the energy
+    radiated out of their cone), never above it."""
     mwwbb = raw.signal(mass=m_x).column("f26")
-    assert abs(_mode(mwwbb, 0.5 * m_x, 1.5 * m_x) - m_x) < 0.08 * m_x
+    assert -0.11 * m_x < _mode(mwwbb, 0.5 * m_x, 1.5 * m_x) - m_x < 0.02 * m_x
     assert abs(np.median(mwwbb) - m_x) < 0.1 * m_x
 
 
@@ -135,7 +137,9 @@ def test_mass_blind_separation_rises_with_mass(raw):
         labels = np.r_[np.ones(len(signal)), np.zeros(len(background))]
         aucs.append(roc_auc_score(labels, np.r_[signal, background]))
     assert np.all(np.diff(aucs) > 0.01), aucs
-    assert 0.55 < aucs[0] < 0.85 and aucs[-1] > 0.9
+    # At 500 GeV m_WWbb alone hardly separates (in HEPMASS the 500 GeV signal and the
+    # background share the median m_WWbb); at 1500 GeV it does.
+    assert 0.5 < aucs[0] < 0.85 and aucs[-1] > 0.9
 
 
 def test_standardised_features_have_zero_mean_unit_std_on_a_mixed_sample():
@@ -188,3 +192,74 @@ def test_an_event_beyond_the_beams_or_with_a_nan_momentum_loses_its_lepton():
         _drop_beyond_beams(lepton, neutrino, jets, i)
     assert (lepton[:, 0] != 0).any()
     assert (lepton[:, 1:] == 0).all()
+
+
+@pytest.mark.parametrize(("spin", "forward_share"), [(0, 0.2), (2, 0.077)])
+def test_the_spin_option_sets_the_signal_tops_production_angle(spin, forward_share):
+    """In the tt̄ rest frame of generated signal events the leptonic top's angle to the beam
+    follows the X's spin: isotropic for spin 0 (20 % beyond abs(cos θ) = 0.8), central for
+    spin 2 (sin²θ (2 − β² sin²θ): 7.7 % at 1 TeV, β ≈ 0.94). The ISR recoil tilts the
+    frame's z axis a little, so the tolerance is a few times the statistical one."""
+    event = PROCESSES["signal"].partons(np.random.default_rng(5), 40_000, 1000.0, 0.03, spin=spin)
+    kept = (event.lepton != 0).any(axis=0)
+    top = (event.lepton + event.neutrino + event.jets[:, :, 0]).astype(np.float64)[:, kept]
+    pair = top + event.jets[:, :, 1:4].sum(axis=-1).astype(np.float64)[:, kept]
+    rest = boost(top, -pair[:3] / pair[3])
+    cos_theta = rest[2] / np.sqrt((rest[:3] ** 2).sum(axis=0))
+    assert abs(np.mean(np.abs(cos_theta) > 0.8) - forward_share) < 0.012
+
+
+def test_an_unknown_spin_is_refused():
+    with pytest.raises(ValueError, match="spin must be one of"):
+        PROCESSES["signal"].partons(np.random.default_rng(5), 10, 1000.0, 0.03, spin=1)
+
+
+def _one_event_many_times(n: int) -> PartonEvent:
+    """A central tt̄-like event (lepton, neutrino, four jet partons of 60–150 GeV, no
+    radiation) repeated ``n`` times, so every copy passes the selection."""
+    pt = np.asarray([150.0, 120.0, 90.0, 60.0])
+    phi = np.asarray([0.0, 1.6, 3.2, 4.7])
+    jets = np.zeros((4, n, 8), np.float32)
+    jets[0, :, :4], jets[1, :, :4] = pt * np.cos(phi), pt * np.sin(phi)
+    jets[2, :, :4], jets[3, :, :4] = 0.3 * pt, np.hypot(pt, 0.3 * pt)
+    flavour = np.zeros((n, 8), np.int8)
+    lepton = np.tile(np.float32([[60.0], [-40.0], [10.0], [np.sqrt(60**2 + 40**2 + 10**2)]]), n)
+    # the neutrino balances the event in the transverse plane
+    nu_x, nu_y = -(jets[0, 0].sum() + 60.0), -(jets[1, 0].sum() - 40.0)
+    neutrino = np.tile(np.float32([[nu_x], [nu_y], [0.0], [np.hypot(nu_x, nu_y)]]), n)
+    return PartonEvent(lepton=lepton, neutrino=neutrino, jets=jets, flavour=flavour)
+
+
+def test_jets_lose_out_of_cone_energy_that_the_met_still_counts():
+    """Light jets: a Gaussian core at response 1 and, in OUT_OF_CONE_FRACTION of them, an
+    exponential energy loss (benchmarks/jet_response.py measures it in Pythia 8); the lost
+    energy stays in the event, so the MET still estimates the neutrino."""
+    from hep_pnn.data.generator import detector
+
+    n = 20_000
+    partons = _one_event_many_times(n)
+    event = detector.simulate(partons, np.random.default_rng(8))
+    assert len(event.met) > 0.9 * n
+    # order-free: the four jets' summed pT over the partons' 420 GeV, against the model
+    # (per jet a Gaussian core of the jet resolution times, in a share of jets, the loss)
+    measured = np.hypot(event.jets[:, :, 0], event.jets[:, :, 1]).sum(axis=1) / 420.0
+    rng = np.random.default_rng(9)
+    model, passes = np.zeros(10**6), np.ones(10**6, bool)
+    for pt in (150.0, 120.0, 90.0, 60.0):
+        sigma = np.sqrt((detector.JET_NOISE / pt) ** 2 + detector.JET_STOCHASTIC**2 / pt)
+        sigma = np.sqrt(sigma**2 + detector.JET_CONSTANT**2)
+        core = 1 + sigma * rng.standard_normal(10**6)
+        lost = rng.random(10**6) < detector.OUT_OF_CONE_FRACTION
+        loss = np.minimum(
+            rng.exponential(detector.OUT_OF_CONE_MEAN, 10**6), detector.OUT_OF_CONE_MAX
+        )
+        jet = pt * core * np.where(lost, 1 - loss, 1.0)
+        model, passes = model + jet / 420.0, passes & (jet >= 20.0)  # the selection
+    model = model[passes]
+    assert abs(np.mean(measured) - np.mean(model)) < 0.01  # both ≈ 0.87
+    assert abs(np.mean(measured < 0.85) - np.mean(model < 0.85)) < 0.03
+    assert np.mean(measured) < 0.92  # without the loss: 1.0
+    # The MET's mean error vanishes; counted as missing, the lost energy (13.5 % of the
+    # jets' pT on average) would shift it by about 10 GeV along the jets' vector sum.
+    mean_error = (event.met - partons.neutrino[:2, 0]).mean(axis=0)
+    assert np.hypot(*mean_error) < 2.0, mean_error

@@ -74,7 +74,11 @@ def test_save_writes_both_samples(script, monkeypatch, capsys, tmp_path) -> None
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--overwrite"], "--overwrite needs --save"), (["--save", "FILE"], "--save")],
+    [
+        (["--overwrite"], "--overwrite needs --save"),
+        (["--save", "FILE"], "--save"),
+        (["--spin", "1"], "invalid choice: 1"),
+    ],
 )
 def test_bad_save_options_are_one_usage_error(script, monkeypatch, capsys, tmp_path, argv, message):
     afile = tmp_path / "a-file"

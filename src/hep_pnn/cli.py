@@ -182,6 +182,7 @@ class _GenerateRequest:
     background_mass: str
     seed: int
     width: float
+    spin: int
     luminosity: float
     threads: int | None
     raw: bool
@@ -280,6 +281,7 @@ def _generate_hepmass(r: _GenerateRequest) -> None:
         background_mass=r.background_mass,
         seed=r.seed,
         width_fraction=r.width,
+        spin=r.spin,
         luminosity=r.luminosity,
         threads=r.threads,
         raw=r.raw,
@@ -338,7 +340,10 @@ def generate_command(
         str, typer.Option(help="Background mass: identical (as HEPMASS) or uniform.")
     ] = "identical",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    width: Annotated[float, typer.Option(help="Resonance width / mass.")] = 0.03,
+    width: Annotated[float, typer.Option(help="Resonance width / mass.")] = 0.04,
+    spin: Annotated[
+        int, typer.Option(help="Spin of the X: 2 (graviton-like, as HEPMASS) or 0 (scalar).")
+    ] = 2,
     luminosity: Annotated[float, typer.Option(help="Luminosity in fb⁻¹ for the weights.")] = 140.0,
     threads: Annotated[int | None, typer.Option(help="Worker threads (default up to 2).")] = None,
     raw: Annotated[bool, typer.Option(help="Physical units instead of standardised.")] = False,
@@ -373,6 +378,7 @@ def generate_command(
             background_mass=background_mass,
             seed=seed,
             width=width,
+            spin=spin,
             luminosity=luminosity,
             threads=threads,
             raw=raw,

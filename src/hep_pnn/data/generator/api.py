@@ -100,7 +100,12 @@ def _simulate_block(
     partons_state, detector_state, mass_state = sequence.generate_state(3, np.uint64)
     process = PROCESSES[name]
     partons = process.partons(
-        partons_state, BLOCK_SIZE, mass, options.width_fraction, out=workspace.partons
+        partons_state,
+        BLOCK_SIZE,
+        mass,
+        options.width_fraction,
+        out=workspace.partons,
+        spin=options.spin,
     )
     event = simulate(partons, detector_state, out=workspace.detector)
     raw = raw_features(event, out=workspace.features)
@@ -233,7 +238,8 @@ def generate(
     n_background: int | Mapping[str, int] = 50_000,
     background_mass: str = "identical",
     seed: int = 0,
-    width_fraction: float = 0.03,
+    width_fraction: float = 0.04,
+    spin: int = 2,
     luminosity: float = 140.0,
     chunk_size: int = 262_144,
     threads: int | None = None,
@@ -253,6 +259,9 @@ def generate(
             ``"uniform"`` draws it uniformly between the smallest and largest mass.
         seed: the seed; same seed and options give byte-identical events.
         width_fraction: Breit–Wigner width of the resonance as a fraction of its mass.
+        spin: spin of the X: 2 (made in gluon fusion like a Randall–Sundrum graviton; its
+            tops are central, as HEPMASS's signal) or 0 (a heavy Higgs-like scalar,
+            isotropic). docs/generator.md, "Physics".
         luminosity: integrated luminosity in fb⁻¹; ``weight = σ × L / N_generated``.
         chunk_size: at most this many generated events in flight, in blocks of 4,096
             (memory only; at least one block per thread, and six per thread are enough for
@@ -277,6 +286,7 @@ def generate(
         background_mass=background_mass,
         seed=seed,
         width_fraction=width_fraction,
+        spin=spin,
         luminosity=luminosity,
         chunk_size=chunk_size,
         threads=threads,

@@ -26,6 +26,11 @@ JET_NOISE, JET_STOCHASTIC, JET_CONSTANT = 3.0, 1.0, 0.06
 JET_ANGLE_RESOLUTION = 0.02
 # Semileptonic b decays: a fraction of b jets lose a share of their energy to a neutrino.
 B_SEMILEPTONIC_FRACTION, B_SEMILEPTONIC_MAX_LOSS = 0.2, 0.35
+# Out-of-cone radiation: a parton's jet misses the energy its shower and hadronisation
+# spread beyond the jet (anti-kT R = 0.4): in this share of jets it loses an exponential
+# fraction of this mean, at most OUT_OF_CONE_MAX; the energy stays in the event (the MET
+# counts it). Measured in Pythia 8 tt̄ (benchmarks/jet_response.py, docs/generator.md).
+OUT_OF_CONE_FRACTION, OUT_OF_CONE_MEAN, OUT_OF_CONE_MAX = 0.62, 0.217, 0.9
 LEPTON_STOCHASTIC, LEPTON_LINEAR = 0.015, 1e-4  # σ/pT = 1.5 % ⊕ 1e-4·pT
 SOFT_MET_RESOLUTION = 0.5  # σ per MET component = 0.5 √ΣET (GeV)
 CALORIMETER_ETA = 4.9
@@ -66,6 +71,8 @@ _JET_STOCHASTIC2, _JET_CONSTANT2 = _F32(JET_STOCHASTIC**2), _F32(JET_CONSTANT**2
 _JET_ANGLE_RESOLUTION = _F32(JET_ANGLE_RESOLUTION)
 _B_SEMILEPTONIC_FRACTION = _F32(B_SEMILEPTONIC_FRACTION)
 _B_SEMILEPTONIC_MAX_LOSS = _F32(B_SEMILEPTONIC_MAX_LOSS)
+_OUT_FRACTION, _OUT_MEAN = _F32(OUT_OF_CONE_FRACTION), _F32(OUT_OF_CONE_MEAN)
+_OUT_MAX, _TINY = _F32(OUT_OF_CONE_MAX), _F32(1e-30)
 _M_B, _SOFT_MET_RESOLUTION = _F32(M_B), _F32(SOFT_MET_RESOLUTION)
 _BTAG_B, _BTAG_C = _F32(BTAG_EFFICIENCY[BOTTOM]), _F32(BTAG_EFFICIENCY[CHARM])
 _BTAG_LIGHT = _F32(BTAG_LIGHT_MISTAG)
@@ -113,6 +120,17 @@ def _measure_jet(state, jet, true_pt, bottom):
     return state, (px, py, pz, np.sqrt(px * px + py * py + pz * pz + m * m))
 
 
+@helper
+def _out_of_cone(state):
+    """``(state, kept)``: the share of a jet's energy inside the jet (1 for most jets,
+    1 − min(Exp(mean), max) for :data:`OUT_OF_CONE_FRACTION` of them)."""
+    state, u_share = uniform(state)
+    if u_share >= _OUT_FRACTION:
+        return state, ONE
+    state, u_loss = uniform(state)
+    return state, ONE - min(-_OUT_MEAN * np.log(max(u_loss, _TINY)), _OUT_MAX)
+
+
 @kernel
 def _simulate_kernel(state, lepton, jets, flavour, out):
     """Detector response and selection of every event, drawn from ``state``; the selected
@@ -151,17 +169,21 @@ def _simulate_kernel(state, lepton, jets, flavour, out):
                 continue
             bottom = flavour[i, j] == BOTTOM
             state, p = _measure_jet(state, parton, true_pt, bottom)
-            transverse = np.sqrt(p[0] * p[0] + p[1] * p[1])
+            state, kept = _out_of_cone(state)
             for c in range(4):
-                measured[j, c] = p[c]
+                measured[j, c] = p[c] * kept
+            # The jet's own pT, and its parton's measured pT (with what left the cone),
+            # which the MET and the acceptance see.
+            full_pt = np.sqrt(p[0] * p[0] + p[1] * p[1])
+            transverse = full_pt * kept
             jet_pt[j] = transverse
             efficiency = _BTAG_B if bottom else (_BTAG_C if flavour[i, j] == CHARM else _BTAG_LIGHT)
             state, u_tag = uniform(state)
-            tag[j] = u_tag < efficiency and _within(p[2], transverse, _SINH_BTAG)
-            if transverse > 0 and _within(p[2], transverse, _SINH_CALORIMETER):
+            tag[j] = u_tag < efficiency and _within(p[2], full_pt, _SINH_BTAG)
+            if full_pt > 0 and _within(p[2], full_pt, _SINH_CALORIMETER):
                 visible_x, visible_y = visible_x + p[0], visible_y + p[1]
-                sum_et += transverse
-            good[j] = transverse >= _JET_PT_MIN and _within(p[2], transverse, _SINH_JET)
+                sum_et += full_pt
+            good[j] = transverse >= _JET_PT_MIN and _within(p[2], full_pt, _SINH_JET)
             n_good += good[j]
         selected[i] = n_good >= N_JETS_MIN
         if not selected[i]:

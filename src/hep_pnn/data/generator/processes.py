@@ -40,7 +40,7 @@ from hep_pnn.data.generator._fourvec import (
     massless,
     sinh_cosh,
 )
-from hep_pnn.data.generator.production import cos_theta
+from hep_pnn.data.generator.production import SIGNAL_SPINS, SM_TTBAR, cos_theta
 
 __all__ = [
     "BACKGROUNDS",
@@ -69,7 +69,7 @@ MAX_RADIATION = MAX_JETS - 4
 LIGHT, CHARM, BOTTOM = 0, 4, 5
 
 # Tunable physics knobs, calibrated with benchmarks/calibrate_generator.py (docs/generator.md).
-TTBAR_SPECTRUM_SHAPE = (1.6, 3.0)  # beta-prime (a, b): rises like x^(a-1), falls like x^-(b+1)
+TTBAR_SPECTRUM_SHAPE = (1.6, 2.8)  # beta-prime (a, b): rises like x^(a-1), falls like x^-(b+1)
 TTBAR_SPECTRUM_SCALE = 250.0  # GeV above threshold
 RADIATION_MEAN_COUNT = 2.0
 RADIATION_PT_MIN = 20.0
@@ -217,15 +217,15 @@ def _isotropic(state, parent, m1, m2):
 
 
 @helper
-def _produce(state, system, m_pair, m1, m2, resonance):
+def _produce(state, system, m_pair, m1, m2, spin):
     """``(state, top, antitop)``: the tt̄ ``system`` of mass ``m_pair`` into two tops of
-    masses ``m1``, ``m2`` at the production angle of the process
-    (:func:`~.production.cos_theta`, from the beam axis in the tt̄ rest frame), uniform
+    masses ``m1``, ``m2`` at the production angle of the process (``spin`` of
+    :func:`~.production.cos_theta`, from the beam axis in the tt̄ rest frame), uniform
     in azimuth; β is the top's velocity in that frame."""
     s = m_pair * m_pair
     lam = (s - (m1 + m2) * (m1 + m2)) * (s - (m1 - m2) * (m1 - m2))
     beta = np.sqrt(lam if lam > 0 else ZERO) / (s + m1 * m1 - m2 * m2)
-    state, c = cos_theta(state, beta, resonance)
+    state, c = cos_theta(state, beta, spin)
     state, cos_phi, sin_phi = direction(state)
     top, antitop = decay(system, m1, m2, HALF * (c + ONE), cos_phi, sin_phi)
     return state, top, antitop
@@ -246,11 +246,13 @@ def _pair_mass(state, m_top, resonance, window):
 
 
 @kernel
-def _top_pair_kernel(state, resonance, window, out):
+def _top_pair_kernel(state, spin, window, out):
     """tt̄ events into ``out`` = (lepton, neutrino, jets, flavour) of a :class:`PartonEvent`:
     top masses, m_tt̄ (:func:`_pair_mass`), radiation, the tt̄ system recoiling against it,
     then the decays t t̄, t → Wb, t̄ → Wb, W → ℓν, W → qq′, all drawn from ``state``;
-    events beyond the beams' momenta are dropped (:func:`_drop_beyond_beams`)."""
+    events beyond the beams' momenta are dropped (:func:`_drop_beyond_beams`). ``spin``:
+    the X's, or :data:`~.production.SM_TTBAR`."""
+    resonance = spin != SM_TTBAR
     lepton, neutrino, jets, flavour = out
     for i in range(lepton.shape[1]):
         state, m_top = _breit_wigner(state, _TOP_WINDOW)
@@ -271,7 +273,7 @@ def _top_pair_kernel(state, resonance, window, out):
         )
         state, rapidity = normal(state)
         system = _system(m_pair, -px, -py, rapidity)
-        state, top_lep, top_had = _produce(state, system, m_pair, m_top, m_antitop, resonance)
+        state, top_lep, top_had = _produce(state, system, m_pair, m_top, m_antitop, spin)
         state, m_w_lep = _breit_wigner(state, _W_WINDOW)
         state, m_w_had = _breit_wigner(state, _W_WINDOW)
         state, w_lep, b_lep = _isotropic(state, top_lep, m_w_lep, _M_B)
@@ -343,32 +345,49 @@ def _output(n: int, out: PartonEvent | None) -> PartonEvent:
 
 
 def _top_pair(
-    rng: RandomSource, out: PartonEvent, *, resonance: bool, window: tuple[float, ...] = _TOP_WINDOW
+    rng: RandomSource, out: PartonEvent, *, spin: int, window: tuple[float, ...] = _TOP_WINDOW
 ) -> PartonEvent:
-    _top_pair_kernel(stream(rng), resonance, window, _fields(out))
+    _top_pair_kernel(stream(rng), spin, window, _fields(out))
     return out
 
 
 def _signal(
-    rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
+    rng: RandomSource,
+    n: int,
+    mass: float,
+    width_fraction: float,
+    out: PartonEvent | None = None,
+    spin: int = 2,
 ) -> PartonEvent:
-    """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; a spin-0 X, so tops
-    and decays are isotropic."""
+    """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; a spin-2 X made in gluon
+    fusion, or a spin-0 one (``spin``; :func:`~.production.cos_theta`), decays isotropic."""
+    if spin not in SIGNAL_SPINS:
+        raise ValueError(f"spin must be one of {SIGNAL_SPINS}, not {spin!r}")
     width = width_fraction * mass
     window = _window(mass, width, mass - 10 * width, mass + 10 * width)
-    return _top_pair(rng, _output(n, out), resonance=True, window=window)
+    return _top_pair(rng, _output(n, out), spin=spin, window=window)
 
 
 def _ttbar(
-    rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
+    rng: RandomSource,
+    n: int,
+    mass: float,
+    width_fraction: float,
+    out: PartonEvent | None = None,
+    spin: int = 2,
 ) -> PartonEvent:
     """SM tt̄ (falling m_tt̄ from threshold, gg and q q̄ production angles) → (bℓν)(bqq′)
     plus radiation."""
-    return _top_pair(rng, _output(n, out), resonance=False)
+    return _top_pair(rng, _output(n, out), spin=SM_TTBAR)
 
 
 def _wjets(
-    rng: RandomSource, n: int, mass: float, width_fraction: float, out: PartonEvent | None = None
+    rng: RandomSource,
+    n: int,
+    mass: float,
+    width_fraction: float,
+    out: PartonEvent | None = None,
+    spin: int = 2,
 ) -> PartonEvent:
     """W(→ℓν) + at least four light/charm/bottom partons with falling pT."""
     event = _output(n, out)
@@ -385,9 +404,10 @@ class Process:
         label: 1 for signal, 0 for background.
         background_share: share of an integer ``n_background`` given to this process.
         cross_section: σ × BR(ℓ + jets) in pb as a function of the signal mass.
-        partons: ``(rng, n, mass, width_fraction, out=None) -> PartonEvent``; ``rng`` is a
-            numpy ``Generator`` or a kernel stream state (:func:`~._draws.stream`), ``out``
-            an :func:`empty_event` of ``n`` events to fill instead of a new one.
+        partons: ``(rng, n, mass, width_fraction, out=None, spin=2) -> PartonEvent``;
+            ``rng`` is a numpy ``Generator`` or a kernel stream state
+            (:func:`~._draws.stream`), ``out`` an :func:`empty_event` of ``n`` events to
+            fill instead of a new one, ``spin`` the signal X's (the backgrounds ignore it).
     """
 
     name: str

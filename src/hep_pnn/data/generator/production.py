@@ -9,11 +9,18 @@ Collider Physics*, eqs. 10.10–10.11, with τ₁,₂ = (1 ∓ β cos θ)/2 and 
 - q q̄ → tt̄: ∝ τ₁² + τ₂² + ρ/2 ∝ 2 − β² + β² cos²θ;
 - g g → tt̄: ∝ (1/(6 τ₁τ₂) − 3/8)(τ₁² + τ₂² + ρ − ρ²/(4 τ₁τ₂)).
 
-The signal X is taken as a spin-0 resonance (a heavy scalar or pseudoscalar made in gluon
-fusion, g g → H/A → tt̄, the benchmark of the ATLAS and CMS heavy-Higgs searches in tt̄),
-which decays isotropically. HEPMASS does not state the spin of its X; a spin-1 (Z′-like)
-X, with the q q̄ form, scores lower with the networks trained on HEPMASS
-(docs/generator.md, "Realism").
+The signal X is taken as a spin-2 resonance made in gluon fusion, g g → G → tt̄ (a
+Randall–Sundrum Kaluza–Klein graviton, one of the benchmarks of the ATLAS and CMS tt̄
+resonance searches). A massless graviton couples to two gluons of opposite helicity, so it
+is produced with J_z = ±2 along the beam, and its decay through the energy–momentum
+tensor, summed over the top spins, gives
+
+- g g → G → tt̄: ∝ sin²θ (2 − β² sin²θ) = (1 − cos²θ)(2 − β² + β² cos²θ),
+
+which is 1 − cos⁴θ for massless tops and sin²θ at threshold: the tops are more central
+than those of a spin-0 X (isotropic). HEPMASS does not state the spin of its X; of spin
+0, 1 (Z′-like, the q q̄ form) and 2, the networks trained on HEPMASS score the spin-2
+events closest to their real-data values (docs/generator.md, "Realism").
 
 The tt̄ kernel in :mod:`.processes` inlines these helpers, and numba caches it by that
 file only: after editing this module, delete the ``processes.*.nbi``/``*.nbc`` cache files.
@@ -33,12 +40,24 @@ import numpy as np
 from hep_pnn.data.generator._draws import uniform
 from hep_pnn.data.generator._fourvec import HALF, ONE, TWO, helper, kernel
 
-__all__ = ["GLUON_FUSION_FRACTION", "PRODUCTION_KINDS", "cos_theta", "sample_cos_theta"]
+__all__ = [
+    "GLUON_FUSION_FRACTION",
+    "PRODUCTION_KINDS",
+    "SIGNAL_SPINS",
+    "SM_TTBAR",
+    "cos_theta",
+    "sample_cos_theta",
+]
 
 #: Share of SM tt̄ produced by gluon fusion at 13 TeV (about 90 %, the rest q q̄; e.g.
 #: Czakon, Fiedler & Mitov, PRL 110 (2013) 252004, arXiv:1303.6254, and the LHC top
 #: working group's summaries), taken as constant over m_tt̄.
 GLUON_FUSION_FRACTION = 0.9
+
+#: Spins of the signal X the generator can make (``spin=`` of ``generate``).
+SIGNAL_SPINS = (0, 2)
+#: The ``spin`` code of SM tt̄ in :func:`cos_theta`.
+SM_TTBAR = -1
 
 _F32 = np.float32
 _GLUON_FUSION = _F32(GLUON_FUSION_FRACTION)
@@ -82,6 +101,21 @@ def _gluon_fusion(state, beta, beta2):
 
 
 @helper
+def _graviton(state, beta2):
+    """``(state, cos θ)`` ∝ (1 − cos²θ)(2 − β² + β² cos²θ) (g g → G → tt̄, a spin-2
+    resonance), by accept–reject under its maximum 2 − β² at cos θ = 0 (acceptance 2/3
+    at threshold, 4/5 for massless tops)."""
+    peak = TWO - beta2
+    while True:
+        state, u = uniform(state)
+        state, v = uniform(state)
+        c = TWO * u - ONE
+        c2 = c * c
+        if v * peak < (ONE - c2) * (peak + beta2 * c2):
+            return state, c
+
+
+@helper
 def _isotropic(state):
     """``(state, cos θ)`` uniform in [−1, 1) (a spin-0 resonance)."""
     state, u = uniform(state)
@@ -89,11 +123,14 @@ def _isotropic(state):
 
 
 @helper
-def cos_theta(state, beta, resonance):
+def cos_theta(state, beta, spin):
     """``(state, cos θ)``: the top's production angle in the tt̄ rest frame for top
-    velocity ``beta`` there; ``resonance`` for the spin-0 signal (isotropic), else SM tt̄
-    (gluon fusion in :data:`GLUON_FUSION_FRACTION` of the events, q q̄ in the rest)."""
-    if resonance:
+    velocity ``beta`` there: of a spin-2 X (``spin`` 2), a spin-0 X (0, isotropic) or SM
+    tt̄ (:data:`SM_TTBAR`: gluon fusion in :data:`GLUON_FUSION_FRACTION` of the events,
+    q q̄ in the rest)."""
+    if spin == 2:
+        return _graviton(state, beta * beta)
+    if spin == 0:
         return _isotropic(state)
     beta = max(beta, _F32(1e-3))
     beta2 = beta * beta
@@ -103,8 +140,9 @@ def cos_theta(state, beta, resonance):
     return _annihilation(state, beta2)
 
 
-#: What :func:`sample_cos_theta` can draw: the signal, SM tt̄, or one SM channel alone.
-PRODUCTION_KINDS = ("signal", "ttbar", "gluon_fusion", "annihilation")
+#: What :func:`sample_cos_theta` can draw: the spin-2 or spin-0 signal, SM tt̄, or one
+#: SM channel alone.
+PRODUCTION_KINDS = ("signal", "ttbar", "gluon_fusion", "annihilation", "spin0")
 
 
 @kernel
@@ -112,9 +150,11 @@ def _sample_kernel(state, beta, kind, out):
     beta2 = beta * beta
     for i in range(out.shape[0]):
         if kind == 0:
-            state, out[i] = cos_theta(state, beta, True)
+            state, out[i] = cos_theta(state, beta, 2)
         elif kind == 1:
-            state, out[i] = cos_theta(state, beta, False)
+            state, out[i] = cos_theta(state, beta, SM_TTBAR)
+        elif kind == 4:
+            state, out[i] = cos_theta(state, beta, 0)
         elif kind == 2:
             state, out[i] = _gluon_fusion(state, beta, beta2)
         else:

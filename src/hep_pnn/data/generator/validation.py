@@ -24,6 +24,7 @@ from hep_pnn.data.generator.processes import (
     PROCESSES,
     TTBAR_THRESHOLD,
 )
+from hep_pnn.data.generator.production import SIGNAL_SPINS
 from hep_pnn.errors import ConfigError
 
 __all__ = ["PRESETS", "GeneratorOptions", "preset_sizes", "validate"]
@@ -106,6 +107,7 @@ class GeneratorOptions:
     background_mass: str
     seed: int
     width_fraction: float
+    spin: int
     luminosity: float
     chunk_size: int
     threads: int
@@ -196,6 +198,7 @@ def validate(
     background_mass: str,
     seed: int,
     width_fraction: float,
+    spin: int,
     luminosity: float,
     chunk_size: int,
     threads: int | None,
@@ -230,6 +233,12 @@ def validate(
             where="option width_fraction",
             fix="e.g. 0.03 for a 3 % width",
         )
+    if isinstance(spin, bool) or spin not in SIGNAL_SPINS:
+        raise ConfigError(
+            f"spin {spin!r} is not a spin the generator makes",
+            where="option spin",
+            fix="give 2 (a graviton-like X, the default) or 0 (a heavy Higgs-like X)",
+        )
     if not luminosity > 0:
         raise ConfigError(
             f"luminosity {luminosity} is not positive",
@@ -243,6 +252,7 @@ def validate(
         background_mass=background_mass,
         seed=int(seed),
         width_fraction=float(width_fraction),
+        spin=int(spin),
         luminosity=float(luminosity),
         chunk_size=_count(chunk_size, "chunk_size"),
         threads=min(2, os.cpu_count() or 1) if threads is None else _count(threads, "threads"),

@@ -9,11 +9,12 @@ everything after the particle level taken from hep-pnn's generator, so that apar
 the jets' directions and masses (set by the shower) only the physics before the detector
 differs:
 
-- *Processes*: ``"ttbar"`` (``Top:gg2ttbar``, ``Top:qqbar2ttbar``) and ``"signal"``, a
-  spin-0 X → tt̄ from gluon fusion (Pythia's ``HiggsBSM:gg2H2``, the H2 forced to tt̄) with
-  Γ/m = 3 % truncated at ±10 Γ, as the generator's. W decays restricted to e ν, μ ν and
-  the hadronic channels with a u, d, s or c quark; events without exactly one isolated
-  lepton are dropped.
+- *Processes*: ``"ttbar"`` (``Top:gg2ttbar``, ``Top:qqbar2ttbar``) and ``"signal"``, an
+  X → tt̄ from gluon fusion with Γ/m = 4 % truncated at ±10 Γ, as the generator's: spin 2
+  by default (``spin=2``: Pythia's Randall–Sundrum graviton ``ExtraDimensionsG*:gg2G*``,
+  whose decay angle follows 1 − cos⁴θ) or spin 0 (``spin=0``: ``HiggsBSM:gg2H2``). W
+  decays restricted to e ν, μ ν and the hadronic channels with a u, d, s or c quark;
+  events without exactly one isolated lepton are dropped.
 - *Lepton*: final-state e or μ with pT ≥ 10 GeV and abs(η) ≤ 2.5, isolated when the
   visible particles above 0.5 GeV within ΔR < 0.5 carry less than 10 % of its pT (the
   Delphes 3 isolation); its energy smeared with the generator's lepton resolution.
@@ -66,7 +67,7 @@ from hep_pnn.data.jets.generate import (
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError
 
-__all__ = ["SHOWERED_PROCESSES", "showered_events", "showered_table"]
+__all__ = ["SHOWERED_PROCESSES", "SIGNAL_MODELS", "showered_events", "showered_table"]
 
 SHOWERED_PROCESSES = ("ttbar", "signal")
 """Process names, also the ``process_names`` of :func:`showered_table`'s table."""
@@ -79,7 +80,7 @@ _COMMON = (
     "24:onMode = off",
     "24:onIfAny = 1 2 3 4 11 13",
 )
-WIDTH_FRACTION = 0.03
+WIDTH_FRACTION = 0.04
 LEPTON_CANDIDATE_PT = 10.0
 ISOLATION_RADIUS, ISOLATION_PT_MIN, ISOLATION_RATIO = 0.5, 0.5, 0.1
 JET_INPUT_PT = 15.0
@@ -89,21 +90,28 @@ _Measured = tuple[np.ndarray, np.ndarray, list[bool], int, np.ndarray]
 _TAG_EFFICIENCY = {5: detector.BTAG_EFFICIENCY[BOTTOM], 4: detector.BTAG_EFFICIENCY[CHARM]}
 
 
-def _process_settings(process: str, mass: float | None) -> list[str]:
+#: The X of each spin: Pythia's process switches and the X's particle code.
+SIGNAL_MODELS: dict[int, tuple[tuple[str, ...], int]] = {
+    0: (("Higgs:useBSM = on", "HiggsBSM:gg2H2 = on"), 35),
+    2: (("ExtraDimensionsG*:gg2G* = on",), 5100039),
+}
+
+
+def _process_settings(process: str, mass: float | None, spin: int) -> list[str]:
     if process == "ttbar":
         return ["Top:gg2ttbar = on", "Top:qqbar2ttbar = on"]
     assert mass is not None
     width = WIDTH_FRACTION * mass
+    switches, code = SIGNAL_MODELS[spin]
     return [
-        "Higgs:useBSM = on",
-        "HiggsBSM:gg2H2 = on",
-        f"35:m0 = {mass:g}",
-        f"35:mWidth = {width:g}",
-        "35:doForceWidth = on",
-        f"35:mMin = {mass - 10 * width:g}",
-        f"35:mMax = {mass + 10 * width:g}",
-        "35:onMode = off",
-        "35:onIfMatch = 6 -6",
+        *switches,
+        f"{code}:m0 = {mass:g}",
+        f"{code}:mWidth = {width:g}",
+        f"{code}:doForceWidth = on",
+        f"{code}:mMin = {mass - 10 * width:g}",
+        f"{code}:mMax = {mass + 10 * width:g}",
+        f"{code}:onMode = off",
+        f"{code}:onIfMatch = 6 -6",
     ]
 
 
@@ -114,6 +122,15 @@ def _check_energy(sqrt_s: float, masses: Sequence[float], process: str, where: s
             + (f" at {max(masses):g} GeV" if max(masses) > 0 else ""),
             where=where,
             fix="give sqrt_s (GeV) above the tt̄ threshold and the X mass, e.g. 8000 or 13000",
+        )
+
+
+def _check_spin(spin: int, where: str) -> None:
+    if spin not in SIGNAL_MODELS:
+        raise ConfigError(
+            f"no signal model of spin {spin!r}",
+            where=where,
+            fix=f"give spin as one of {', '.join(map(str, SIGNAL_MODELS))}",
         )
 
 
@@ -195,6 +212,7 @@ def _chunk(
     radius: float,
     mpi: bool,
     sqrt_s: float,
+    spin: int,
 ) -> tuple[list[_Measured], np.ndarray]:
     """Generate ``n_generated`` Pythia events: the selected ones, measured, and which of the
     generated events they are (worker process)."""
@@ -211,7 +229,7 @@ def _chunk(
         "Random:setSeed = on",
         f"Random:seed = {pythia_seed(sequence)}",
         f"PartonLevel:MPI = {'on' if mpi else 'off'}",
-        *_process_settings(process, mass),
+        *_process_settings(process, mass, spin),
     ]
     failure = ConfigError(
         f"Pythia failed to initialise {process} (mass {mass})",
@@ -257,6 +275,7 @@ def showered_events(
     radius: float = 0.4,
     mpi: bool = True,
     sqrt_s: float = SQRT_S,
+    spin: int = 2,
     chunk_events: int = 2_000,
     jobs: int = 1,
 ) -> DetectorEvent:
@@ -270,6 +289,7 @@ def showered_events(
         radius: anti-kT radius.
         mpi: multi-parton interactions on.
         sqrt_s: pp centre-of-mass energy, GeV.
+        spin: the signal X's spin, 0 or 2 (:data:`SIGNAL_MODELS`).
         chunk_events: events per chunk (one Pythia run each).
         jobs: worker processes.
 
@@ -303,13 +323,15 @@ def showered_events(
             where="showered_events",
         )
     _check_energy(sqrt_s, [mass or 0.0], process, "showered_events")
+    _check_spin(spin, "showered_events")
     _require_extras()
     key = [SHOWERED_PROCESSES.index(process), round(1000 * (mass or 0.0))]
     sizes = [
         min(chunk_events, n_generated - start) for start in range(0, n_generated, chunk_events)
     ]
     tasks = [
-        (process, mass, size, [seed, *key, k], radius, mpi, sqrt_s) for k, size in enumerate(sizes)
+        (process, mass, size, [seed, *key, k], radius, mpi, sqrt_s, spin)
+        for k, size in enumerate(sizes)
     ]
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
@@ -341,6 +363,7 @@ def showered_table(
     radius: float = 0.4,
     mpi: bool = True,
     sqrt_s: float = SQRT_S,
+    spin: int = 2,
     jobs: int = 1,
 ) -> EventTable:
     """Showered tt̄ and X → tt̄ at each mass, as a standardised HEPMASS-like table.
@@ -359,6 +382,7 @@ def showered_table(
             "no signal mass", where="showered_table", fix="give at least one mass (GeV)"
         )
     _check_energy(sqrt_s, masses, "the signal", "showered_table")
+    _check_spin(spin, "showered_table")
     samples: list[tuple[str, float | None, int]] = [("ttbar", None, n_generated_background)]
     samples += [("signal", float(m), n_generated_signal) for m in masses]
     parts = []
@@ -371,6 +395,7 @@ def showered_table(
             radius=radius,
             mpi=mpi,
             sqrt_s=sqrt_s,
+            spin=spin,
             jobs=jobs,
         )
         parts.append((process, mass, standardise(raw_features(event))))
