@@ -80,10 +80,10 @@ def test_kernel_helpers_agree_with_numpy_kinematics():
 
 @pytest.mark.parametrize("m_x", [500.0, 1000.0, 1500.0])
 def test_signal_mwwbb_peaks_near_resonance_mass(raw, m_x):
-    """The reconstructed X peaks a little below its mass (4–6 %: jets miss the energy
-    radiated out of their cone), never above it."""
+    """The reconstructed X peaks at or a little below its mass (up to 3 %: jets miss the
+    energy radiated out of their cone), not above it."""
     mwwbb = raw.signal(mass=m_x).column("f26")
-    assert -0.11 * m_x < _mode(mwwbb, 0.5 * m_x, 1.5 * m_x) - m_x < 0.02 * m_x
+    assert -0.13 * m_x < _mode(mwwbb, 0.5 * m_x, 1.5 * m_x) - m_x < 0.03 * m_x
     assert abs(np.median(mwwbb) - m_x) < 0.1 * m_x
 
 
@@ -256,10 +256,10 @@ def test_jets_lose_out_of_cone_energy_that_the_met_still_counts():
         jet = pt * core * np.where(lost, 1 - loss, 1.0)
         model, passes = model + jet / 420.0, passes & (jet >= 20.0)  # the selection
     model = model[passes]
-    assert abs(np.mean(measured) - np.mean(model)) < 0.01  # both ≈ 0.87
+    assert abs(np.mean(measured) - np.mean(model)) < 0.01  # both ≈ 0.92
     assert abs(np.mean(measured < 0.85) - np.mean(model < 0.85)) < 0.03
-    assert np.mean(measured) < 0.92  # without the loss: 1.0
-    # The MET's mean error vanishes; counted as missing, the lost energy (13.5 % of the
-    # jets' pT on average) would shift it by about 10 GeV along the jets' vector sum.
+    assert np.mean(measured) < 0.95  # without the loss: 1.0
+    # The MET's mean error vanishes; counted as missing, the lost energy (8 % of the jets'
+    # pT on average) would shift it by about 6 GeV along the jets' vector sum.
     mean_error = (event.met - partons.neutrino[:2, 0]).mean(axis=0)
     assert np.hypot(*mean_error) < 2.0, mean_error

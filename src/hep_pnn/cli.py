@@ -340,7 +340,7 @@ def generate_command(
         str, typer.Option(help="Background mass: identical (as HEPMASS) or uniform.")
     ] = "identical",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    width: Annotated[float, typer.Option(help="Resonance width / mass.")] = 0.04,
+    width: Annotated[float, typer.Option(help="Resonance width / mass.")] = 0.05,
     spin: Annotated[
         int, typer.Option(help="Spin of the X: 2 (graviton-like, as HEPMASS) or 0 (scalar).")
     ] = 2,

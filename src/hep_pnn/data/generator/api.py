@@ -238,7 +238,7 @@ def generate(
     n_background: int | Mapping[str, int] = 50_000,
     background_mass: str = "identical",
     seed: int = 0,
-    width_fraction: float = 0.04,
+    width_fraction: float = 0.05,
     spin: int = 2,
     luminosity: float = 140.0,
     chunk_size: int = 262_144,

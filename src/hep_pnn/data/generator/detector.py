@@ -30,7 +30,7 @@ B_SEMILEPTONIC_FRACTION, B_SEMILEPTONIC_MAX_LOSS = 0.2, 0.35
 # spread beyond the jet (anti-kT R = 0.4): in this share of jets it loses an exponential
 # fraction of this mean, at most OUT_OF_CONE_MAX; the energy stays in the event (the MET
 # counts it). Measured in Pythia 8 tt̄ (benchmarks/jet_response.py, docs/generator.md).
-OUT_OF_CONE_FRACTION, OUT_OF_CONE_MEAN, OUT_OF_CONE_MAX = 0.62, 0.217, 0.9
+OUT_OF_CONE_FRACTION, OUT_OF_CONE_MEAN, OUT_OF_CONE_MAX = 0.47, 0.173, 0.9
 LEPTON_STOCHASTIC, LEPTON_LINEAR = 0.015, 1e-4  # σ/pT = 1.5 % ⊕ 1e-4·pT
 SOFT_MET_RESOLUTION = 0.5  # σ per MET component = 0.5 √ΣET (GeV)
 CALORIMETER_ETA = 4.9

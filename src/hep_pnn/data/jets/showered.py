@@ -10,7 +10,7 @@ the jets' directions and masses (set by the shower) only the physics before the 
 differs:
 
 - *Processes*: ``"ttbar"`` (``Top:gg2ttbar``, ``Top:qqbar2ttbar``) and ``"signal"``, an
-  X → tt̄ from gluon fusion with Γ/m = 4 % truncated at ±10 Γ, as the generator's: spin 2
+  X → tt̄ from gluon fusion with Γ/m = 5 % truncated at ±10 Γ, as the generator's: spin 2
   by default (``spin=2``: Pythia's Randall–Sundrum graviton ``ExtraDimensionsG*:gg2G*``,
   whose decay angle follows 1 − cos⁴θ) or spin 0 (``spin=0``: ``HiggsBSM:gg2H2``). W
   decays restricted to e ν, μ ν and the hadronic channels with a u, d, s or c quark;
@@ -80,7 +80,7 @@ _COMMON = (
     "24:onMode = off",
     "24:onIfAny = 1 2 3 4 11 13",
 )
-WIDTH_FRACTION = 0.04
+WIDTH_FRACTION = 0.05
 LEPTON_CANDIDATE_PT = 10.0
 ISOLATION_RADIUS, ISOLATION_PT_MIN, ISOLATION_RATIO = 0.5, 0.5, 0.1
 JET_INPUT_PT = 15.0
