@@ -136,6 +136,8 @@ def test_presets():
         ({"width_fraction": 0.0}, "option width_fraction"),
         ({"spin": 1}, "option spin"),
         ({"spin": True}, "option spin"),
+        ({"spin": 2.0}, "option spin"),
+        ({"spin": "2"}, "option spin"),
         ({"luminosity": -1.0}, "option luminosity"),
         ({"seed": -1}, "option seed"),
         ({"chunk_size": 0}, "option chunk_size"),

@@ -173,11 +173,14 @@ def test_measurement_smears_tags_and_balances_like_the_generator() -> None:
     assert tags.shape == (3000, 4)
 
 
-@pytest.mark.parametrize(("spin", "forward_share"), [(0, 0.2), (2, 0.075)])
-def test_the_signal_spin_sets_pythias_production_angle(spin, forward_share) -> None:
+@pytest.mark.parametrize(
+    ("spin", "forward_share", "tolerance"), [(0, 0.2, 0.012), (2, 0.082, 0.008)]
+)
+def test_the_signal_spin_sets_pythias_production_angle(spin, forward_share, tolerance) -> None:
     """Pythia's hard-process tops of a 1 TeV X, in their rest frame: isotropic for the
-    spin-0 H2, central for the spin-2 G* (1 − cos⁴θ: 7.4 % beyond abs(cos θ) = 0.8;
-    the parametric generator's massive form 7.7 %)."""
+    spin-0 H2, central for the spin-2 G* (Pythia's 1 − cos⁴θ: 8.2 % beyond
+    abs(cos θ) = 0.8; the parametric generator's massive form 7.7 % at β = 0.94).
+    10,000 events: statistical spreads 0.004 and 0.003."""
     import awkward as ak
 
     settings = [
@@ -190,7 +193,7 @@ def test_the_signal_spin_sets_pythias_production_angle(spin, forward_share) -> N
         "Random:seed = 7",
         *_process_settings("signal", 1000.0, spin),
     ]
-    particles = pythia_events(settings, 2000, failure=ConfigError("Pythia did not start"))
+    particles = pythia_events(settings, 10_000, failure=ConfigError("Pythia did not start"))
     tops = particles[(abs(particles.id) == 6) & (particles.status == -22)].p
     first, second = (
         np.stack([ak.to_numpy(tops[c][:, k]) for c in ("px", "py", "pz", "e")]) for k in (0, 1)
@@ -198,10 +201,11 @@ def test_the_signal_spin_sets_pythias_production_angle(spin, forward_share) -> N
     pair = first + second
     rest = boost(first, -pair[:3] / pair[3])
     cos_theta = rest[2] / np.sqrt((rest[:3] ** 2).sum(axis=0))
-    assert abs(np.mean(np.abs(cos_theta) > 0.8) - forward_share) < 0.02
+    assert abs(np.mean(np.abs(cos_theta) > 0.8) - forward_share) < tolerance
 
 
-def test_an_unknown_spin_is_one_clear_error_before_pythia() -> None:
-    with pytest.raises(ConfigError, match="no signal model of spin 1") as error:
-        showered_events("signal", n_generated=10, seed=0, mass=500.0, spin=1)
+@pytest.mark.parametrize("spin", [1, True, 2.0, [2]])
+def test_an_unknown_spin_is_one_clear_error_before_pythia(spin) -> None:
+    with pytest.raises(ConfigError, match="no signal model of spin") as error:
+        showered_events("signal", n_generated=10, seed=0, mass=500.0, spin=spin)
     assert "0, 2" in error.value.fix

@@ -342,7 +342,7 @@ def generate_command(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     width: Annotated[float, typer.Option(help="Resonance width / mass.")] = 0.05,
     spin: Annotated[
-        int, typer.Option(help="Spin of the X: 2 (graviton-like, as HEPMASS) or 0 (scalar).")
+        int, typer.Option(help="Spin of the X: 2 (graviton-like; closest to HEPMASS) or 0.")
     ] = 2,
     luminosity: Annotated[float, typer.Option(help="Luminosity in fb⁻¹ for the weights.")] = 140.0,
     threads: Annotated[int | None, typer.Option(help="Worker threads (default up to 2).")] = None,

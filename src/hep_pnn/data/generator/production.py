@@ -34,6 +34,7 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -46,6 +47,7 @@ __all__ = [
     "SIGNAL_SPINS",
     "SM_TTBAR",
     "cos_theta",
+    "is_signal_spin",
     "sample_cos_theta",
 ]
 
@@ -58,6 +60,16 @@ GLUON_FUSION_FRACTION = 0.9
 SIGNAL_SPINS = (0, 2)
 #: The ``spin`` code of SM tt̄ in :func:`cos_theta`.
 SM_TTBAR = -1
+
+
+def is_signal_spin(spin: object) -> bool:
+    """Whether ``spin`` is an integer (not a bool) of :data:`SIGNAL_SPINS`."""
+    return (
+        isinstance(spin, numbers.Integral)
+        and not isinstance(spin, bool | np.bool_)
+        and int(spin) in SIGNAL_SPINS
+    )
+
 
 _F32 = np.float32
 _GLUON_FUSION = _F32(GLUON_FUSION_FRACTION)

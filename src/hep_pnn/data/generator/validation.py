@@ -24,7 +24,7 @@ from hep_pnn.data.generator.processes import (
     PROCESSES,
     TTBAR_THRESHOLD,
 )
-from hep_pnn.data.generator.production import SIGNAL_SPINS
+from hep_pnn.data.generator.production import is_signal_spin
 from hep_pnn.errors import ConfigError
 
 __all__ = ["PRESETS", "GeneratorOptions", "preset_sizes", "validate"]
@@ -231,9 +231,9 @@ def validate(
         raise ConfigError(
             f"width_fraction {width_fraction} is outside (0, 0.3]",
             where="option width_fraction",
-            fix="e.g. 0.03 for a 3 % width",
+            fix="e.g. 0.05 for a 5 % width",
         )
-    if isinstance(spin, bool) or spin not in SIGNAL_SPINS:
+    if not is_signal_spin(spin):
         raise ConfigError(
             f"spin {spin!r} is not a spin the generator makes",
             where="option spin",

@@ -54,6 +54,7 @@ from hep_pnn.data.features import FEATURE_NAMES
 from hep_pnn.data.generator import detector
 from hep_pnn.data.generator.detector import DetectorEvent
 from hep_pnn.data.generator.processes import BOTTOM, CHARM, TTBAR_THRESHOLD
+from hep_pnn.data.generator.production import is_signal_spin
 from hep_pnn.data.generator.reconstruction import raw_features
 from hep_pnn.data.generator.standardise import standardise
 from hep_pnn.data.jets._events import delta_r
@@ -102,7 +103,7 @@ def _process_settings(process: str, mass: float | None, spin: int) -> list[str]:
         return ["Top:gg2ttbar = on", "Top:qqbar2ttbar = on"]
     assert mass is not None
     width = WIDTH_FRACTION * mass
-    switches, code = SIGNAL_MODELS[spin]
+    switches, code = SIGNAL_MODELS[int(spin)]
     return [
         *switches,
         f"{code}:m0 = {mass:g}",
@@ -126,7 +127,7 @@ def _check_energy(sqrt_s: float, masses: Sequence[float], process: str, where: s
 
 
 def _check_spin(spin: int, where: str) -> None:
-    if spin not in SIGNAL_MODELS:
+    if not is_signal_spin(spin):
         raise ConfigError(
             f"no signal model of spin {spin!r}",
             where=where,
