@@ -27,7 +27,7 @@ import argparse
 
 import numpy as np
 
-from hep_pnn.data.jets._events import delta_r
+from hep_pnn.data.jets._events import delta_r, eta_phi
 from hep_pnn.data.jets.generate import pythia_events
 from hep_pnn.data.jets.showered import _COMMON, _process_settings
 from hep_pnn.errors import ConfigError
@@ -36,9 +36,25 @@ QUANTILES = (0.02, 0.05, 0.1, 0.16, 0.25, 0.5, 0.75, 0.84, 0.9, 0.95)
 RANGES = ((20, 40), (40, 120), (120, 1000))
 
 
-def _pt_eta_phi(px, py, pz):
-    pt = np.hypot(px, py)
-    return pt, np.arcsinh(pz / np.maximum(pt, 1e-9)), np.arctan2(py, px)
+def _pt_eta_phi(momenta: list[list[float]]) -> tuple[np.ndarray, ...]:
+    """pT, η and φ of ``[[px, py, pz, ...], ...]``."""
+    p = np.asarray(momenta, dtype=np.float64).reshape(-1, 3)
+    return (np.hypot(p[:, 0], p[:, 1]), *eta_phi(p[:, 0], p[:, 1], p[:, 2]))
+
+
+def _match(distance: np.ndarray, radius: float) -> list[tuple[int, int]]:
+    """One-to-one (quark, jet) pairs of a ``(quarks, jets)`` ΔR matrix, closest first,
+    each closer than ``radius``."""
+    order = np.argsort(distance, axis=None, kind="stable")
+    pairs, used_quarks, used_jets = [], set(), set()
+    for q, j in zip(*np.unravel_index(order, distance.shape), strict=True):
+        if distance[q, j] >= radius:
+            break
+        if q not in used_quarks and j not in used_jets:
+            used_quarks.add(q)
+            used_jets.add(j)
+            pairs.append((int(q), int(j)))
+    return pairs
 
 
 def responses(n_events: int, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -55,11 +71,8 @@ def responses(n_events: int, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
         *_process_settings("ttbar", None, 2),
     ]
     particles = pythia_events(settings, n_events, failure=ConfigError("Pythia did not start"))
-    ids, mothers = ak.to_list(abs(particles.id)), ak.to_list(particles.mother1)
-    parent = ak.Array(
-        [[ev[m] if m > 0 else 0 for m in ms] for ev, ms in zip(ids, mothers, strict=True)]
-    )
     kind = abs(particles.id)
+    parent = kind[particles.mother1]
     quarks = particles[(kind <= 4) & (parent == 24) & (particles.status < 0)]
     final = particles[particles.status > 0]
     kind = abs(final.id)
@@ -68,31 +81,22 @@ def responses(n_events: int, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     definition = fastjet.JetDefinition(fastjet.antikt_algorithm, 0.4)
     jets = fastjet.ClusterSequence(momenta, definition).inclusive_jets(min_pt=5.0)
     ratio, parton_pt, eligible = [], [], 0
+    quark_lists = ak.to_list(ak.zip([quarks.p.px, quarks.p.py, quarks.p.pz]))
     jet_lists = ak.to_list(ak.zip([jets.px, jets.py, jets.pz]))
-    for event_quarks, event_jets in zip(ak.to_list(quarks.p), jet_lists, strict=True):
-        kinematics = [_pt_eta_phi(q["px"], q["py"], q["pz"]) for q in event_quarks]
-        kinematics = [k for k in kinematics if k[0] >= 20 and abs(k[1]) <= 2.5]
-        eligible += len(kinematics)
-        if not event_jets or not kinematics:
-            continue
-        jet = np.asarray(event_jets)
-        jet_pt, jet_eta, jet_phi = _pt_eta_phi(jet[:, 0], jet[:, 1], jet[:, 2])
-        pairs = sorted(
-            (float(delta_r(eta, phi, jet_eta[j], jet_phi[j])), q, j)
-            for q, (_, eta, phi) in enumerate(kinematics)
-            for j in range(len(jet_pt))
+    for event_quarks, event_jets in zip(quark_lists, jet_lists, strict=True):
+        quark_pt, quark_eta, quark_phi = _pt_eta_phi(event_quarks)
+        eligible_quark = (quark_pt >= 20) & (np.abs(quark_eta) <= 2.5)
+        quark_pt, quark_eta, quark_phi = (
+            a[eligible_quark] for a in (quark_pt, quark_eta, quark_phi)
         )
-        used_quarks: set[int] = set()
-        used_jets: set[int] = set()
-        for distance, q, j in pairs:  # closest pairs first, each quark and jet once
-            if distance >= 0.3:
-                break
-            if q in used_quarks or j in used_jets:
-                continue
-            used_quarks.add(q)
-            used_jets.add(j)
-            ratio.append(jet_pt[j] / kinematics[q][0])
-            parton_pt.append(kinematics[q][0])
+        eligible += len(quark_pt)
+        if not event_jets or not len(quark_pt):
+            continue
+        jet_pt, jet_eta, jet_phi = _pt_eta_phi(event_jets)
+        distance = delta_r(quark_eta[:, None], quark_phi[:, None], jet_eta, jet_phi)
+        for q, j in _match(distance, 0.3):
+            ratio.append(jet_pt[j] / quark_pt[q])
+            parton_pt.append(quark_pt[q])
     return np.asarray(ratio), np.asarray(parton_pt), eligible
 
 
