@@ -161,6 +161,7 @@ def main() -> None:
         masses=masses,
         n_signal_per_mass=n_signal,
         seed=args.seed,
+        spin=args.spin,
         n_background={"ttbar": int((showered.label == 0).sum())},
     )
     mpi = "off" if args.no_mpi else "on"

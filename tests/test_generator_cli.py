@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from hep_pnn.cli import main
+from hep_pnn.cli import generate_command, main
 from hep_pnn.data import read_events, read_hepmass_imb
 from hep_pnn.data.generator import generate
 from hep_pnn.errors import ConfigError
@@ -95,3 +96,11 @@ def test_unwritable_output_exits_2_before_generating(tmp_path, capsys):
         main(["generate", "-o", str(blocker / "events.parquet"), "--signal", "10"])
     assert exit_info.value.code == 2
     assert "cannot create folder" in capsys.readouterr().err
+
+
+def test_the_cli_defaults_are_the_generators():
+    """The CLI keeps its defaults as literals (it does not import the generator at start-up);
+    they must equal the library's."""
+    cli, library = (inspect.signature(f).parameters for f in (generate_command, generate))
+    assert cli["width"].default == library["width_fraction"].default
+    assert cli["spin"].default == library["spin"].default

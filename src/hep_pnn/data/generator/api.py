@@ -21,7 +21,13 @@ import numpy as np
 from hep_pnn.data.features import FEATURE_NAMES, HEPMASS_MASSES
 from hep_pnn.data.generator._scheduler import BlockQueue
 from hep_pnn.data.generator.detector import DetectorEvent, empty_detector_event, simulate
-from hep_pnn.data.generator.processes import BACKGROUNDS, PROCESSES, PartonEvent, empty_event
+from hep_pnn.data.generator.processes import (
+    BACKGROUNDS,
+    PROCESSES,
+    WIDTH_FRACTION,
+    PartonEvent,
+    empty_event,
+)
 from hep_pnn.data.generator.reconstruction import raw_features
 from hep_pnn.data.generator.standardise import standardise
 from hep_pnn.data.generator.validation import GeneratorOptions, validate
@@ -238,7 +244,7 @@ def generate(
     n_background: int | Mapping[str, int] = 50_000,
     background_mass: str = "identical",
     seed: int = 0,
-    width_fraction: float = 0.05,
+    width_fraction: float = WIDTH_FRACTION,
     spin: int = 2,
     luminosity: float = 140.0,
     chunk_size: int = 262_144,

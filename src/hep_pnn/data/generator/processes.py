@@ -40,7 +40,7 @@ from hep_pnn.data.generator._fourvec import (
     massless,
     sinh_cosh,
 )
-from hep_pnn.data.generator.production import SIGNAL_SPINS, SM_TTBAR, cos_theta
+from hep_pnn.data.generator.production import SIGNAL_SPINS, SM_TTBAR, cos_theta, is_signal_spin
 
 __all__ = [
     "BACKGROUNDS",
@@ -51,6 +51,7 @@ __all__ = [
     "M_W",
     "PROCESSES",
     "TTBAR_THRESHOLD",
+    "WIDTH_FRACTION",
     "PartonEvent",
     "Process",
     "empty_event",
@@ -71,6 +72,7 @@ LIGHT, CHARM, BOTTOM = 0, 4, 5
 # Tunable physics knobs, calibrated with benchmarks/calibrate_generator.py (docs/generator.md).
 TTBAR_SPECTRUM_SHAPE = (1.6, 2.8)  # beta-prime (a, b): rises like x^(a-1), falls like x^-(b+1)
 TTBAR_SPECTRUM_SCALE = 250.0  # GeV above threshold
+WIDTH_FRACTION = 0.05  # the X's default Breit–Wigner width / mass
 RADIATION_MEAN_COUNT = 2.0
 RADIATION_PT_MIN = 20.0
 RADIATION_PT_POWER = 2.2  # pT density falls like pT^-(power+1)
@@ -361,11 +363,11 @@ def _signal(
 ) -> PartonEvent:
     """X → tt̄ (Breit–Wigner m_tt̄) → (bℓν)(bqq′) plus radiation; a spin-2 X made in gluon
     fusion, or a spin-0 one (``spin``; :func:`~.production.cos_theta`), decays isotropic."""
-    if spin not in SIGNAL_SPINS:
+    if not is_signal_spin(spin):
         raise ValueError(f"spin must be one of {SIGNAL_SPINS}, not {spin!r}")
     width = width_fraction * mass
     window = _window(mass, width, mass - 10 * width, mass + 10 * width)
-    return _top_pair(rng, _output(n, out), spin=spin, window=window)
+    return _top_pair(rng, _output(n, out), spin=int(spin), window=window)
 
 
 def _ttbar(

@@ -53,7 +53,7 @@ import numpy as np
 from hep_pnn.data.features import FEATURE_NAMES
 from hep_pnn.data.generator import detector
 from hep_pnn.data.generator.detector import DetectorEvent
-from hep_pnn.data.generator.processes import BOTTOM, CHARM, TTBAR_THRESHOLD
+from hep_pnn.data.generator.processes import BOTTOM, CHARM, TTBAR_THRESHOLD, WIDTH_FRACTION
 from hep_pnn.data.generator.production import is_signal_spin
 from hep_pnn.data.generator.reconstruction import raw_features
 from hep_pnn.data.generator.standardise import standardise
@@ -81,7 +81,6 @@ _COMMON = (
     "24:onMode = off",
     "24:onIfAny = 1 2 3 4 11 13",
 )
-WIDTH_FRACTION = 0.05
 LEPTON_CANDIDATE_PT = 10.0
 ISOLATION_RADIUS, ISOLATION_PT_MIN, ISOLATION_RATIO = 0.5, 0.5, 0.1
 JET_INPUT_PT = 15.0
