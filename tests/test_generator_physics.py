@@ -80,11 +80,18 @@ def test_kernel_helpers_agree_with_numpy_kinematics():
 
 @pytest.mark.parametrize("m_x", [500.0, 1000.0, 1500.0])
 def test_signal_mwwbb_peaks_near_resonance_mass(raw, m_x):
-    """The reconstructed X peaks at or a little below its mass (up to 3 %: jets miss the
-    energy radiated out of their cone), not above it."""
+    """The reconstructed X peaks near its mass: up to 3 % below it at 1000–1500 GeV (jets
+    miss the energy radiated out of their cone), up to 6 % above it at 500 GeV, where the
+    hard radiation of g g → X often puts a radiation jet among the four leading ones (in
+    Pythia 8 the 500 GeV peak moves up by 15 % when initial-state radiation is switched on);
+    never 10 % above it. Those jets give the 500 GeV signal HEPMASS's long high tail: the
+    median lies 10–25 % above the mass (HEPMASS: 18 % above its peak; without the hard
+    radiation 1 %)."""
     mwwbb = raw.signal(mass=m_x).column("f26")
-    assert -0.13 * m_x < _mode(mwwbb, 0.5 * m_x, 1.5 * m_x) - m_x < 0.03 * m_x
-    assert abs(np.median(mwwbb) - m_x) < 0.1 * m_x
+    high = 0.06 if m_x == 500.0 else 0.03
+    assert -0.13 * m_x < _mode(mwwbb, 0.5 * m_x, 1.5 * m_x) - m_x < high * m_x
+    low, high = (0.1, 0.25) if m_x == 500.0 else (-0.1, 0.1)
+    assert low * m_x < np.median(mwwbb) - m_x < high * m_x
 
 
 def test_signal_w_and_top_candidates_peak_at_their_masses(raw):
@@ -170,7 +177,8 @@ def test_no_parton_carries_more_than_its_beams_momentum(process):
     total = (event.lepton + event.neutrino + event.jets.sum(axis=-1)).astype(np.float64)
     kept = (event.lepton != 0).any(axis=0)
     assert np.isfinite(total[:, kept]).all()
-    assert 0.99 < kept.mean() < 0.99995  # the tails beyond the limit are dropped
+    # the tails beyond the limit are dropped: hard radiation far forward, mostly in g g → X
+    assert 0.97 < kept.mean() < 0.99995
     light_cone = np.maximum(total[3] + total[2], total[3] - total[2])[kept]
     assert light_cone.max() <= LHC_SQRT_S * (1 + 1e-5)
 
@@ -263,3 +271,35 @@ def test_jets_lose_out_of_cone_energy_that_the_met_still_counts():
     # pT on average) would shift it by about 6 GeV along the jets' vector sum.
     mean_error = (event.met - partons.neutrino[:2, 0]).mean(axis=0)
     assert np.hypot(*mean_error) < 2.0, mean_error
+
+
+@pytest.mark.parametrize("process", ["ttbar", "signal"])
+def test_radiation_pt_follows_the_capped_power_law_of_its_process(process):
+    """Radiation jets (slots 4 on) have pT from 20 GeV up to a cap, a fraction of the tt̄
+    mass (m_tt̄ / 2 for SM tt̄, m_X for g g → X), with a density ∝ pT^-(power+1): the share
+    above 100 GeV matches the law event by event (fails for the other process's power or
+    cap, or without the cap: by 0.05 or more). Events beyond the beams' momenta, dropped,
+    take more of the hardest jets with them (about 2 % of the signal's), hence 0.02."""
+    from hep_pnn.data.generator import processes
+
+    power, cap = {
+        "ttbar": (processes.RADIATION_PT_POWER, processes.RADIATION_PT_CAP),
+        "signal": (processes.SIGNAL_RADIATION_PT_POWER, processes.SIGNAL_RADIATION_PT_CAP),
+    }[process]
+    event = PROCESSES[process].partons(np.random.default_rng(8), 60_000, 1000.0, 0.05)
+    kept = (event.lepton != 0).any(axis=0)
+    pair = (event.lepton + event.neutrino + event.jets[:, :, :4].sum(axis=-1)).astype(np.float64)
+    ceiling = cap * mass(pair)[kept, None] * np.ones((1, processes.MAX_RADIATION))
+    radiation = event.jets[:, kept, 4:].astype(np.float64)
+    pt = np.hypot(radiation[0], radiation[1])
+    present = pt > 0
+    pt, ceiling = pt[present], ceiling[present]
+    assert pt.min() >= 20.0 * (1 - 1e-5)
+    assert (pt <= ceiling * (1 + 1e-4)).all()
+
+    def above(x: float) -> np.ndarray:  # P(pT > x) of each jet's capped power law
+        tail, floor = (x / 20.0) ** -power, (ceiling / 20.0) ** -power
+        return np.clip((tail - floor) / (1 - floor), 0.0, None)
+
+    for x in (60.0, 150.0):
+        assert abs(np.mean(pt > x) - np.mean(above(x))) < 0.02

@@ -75,8 +75,13 @@ TTBAR_SPECTRUM_SCALE = 250.0  # GeV above threshold
 WIDTH_FRACTION = 0.05  # the X's default Breit–Wigner width / mass
 RADIATION_MEAN_COUNT = 2.0
 RADIATION_PT_MIN = 20.0
-RADIATION_PT_POWER = 2.2  # pT density falls like pT^-(power+1)
 RADIATION_ETA_WIDTH = 1.8
+# Radiation pT: density ∝ pT^-(power+1) from RADIATION_PT_MIN up to a cap (a fraction of
+# m_tt̄), both measured in Pythia 8 by benchmarks/radiation.py. SM tt̄'s shower starts at the
+# factorisation scale (about the top's transverse mass, at most m_tt̄ / 2); g g → X has no
+# coloured final state, so its shower reaches the kinematic limit (a power shower).
+RADIATION_PT_POWER, RADIATION_PT_CAP = 0.94, 0.5  # SM tt̄
+SIGNAL_RADIATION_PT_POWER, SIGNAL_RADIATION_PT_CAP = 0.72, 1.0  # g g → X
 RADIATION_HEAVY_FRACTIONS = (0.05, 0.02)  # gluon splitting to c, b
 WJETS_EXTRA_COUNT = 0.6
 WJETS_PT_MIN = 15.0
@@ -104,9 +109,13 @@ class PartonEvent:
 
 
 _F32 = np.float32
-_RADIATION_PT_MIN, _RADIATION_PT_EXPONENT = _F32(RADIATION_PT_MIN), _F32(-1 / RADIATION_PT_POWER)
+_RADIATION_PT_MIN = _F32(RADIATION_PT_MIN)
+#: ``(exponent, cap)`` of the radiation pT of SM tt̄ and of the X (:func:`_soft_jet`).
+_TTBAR_RADIATION = (_F32(-1 / RADIATION_PT_POWER), _F32(RADIATION_PT_CAP))
+_SIGNAL_RADIATION = (_F32(-1 / SIGNAL_RADIATION_PT_POWER), _F32(SIGNAL_RADIATION_PT_CAP))
 _WJETS_PT_MIN, _WJETS_PT_EXPONENT = _F32(WJETS_PT_MIN), _F32(-1 / WJETS_PT_POWER)
 _RADIATION_ETA_WIDTH, _WJETS_ETA_WIDTH = _F32(RADIATION_ETA_WIDTH), _F32(WJETS_ETA_WIDTH)
+_NO_CAP = _F32(np.inf)
 _BOTTOM_BELOW = _F32(RADIATION_HEAVY_FRACTIONS[1])
 _CHARM_BELOW = _F32(RADIATION_HEAVY_FRACTIONS[1] + RADIATION_HEAVY_FRACTIONS[0])
 _SQRT_S, _RAPIDITY_WIDTH, _M_B = _F32(LHC_SQRT_S), _F32(0.3), _F32(M_B)
@@ -141,21 +150,23 @@ def _flavour(u):
 
 
 @helper
-def _soft_jet(state, low, exponent, eta_width):
-    """A jet parton and its flavour: pT ``low * u^exponent`` (density falling like a
-    power), Gaussian η, uniform φ; a gluon splitting to c or b now and then. Returns
-    ``(state, jet, flavour)``."""
+def _soft_jet(state, low, exponent, eta_width, high):
+    """A jet parton and its flavour: pT from ``low`` to ``high`` (``inf``: no cap) with a
+    density falling like pT^(1/exponent − 1), i.e. ``low * v^exponent`` for ``v`` uniform
+    between ``(high / low)^(1/exponent)`` and 1; Gaussian η, uniform φ; a gluon splitting to
+    c or b now and then. Returns ``(state, jet, flavour)``."""
     state, u_pt = uniform(state)
     state, z_eta = normal(state)
     state, cos_phi, sin_phi = direction(state)
     state, u_flavour = uniform(state)
-    transverse = low * (ONE - u_pt) ** exponent
+    floor = (high / low) ** (ONE / exponent)
+    transverse = low * (floor + (ONE - floor) * (ONE - u_pt)) ** exponent
     jet = massless(transverse, eta_width * z_eta, cos_phi, sin_phi)
     return state, jet, _flavour(u_flavour)
 
 
 @helper
-def _soft_jets(state, present, slots, low, exponent, eta_width, jets, flavour, i, offset):
+def _soft_jets(state, present, slots, low, exponent, eta_width, high, jets, flavour, i, offset):
     """The first ``present`` of ``slots`` jets of event ``i`` from slot ``offset`` on
     (:func:`_soft_jet`; absent ones zero). Returns ``(state, px, py)``, their summed
     transverse momentum."""
@@ -163,7 +174,7 @@ def _soft_jets(state, present, slots, low, exponent, eta_width, jets, flavour, i
     for j in range(slots):
         jet, kind = (ZERO, ZERO, ZERO, ZERO), LIGHT
         if j < present:
-            state, jet, kind = _soft_jet(state, low, exponent, eta_width)
+            state, jet, kind = _soft_jet(state, low, exponent, eta_width, high)
             px, py = px + jet[0], py + jet[1]
         _store_jet(jets, i, offset + j, jet)
         flavour[i, offset + j] = kind
@@ -261,13 +272,15 @@ def _top_pair_kernel(state, spin, window, out):
         state, m_antitop = _breit_wigner(state, _TOP_WINDOW)
         state, m_pair = _pair_mass(state, m_top + m_antitop, resonance, window)
         state, count = poisson(state, RADIATION_MEAN_COUNT)
+        exponent, cap = _SIGNAL_RADIATION if resonance else _TTBAR_RADIATION
         state, px, py = _soft_jets(
             state,
             min(count, MAX_RADIATION),
             MAX_RADIATION,
             _RADIATION_PT_MIN,
-            _RADIATION_PT_EXPONENT,
+            exponent,
             _RADIATION_ETA_WIDTH,
+            max(cap * m_pair, _RADIATION_PT_MIN),
             jets,
             flavour,
             i,
@@ -308,6 +321,7 @@ def _wjets_kernel(state, out):
             _WJETS_PT_MIN,
             _WJETS_PT_EXPONENT,
             _WJETS_ETA_WIDTH,
+            _NO_CAP,
             jets,
             flavour,
             i,

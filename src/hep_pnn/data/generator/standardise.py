@@ -29,6 +29,7 @@ from hep_pnn.data.generator._fourvec import kernel
 __all__ = [
     "CONSTANTS_PATH",
     "HEPMASS_CONSTANTS",
+    "HEPMASS_F26_PEAKS",
     "LOG_FEATURES",
     "constants",
     "destandardise",
@@ -51,20 +52,30 @@ _HEPMASS_F21_UNTAGGED, _HEPMASS_F21_TAGGED = -0.573682, 1.743123
 _F5_STD = math.log(5 / 4) / (_HEPMASS_F5_5_JETS - _HEPMASS_F5_4_JETS)
 _F21_STD = 1 / (_HEPMASS_F21_TAGGED - _HEPMASS_F21_UNTAGGED)
 
+#: Standardised f26 of the signal peak at each HEPMASS mass (GeV), read off the published
+#: f26 histogram (Anzalone et al. 2022, repository figure src/f26.png).
+HEPMASS_F26_PEAKS: dict[float, float] = {
+    500.0: -0.933,
+    750.0: -0.155,
+    1000.0: 0.397,
+    1250.0: 0.808,
+    1500.0: 1.142,
+}
+
 #: ``{feature: (mean, std)}`` of the transformed feature in the published HEPMASS files,
 #: where they can be read off the published data (docs/generator.md, "Realism"):
 #: - f5 (log jet count) and f21 (jet 4 b-tag, 0/1; 24.8 % of HEPMASS's jets 4 are
 #:   tagged): solved from the values the HEPMASS rows store for 4 and 5 jets and for an
 #:   untagged and a tagged jet.
-#: - f26 (log m_WWbb): the signal peaks at 500 ... 1500 GeV in the published f26
-#:   histogram (Anzalone et al. 2022, repository figure src/f26.png) sit at -0.933,
-#:   -0.155, 0.397, 0.808, 1.142; a straight-line fit of the generated signal's peak
-#:   positions in ln GeV against them (residuals within 0.017) gives mean and std, assuming
-#:   the reconstructed peak in GeV is the same in both.
+#: - f26 (log m_WWbb): a straight-line fit of the generated signal's peak positions in
+#:   ln GeV against HEPMASS's (:data:`HEPMASS_F26_PEAKS`) gives mean and std, assuming the
+#:   reconstructed peak in GeV is the same in both
+#:   (:func:`~hep_pnn.data.generator.fit_constants.f26_from_peaks`, printed by
+#:   ``python -m hep_pnn.data.generator.fit_constants``).
 HEPMASS_CONSTANTS: dict[int, tuple[float, float]] = {
     5: (math.log(4) - _HEPMASS_F5_4_JETS * _F5_STD, _F5_STD),
     21: (-_HEPMASS_F21_UNTAGGED * _F21_STD, _F21_STD),
-    26: (6.687379, 0.517006),
+    26: (6.701293, 0.510384),
 }
 
 
