@@ -24,6 +24,7 @@ Usage: .venv/bin/python benchmarks/jet_response.py [--events 3000] [--seed 11]
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import numpy as np
 
@@ -57,9 +58,12 @@ def _match(distance: np.ndarray, radius: float) -> list[tuple[int, int]]:
     return pairs
 
 
-def responses(n_events: int, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """(jet pT / quark pT, quark pT) of the matched W-decay quarks, and how many quarks
-    were eligible."""
+def pythia_jets(
+    process: str, mass: float | None, n_events: int, seed: int, *, min_pt: float
+) -> tuple[Any, Any]:
+    """Pythia 8 events of ``process`` (:mod:`hep_pnn.data.jets.showered`'s settings, 13
+    TeV): the particle records and the anti-kT R = 0.4 jets of pT ≥ ``min_pt`` over every
+    visible final-state particle."""
     import awkward as ak
     import fastjet
 
@@ -68,18 +72,26 @@ def responses(n_events: int, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
         "Beams:eCM = 13000",
         "Random:setSeed = on",
         f"Random:seed = {seed}",
-        *_process_settings("ttbar", None, 2),
+        *_process_settings(process, mass, 2),
     ]
     particles = pythia_events(settings, n_events, failure=ConfigError("Pythia did not start"))
-    kind = abs(particles.id)
-    parent = kind[particles.mother1]
-    quarks = particles[(kind <= 4) & (parent == 24) & (particles.status < 0)]
     final = particles[particles.status > 0]
     kind = abs(final.id)
     visible = final[(kind != 12) & (kind != 14) & (kind != 16)]
     momenta = ak.zip({"px": visible.p.px, "py": visible.p.py, "pz": visible.p.pz, "E": visible.p.e})
     definition = fastjet.JetDefinition(fastjet.antikt_algorithm, 0.4)
-    jets = fastjet.ClusterSequence(momenta, definition).inclusive_jets(min_pt=5.0)
+    return particles, fastjet.ClusterSequence(momenta, definition).inclusive_jets(min_pt=min_pt)
+
+
+def responses(n_events: int, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(jet pT / quark pT, quark pT) of the matched W-decay quarks, and how many quarks
+    were eligible."""
+    import awkward as ak
+
+    particles, jets = pythia_jets("ttbar", None, n_events, seed, min_pt=5.0)
+    kind = abs(particles.id)
+    parent = kind[particles.mother1]
+    quarks = particles[(kind <= 4) & (parent == 24) & (particles.status < 0)]
     ratio, parton_pt, eligible = [], [], 0
     quark_lists = ak.to_list(ak.zip([quarks.p.px, quarks.p.py, quarks.p.pz]))
     jet_lists = ak.to_list(ak.zip([jets.px, jets.py, jets.pz]))

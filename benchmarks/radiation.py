@@ -27,10 +27,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from hep_pnn.data.generator.processes import TTBAR_THRESHOLD
 from hep_pnn.data.jets._events import delta_r
-from hep_pnn.data.jets.generate import pythia_events
-from hep_pnn.data.jets.showered import _COMMON, _process_settings
-from hep_pnn.errors import ConfigError
+from jet_response import pythia_jets
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 PT_MIN, ETA_MAX, VETO_RADIUS = 20.0, 3.0, 0.6
@@ -47,16 +46,8 @@ def extra_jets(
 ) -> tuple[np.ndarray, ...]:
     """``(pT of every extra jet, the m_tt̄ of its event, extra jets per event, m_tt̄ per event)``."""
     import awkward as ak
-    import fastjet
 
-    settings = [
-        *_COMMON,
-        "Beams:eCM = 13000",
-        "Random:setSeed = on",
-        f"Random:seed = {seed}",
-        *_process_settings(process, mass, 2),
-    ]
-    particles = pythia_events(settings, n_events, failure=ConfigError("Pythia did not start"))
+    particles, jets = pythia_jets(process, mass, n_events, seed, min_pt=PT_MIN)
     kind = abs(particles.id)
     parent = kind[particles.mother1]
     tops = particles[(kind == 6) & (particles.status == -22)].p  # the hard process's t, t̄
@@ -64,12 +55,6 @@ def extra_jets(
     m_pair = np.sqrt(np.maximum(e**2 - px**2 - py**2 - pz**2, 0.0))
     from_w = (kind <= 4) | (kind == 11) | (kind == 13) | (kind == 15)
     decay = particles[((kind == 5) & (parent == 6)) | (from_w & (parent == 24))]
-    final = particles[particles.status > 0]
-    kind = abs(final.id)
-    visible = final[(kind != 12) & (kind != 14) & (kind != 16)]
-    momenta = ak.zip({"px": visible.p.px, "py": visible.p.py, "pz": visible.p.pz, "E": visible.p.e})
-    definition = fastjet.JetDefinition(fastjet.antikt_algorithm, 0.4)
-    jets = fastjet.ClusterSequence(momenta, definition).inclusive_jets(min_pt=PT_MIN)
     jet_pt = np.hypot(jets.px, jets.py)
     jet_eta, jet_phi = _eta_phi(jets)
     decay_eta, decay_phi = _eta_phi(decay.p)
@@ -116,6 +101,10 @@ def main() -> None:
     parser.add_argument("--mass", type=float, default=500.0, help="the X mass, GeV")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if args.events < 1:
+        parser.error("--events must be at least 1")
+    if not args.mass > TTBAR_THRESHOLD:
+        parser.error(f"--mass must be above the tt̄ threshold, {TTBAR_THRESHOLD:g} GeV")
     print(f"{'process':>12} {'cap':>9} {'extra/event':>11}  pT quantiles {QUANTILES} (GeV)  power")
     for process, mass, cap in (("ttbar", None, 0.5), ("signal", args.mass, 1.0)):
         pt, m_pair, count, _ = extra_jets(process, mass, args.events, args.seed)

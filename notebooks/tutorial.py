@@ -298,10 +298,10 @@ interpolation = {
 # file, scored at each hypothesis.
 #
 # The naive run barely learns the 1500 GeV signal (50 of the 20,000 events in the file,
-# with no weight to compensate): its AUC peaks near 750 GeV and falls with the mass, to
-# about 0.6 at the top of the range, where the balanced runs reach about 0.97. Drawing the
-# background masses by the file's counts costs the balanced run about 0.01 at each mass
-# from 750 GeV up here; at the published data size the
+# with no weight to compensate): its AUC stops rising at about 0.85 from 1000 GeV on, where
+# the balanced runs reach 0.94–0.98. Drawing the background masses by the file's counts
+# costs the balanced run up to 0.004 at each mass from 750 GeV up here; at the published
+# data size the
 # same mismatch made the network rank signal *below* background at 750 GeV (AUC 0.613
 # against 0.894, docs/training.md, "Background masses").
 

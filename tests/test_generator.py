@@ -17,6 +17,7 @@ from hep_pnn.data.generator import (
     standardise,
 )
 from hep_pnn.data.generator.api import _block, _Workspace
+from hep_pnn.data.generator.processes import WIDTH_FRACTION
 from hep_pnn.data.generator.validation import validate
 from hep_pnn.errors import ConfigError
 
@@ -81,7 +82,7 @@ def test_weights_are_cross_section_times_luminosity_over_generated_events():
         **{
             **dict(masses=(800.0,), n_signal_per_mass=n, n_background=n, seed=4),
             "background_mass": "identical",
-            "width_fraction": 0.03,
+            "width_fraction": WIDTH_FRACTION,  # generate's default, as in `table`
             "spin": 2,
             "luminosity": 10.0,
             "chunk_size": BLOCK_SIZE,

@@ -17,9 +17,9 @@ import numpy as np
 from hep_pnn.data.features import HEPMASS_MASSES
 from hep_pnn.data.generator.api import generate_raw
 from hep_pnn.data.generator.standardise import (
-    HEPMASS_F26_PEAKS,
     CONSTANTS_PATH,
     HEPMASS_CONSTANTS,
+    HEPMASS_F26_PEAKS,
     fit_constants,
     with_hepmass_constants,
 )
