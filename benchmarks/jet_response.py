@@ -24,6 +24,7 @@ Usage: .venv/bin/python benchmarks/jet_response.py [--events 3000] [--seed 11]
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -59,22 +60,29 @@ def _match(distance: np.ndarray, radius: float) -> list[tuple[int, int]]:
 
 
 def pythia_jets(
-    process: str, mass: float | None, n_events: int, seed: int, *, min_pt: float
+    process: str,
+    mass: float | None,
+    n_events: int,
+    seed: int,
+    *,
+    min_pt: float,
+    settings: Sequence[str] = (),
 ) -> tuple[Any, Any]:
     """Pythia 8 events of ``process`` (:mod:`hep_pnn.data.jets.showered`'s settings, 13
-    TeV): the particle records and the anti-kT R = 0.4 jets of pT ≥ ``min_pt`` over every
-    visible final-state particle."""
+    TeV, then ``settings``): the particle records and the anti-kT R = 0.4 jets of pT ≥
+    ``min_pt`` over every visible final-state particle."""
     import awkward as ak
     import fastjet
 
-    settings = [
+    config = [
         *_COMMON,
         "Beams:eCM = 13000",
         "Random:setSeed = on",
         f"Random:seed = {seed}",
         *_process_settings(process, mass, 2),
+        *settings,
     ]
-    particles = pythia_events(settings, n_events, failure=ConfigError("Pythia did not start"))
+    particles = pythia_events(config, n_events, failure=ConfigError("Pythia did not start"))
     final = particles[particles.status > 0]
     kind = abs(final.id)
     visible = final[(kind != 12) & (kind != 14) & (kind != 16)]

@@ -297,7 +297,7 @@ interpolation = {
 # generator (seeded per mass). The background is the test background of our main event
 # file, scored at each hypothesis.
 #
-# The naive run barely learns the 1500 GeV signal (50 of the 20,000 events in the file,
+# The naive run learns the 1500 GeV signal poorly (50 of the 20,000 events in the file,
 # with no weight to compensate): its AUC stops rising at about 0.85 from 1000 GeV on, where
 # the balanced runs reach 0.94–0.98. Drawing the background masses by the file's counts
 # costs the balanced run up to 0.004 at each mass from 750 GeV up here; at the published

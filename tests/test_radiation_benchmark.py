@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pythia8mc")
-pytest.importorskip("fastjet")
+from hep_pnn.errors import ConfigError
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -19,7 +18,16 @@ def script(load_script):
     return load_script(BENCHMARKS / "radiation.py")
 
 
-@pytest.mark.parametrize(("option", "value"), [("--events", "0"), ("--mass", "300")])
+@pytest.fixture
+def pythia() -> None:
+    pytest.importorskip("pythia8mc")
+    pytest.importorskip("fastjet")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--events", "0"), ("--mass", "300"), ("--ttbar-cap", "0"), ("--signal-cap", "1.5")],
+)
 def test_bad_options_are_one_usage_error(script, monkeypatch, capsys, option, value) -> None:
     monkeypatch.setattr(sys, "argv", ["radiation.py", option, value])
     with pytest.raises(SystemExit) as stop:
@@ -40,7 +48,7 @@ def test_the_fit_recovers_the_power_of_capped_power_law_draws(script, power) -> 
     assert script.fit_power(pt, cap) == pytest.approx(power, abs=0.03)
 
 
-def test_extra_jets_of_a_few_pythia_events(script) -> None:
+def test_extra_jets_of_a_few_pythia_events(script, pythia) -> None:
     """Extra jets are above 20 GeV and their events' tt̄ masses lie above the threshold;
     the per-event counts add up to the jets."""
     pt, m_of_jet, count, m_pair = script.extra_jets("ttbar", None, 60, 3)
@@ -49,3 +57,8 @@ def test_extra_jets_of_a_few_pythia_events(script) -> None:
     assert (pt >= 20.0).all()
     assert (m_pair > 340.0).all()
     assert set(np.round(m_of_jet, 3)) <= set(np.round(m_pair, 3))
+
+
+def test_an_unknown_pythia_setting_is_refused(script, pythia) -> None:
+    with pytest.raises(ConfigError, match="Nonsense:key"):
+        script.extra_jets("ttbar", None, 5, 1, ["Nonsense:key = 1"])

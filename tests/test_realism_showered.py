@@ -30,6 +30,15 @@ def test_a_bad_mass_list_is_one_usage_error(script, monkeypatch, capsys, masses)
     assert "--masses" in capsys.readouterr().err.splitlines()[-1]
 
 
+def test_an_unknown_pythia_setting_is_one_usage_error(script, monkeypatch, capsys) -> None:
+    argv = ["realism_showered.py", "--masses", "500", "--signal", "10", "--background", "10"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--jobs", "1", "--pythia", "Nonsense:key = 1"])
+    with pytest.raises(SystemExit) as stop:
+        script.main()
+    assert stop.value.code == 2
+    assert "Nonsense:key" in capsys.readouterr().err.splitlines()[-1]
+
+
 def test_own_auc_tells_a_separable_signal(script) -> None:
     rng = np.random.default_rng(0)
     features = rng.normal(size=(600, 27)).astype(np.float32)

@@ -23,8 +23,9 @@ from hep_pnn.data.generator.standardise import (
     fit_constants,
     with_hepmass_constants,
 )
+from hep_pnn.data.table import EventTable
 
-__all__ = ["f26_from_peaks", "main", "peak"]
+__all__ = ["f26_from_peaks", "log_mwwbb", "main", "peak", "reference_sample"]
 
 REFERENCE_SEED = 20160123
 REFERENCE_SIGNAL_PER_MASS = 100_000
@@ -32,10 +33,11 @@ REFERENCE_SIGNAL_PER_MASS = 100_000
 
 def peak(values: np.ndarray, *, bandwidth: float = 0.02) -> float:
     """The mode of ``values``: the maximum of a Gaussian kernel density estimate (a
-    0.001-wide histogram smoothed with a Gaussian of ``bandwidth``)."""
-    edges = np.arange(values.min() - 5 * bandwidth, values.max() + 5 * bandwidth, 0.001)
+    histogram of bins ``bandwidth`` / 20 wide smoothed with a Gaussian of ``bandwidth``)."""
+    step = bandwidth / 20
+    edges = np.arange(values.min() - 5 * bandwidth, values.max() + 5 * bandwidth + step, step)
     counts, edges = np.histogram(values, bins=edges)
-    offsets = np.arange(-5 * bandwidth, 5 * bandwidth + 1e-9, 0.001)
+    offsets = np.arange(-100, 101) * step
     smoothed = np.convolve(counts, np.exp(-0.5 * (offsets / bandwidth) ** 2), mode="same")
     i = int(np.argmax(smoothed))
     return float(0.5 * (edges[i] + edges[i + 1]))
@@ -58,13 +60,8 @@ def f26_from_peaks(log_mwwbb: dict[float, np.ndarray]) -> tuple[float, float, np
 
 def main() -> None:
     """Generate the reference sample and write the constants next to this module."""
+    table = reference_sample()
     n_signal = REFERENCE_SIGNAL_PER_MASS
-    table = generate_raw(
-        masses=HEPMASS_MASSES,
-        n_signal_per_mass=n_signal,
-        n_background=n_signal * len(HEPMASS_MASSES),
-        seed=REFERENCE_SEED,
-    )
     stored = {
         "about": "HEPMASS-style standardisation of the built-in generator: features listed in "
         "LOG_FEATURES are log-transformed, then every feature is (x - mean) / std.",
@@ -77,17 +74,32 @@ def main() -> None:
     }
     CONSTANTS_PATH.write_text(json.dumps(stored, indent=1) + "\n")
     print(f"wrote {CONSTANTS_PATH}")
-    signal = table.label == 1
-    log_mwwbb = {
-        m: np.log(table.features[signal & (table.mass == m), 26].astype(np.float64))
-        for m in HEPMASS_F26_PEAKS
-    }
-    mean, std, residuals = f26_from_peaks(log_mwwbb)
+    mean, std, residuals = f26_from_peaks(log_mwwbb(table))
     print(
         f"f26 from the signal peaks: mean {mean:.6f}, std {std:.6f} (residuals "
         f"{', '.join(f'{r:+.3f}' for r in residuals)}); HEPMASS_CONSTANTS[26] = "
         f"{HEPMASS_CONSTANTS[26]}"
     )
+
+
+def reference_sample() -> EventTable:
+    """The raw reference sample the constants are fitted on (fixed seed)."""
+    n_signal = REFERENCE_SIGNAL_PER_MASS
+    return generate_raw(
+        masses=HEPMASS_MASSES,
+        n_signal_per_mass=n_signal,
+        n_background=n_signal * len(HEPMASS_MASSES),
+        seed=REFERENCE_SEED,
+    )
+
+
+def log_mwwbb(table: EventTable) -> dict[float, np.ndarray]:
+    """ln m_WWbb (GeV) of a raw table's signal at each mass of ``HEPMASS_F26_PEAKS``."""
+    signal = table.label == 1
+    return {
+        m: np.log(table.features[signal & (table.mass == m), 26].astype(np.float64))
+        for m in HEPMASS_F26_PEAKS
+    }
 
 
 if __name__ == "__main__":

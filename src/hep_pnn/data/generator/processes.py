@@ -77,9 +77,10 @@ RADIATION_MEAN_COUNT = 2.0
 RADIATION_PT_MIN = 20.0
 RADIATION_ETA_WIDTH = 1.8
 # Radiation pT: density ∝ pT^-(power+1) from RADIATION_PT_MIN up to a cap (a fraction of
-# m_tt̄), both measured in Pythia 8 by benchmarks/radiation.py. SM tt̄'s shower starts at the
-# factorisation scale (about the top's transverse mass, at most m_tt̄ / 2); g g → X has no
-# coloured final state, so its shower reaches the kinematic limit (a power shower).
+# m_tt̄), both measured in Pythia 8 by benchmarks/radiation.py. Pythia damps the shower of
+# SM tt̄ above the factorisation scale, about the top's transverse mass (a process with two
+# heavy coloured particles, SpaceShower:pTdampMatch = 3); the colour-singlet X gets the
+# undamped power shower, up to the kinematic limit. The caps stand in for that.
 RADIATION_PT_POWER, RADIATION_PT_CAP = 0.94, 0.5  # SM tt̄
 SIGNAL_RADIATION_PT_POWER, SIGNAL_RADIATION_PT_CAP = 0.72, 1.0  # g g → X
 RADIATION_HEAVY_FRACTIONS = (0.05, 0.02)  # gluon splitting to c, b

@@ -204,7 +204,12 @@ def pythia_events(settings: Sequence[str], n_events: int, *, failure: PNNError) 
         raise _missing_extra("pythia8mc") from None
     pythia = pythia8mc.Pythia("", False)
     for setting in settings:
-        pythia.readString(setting)
+        if not pythia.readString(setting):
+            raise ConfigError(
+                f"Pythia cannot read the setting {setting!r}",
+                where="Pythia settings",
+                fix="give 'Key:name = value' with a key from Pythia's manual",
+            )
     if not pythia.init():
         raise failure
     return pythia.nextBatch(n_events).prt

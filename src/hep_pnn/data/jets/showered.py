@@ -213,6 +213,7 @@ def _chunk(
     mpi: bool,
     sqrt_s: float,
     spin: int,
+    settings: Sequence[str],
 ) -> tuple[list[_Measured], np.ndarray]:
     """Generate ``n_generated`` Pythia events: the selected ones, measured, and which of the
     generated events they are (worker process)."""
@@ -223,13 +224,14 @@ def _chunk(
     except ImportError:
         raise _missing_extra("fastjet") from None
     sequence = np.random.SeedSequence(seed)
-    settings = [
+    config = [
         *_COMMON,
         f"Beams:eCM = {sqrt_s:.10g}",
         "Random:setSeed = on",
         f"Random:seed = {pythia_seed(sequence)}",
         f"PartonLevel:MPI = {'on' if mpi else 'off'}",
         *_process_settings(process, mass, spin),
+        *settings,
     ]
     failure = ConfigError(
         f"Pythia failed to initialise {process} (mass {mass})",
@@ -237,7 +239,7 @@ def _chunk(
         fix="give a signal mass above the tt̄ threshold, 2 m_t = 345 GeV",
     )
     rng = np.random.default_rng(sequence.spawn(1)[0])
-    particles = pythia_events(settings, n_generated, failure=failure)
+    particles = pythia_events(config, n_generated, failure=failure)
     final = particles[particles.status > 0]
     kind = abs(final.id)
     visible = _with_pt_eta_phi(final[(kind != 12) & (kind != 14) & (kind != 16)])
@@ -276,6 +278,7 @@ def showered_events(
     mpi: bool = True,
     sqrt_s: float = SQRT_S,
     spin: int = 2,
+    settings: Sequence[str] = (),
     chunk_events: int = 2_000,
     jobs: int = 1,
 ) -> DetectorEvent:
@@ -290,6 +293,7 @@ def showered_events(
         mpi: multi-parton interactions on.
         sqrt_s: pp centre-of-mass energy, GeV.
         spin: the signal X's spin, 0 or 2 (:data:`SIGNAL_MODELS`).
+        settings: more Pythia settings, read last (e.g. ``"PartonLevel:ISR = off"``).
         chunk_events: events per chunk (one Pythia run each).
         jobs: worker processes.
 
@@ -330,7 +334,7 @@ def showered_events(
         min(chunk_events, n_generated - start) for start in range(0, n_generated, chunk_events)
     ]
     tasks = [
-        (process, mass, size, [seed, *key, k], radius, mpi, sqrt_s, spin)
+        (process, mass, size, [seed, *key, k], radius, mpi, sqrt_s, spin, tuple(settings))
         for k, size in enumerate(sizes)
     ]
     if jobs > 1:
@@ -364,12 +368,14 @@ def showered_table(
     mpi: bool = True,
     sqrt_s: float = SQRT_S,
     spin: int = 2,
+    settings: Sequence[str] = (),
     jobs: int = 1,
 ) -> EventTable:
     """Showered tt̄ and X → tt̄ at each mass, as a standardised HEPMASS-like table.
 
     Each background row carries a mass drawn uniformly from ``masses`` (HEPMASS's
-    convention; seeded by ``seed``); weights are 1.
+    convention; seeded by ``seed``); weights are 1. The other options are
+    :func:`showered_events`'s.
 
     Example (needs the ``jets`` extra; about 10 s):
         >>> table = showered_table(masses=[500.0], n_generated_signal=500,
@@ -396,6 +402,7 @@ def showered_table(
             mpi=mpi,
             sqrt_s=sqrt_s,
             spin=spin,
+            settings=settings,
             jobs=jobs,
         )
         parts.append((process, mass, standardise(raw_features(event))))
