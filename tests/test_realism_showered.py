@@ -33,6 +33,7 @@ def test_a_bad_mass_list_is_one_usage_error(script, monkeypatch, capsys, masses)
 def test_an_unknown_pythia_setting_is_one_usage_error(script, monkeypatch, capsys) -> None:
     argv = ["realism_showered.py", "--masses", "500", "--signal", "10", "--background", "10"]
     monkeypatch.setattr(sys, "argv", [*argv, "--jobs", "1", "--pythia", "Nonsense:key = 1"])
+    monkeypatch.setattr(script, "load_reference_nets", lambda folder: {})  # ../shared may lack
     with pytest.raises(SystemExit) as stop:
         script.main()
     assert stop.value.code == 2
