@@ -116,7 +116,6 @@ _TTBAR_RADIATION = (_F32(-1 / RADIATION_PT_POWER), _F32(RADIATION_PT_CAP))
 _SIGNAL_RADIATION = (_F32(-1 / SIGNAL_RADIATION_PT_POWER), _F32(SIGNAL_RADIATION_PT_CAP))
 _WJETS_PT_MIN, _WJETS_PT_EXPONENT = _F32(WJETS_PT_MIN), _F32(-1 / WJETS_PT_POWER)
 _RADIATION_ETA_WIDTH, _WJETS_ETA_WIDTH = _F32(RADIATION_ETA_WIDTH), _F32(WJETS_ETA_WIDTH)
-_NO_CAP = _F32(np.inf)
 _BOTTOM_BELOW = _F32(RADIATION_HEAVY_FRACTIONS[1])
 _CHARM_BELOW = _F32(RADIATION_HEAVY_FRACTIONS[1] + RADIATION_HEAVY_FRACTIONS[0])
 _SQRT_S, _RAPIDITY_WIDTH, _M_B = _F32(LHC_SQRT_S), _F32(0.3), _F32(M_B)
@@ -151,23 +150,29 @@ def _flavour(u):
 
 
 @helper
-def _soft_jet(state, low, exponent, eta_width, high):
-    """A jet parton and its flavour: pT from ``low`` to ``high`` (``inf``: no cap) with a
-    density falling like pT^(1/exponent − 1), i.e. ``low * v^exponent`` for ``v`` uniform
-    between ``(high / low)^(1/exponent)`` and 1; Gaussian η, uniform φ; a gluon splitting to
-    c or b now and then. Returns ``(state, jet, flavour)``."""
+def _soft_jet(state, low, exponent, eta_width, floor):
+    """A jet parton and its flavour: pT ``low * v^exponent`` for ``v`` uniform between
+    ``floor`` and 1 (a density falling like pT^(1/exponent − 1) from ``low`` up to the cap
+    of :func:`_radiation_floor`; ``floor`` 0: no cap); Gaussian η, uniform φ; a gluon
+    splitting to c or b now and then. Returns ``(state, jet, flavour)``."""
     state, u_pt = uniform(state)
     state, z_eta = normal(state)
     state, cos_phi, sin_phi = direction(state)
     state, u_flavour = uniform(state)
-    floor = (high / low) ** (ONE / exponent)
     transverse = low * (floor + (ONE - floor) * (ONE - u_pt)) ** exponent
     jet = massless(transverse, eta_width * z_eta, cos_phi, sin_phi)
     return state, jet, _flavour(u_flavour)
 
 
 @helper
-def _soft_jets(state, present, slots, low, exponent, eta_width, high, jets, flavour, i, offset):
+def _radiation_floor(low, high, exponent):
+    """The ``floor`` of :func:`_soft_jet` that caps its pT at ``high``: the ``v`` of
+    ``low * v^exponent = high`` (computed once per event, not per jet)."""
+    return (high / low) ** (ONE / exponent)
+
+
+@helper
+def _soft_jets(state, present, slots, low, exponent, eta_width, floor, jets, flavour, i, offset):
     """The first ``present`` of ``slots`` jets of event ``i`` from slot ``offset`` on
     (:func:`_soft_jet`; absent ones zero). Returns ``(state, px, py)``, their summed
     transverse momentum."""
@@ -175,7 +180,7 @@ def _soft_jets(state, present, slots, low, exponent, eta_width, high, jets, flav
     for j in range(slots):
         jet, kind = (ZERO, ZERO, ZERO, ZERO), LIGHT
         if j < present:
-            state, jet, kind = _soft_jet(state, low, exponent, eta_width, high)
+            state, jet, kind = _soft_jet(state, low, exponent, eta_width, floor)
             px, py = px + jet[0], py + jet[1]
         _store_jet(jets, i, offset + j, jet)
         flavour[i, offset + j] = kind
@@ -281,7 +286,7 @@ def _top_pair_kernel(state, spin, window, out):
             _RADIATION_PT_MIN,
             exponent,
             _RADIATION_ETA_WIDTH,
-            max(cap * m_pair, _RADIATION_PT_MIN),
+            _radiation_floor(_RADIATION_PT_MIN, max(cap * m_pair, _RADIATION_PT_MIN), exponent),
             jets,
             flavour,
             i,
@@ -322,7 +327,7 @@ def _wjets_kernel(state, out):
             _WJETS_PT_MIN,
             _WJETS_PT_EXPONENT,
             _WJETS_ETA_WIDTH,
-            _NO_CAP,
+            ZERO,
             jets,
             flavour,
             i,
