@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from hep_pnn.data.jets._events import delta_r, eta_phi
+from hep_pnn.data.jets._events import delta_r, eta_phi, fastjet_inputs, visible_final
 from hep_pnn.data.jets.generate import pythia_events
-from hep_pnn.data.jets.showered import _COMMON, _process_settings
+from hep_pnn.data.jets.showered import pythia_settings
 from hep_pnn.errors import ConfigError
 
 QUANTILES = (0.02, 0.05, 0.1, 0.16, 0.25, 0.5, 0.75, 0.84, 0.9, 0.95)
@@ -71,22 +71,11 @@ def pythia_jets(
     """Pythia 8 events of ``process`` (:mod:`hep_pnn.data.jets.showered`'s settings, 13
     TeV, then ``settings``): the particle records and the anti-kT R = 0.4 jets of pT ≥
     ``min_pt`` over every visible final-state particle."""
-    import awkward as ak
     import fastjet
 
-    config = [
-        *_COMMON,
-        "Beams:eCM = 13000",
-        "Random:setSeed = on",
-        f"Random:seed = {seed}",
-        *_process_settings(process, mass, 2),
-        *settings,
-    ]
+    config = pythia_settings(process, mass, seed=seed, settings=settings)
     particles = pythia_events(config, n_events, failure=ConfigError("Pythia did not start"))
-    final = particles[particles.status > 0]
-    kind = abs(final.id)
-    visible = final[(kind != 12) & (kind != 14) & (kind != 16)]
-    momenta = ak.zip({"px": visible.p.px, "py": visible.p.py, "pz": visible.p.pz, "E": visible.p.e})
+    momenta = fastjet_inputs(visible_final(particles))
     definition = fastjet.JetDefinition(fastjet.antikt_algorithm, 0.4)
     return particles, fastjet.ClusterSequence(momenta, definition).inclusive_jets(min_pt=min_pt)
 

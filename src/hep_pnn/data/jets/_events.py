@@ -13,7 +13,15 @@ import numpy as np
 from hep_pnn.data.jets.sample import MAX_CONSTITUENTS
 from hep_pnn.data.jets.substructure import JET_RADIUS
 
-__all__ = ["delta_r", "eta_phi", "hadronic_tops", "padded_constituents", "top_matched"]
+__all__ = [
+    "delta_r",
+    "eta_phi",
+    "fastjet_inputs",
+    "hadronic_tops",
+    "padded_constituents",
+    "top_matched",
+    "visible_final",
+]
 
 
 def eta_phi(px: Any, py: Any, pz: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -26,6 +34,21 @@ def eta_phi(px: Any, py: Any, pz: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     pt = np.hypot(px, py)
     return np.arcsinh(np.divide(pz, pt, out=np.zeros_like(pz), where=pt > 0)), np.arctan2(py, px)
+
+
+def visible_final(particles: Any) -> Any:
+    """The visible final-state particles of Pythia's records: status > 0, no neutrinos."""
+    kind = abs(particles.id)
+    return particles[(particles.status > 0) & (kind != 12) & (kind != 14) & (kind != 16)]
+
+
+def fastjet_inputs(particles: Any) -> Any:
+    """The particles' four-momenta as FastJet's awkward input (fields px, py, pz, E)."""
+    import awkward as ak
+
+    return ak.zip(
+        {"px": particles.p.px, "py": particles.p.py, "pz": particles.p.pz, "E": particles.p.e}
+    )
 
 
 def delta_r(eta1: Any, phi1: Any, eta2: Any, phi2: Any) -> Any:

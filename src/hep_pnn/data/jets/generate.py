@@ -41,7 +41,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hep_pnn.data.jets._events import eta_phi, hadronic_tops, padded_constituents, top_matched
+from hep_pnn.data.jets._events import (
+    eta_phi,
+    fastjet_inputs,
+    hadronic_tops,
+    padded_constituents,
+    top_matched,
+    visible_final,
+)
 from hep_pnn.data.jets.sample import JET_FEATURES, MAX_CONSTITUENTS, JetSample
 from hep_pnn.data.jets.substructure import JET_RADIUS, jet_kinematics, nsubjettiness
 from hep_pnn.errors import ConfigError, PNNError
@@ -217,16 +224,11 @@ def pythia_events(settings: Sequence[str], n_events: int, *, failure: PNNError) 
 
 def _antikt_jets(particles: Any, min_pt: float) -> tuple[Any, Any]:
     """Anti-kT jets above the pT cut, per event, and their constituents (awkward arrays)."""
-    import awkward as ak
-
     try:
         import fastjet
     except ImportError:
         raise _missing_extra("fastjet") from None
-    absolute_id = abs(particles.id)
-    neutrino = (absolute_id == 12) | (absolute_id == 14) | (absolute_id == 16)
-    visible = particles[(particles.status > 0) & ~neutrino]
-    momenta = ak.zip({"px": visible.p.px, "py": visible.p.py, "pz": visible.p.pz, "E": visible.p.e})
+    momenta = fastjet_inputs(visible_final(particles))
     with _quiet_stdout():
         jet_definition = fastjet.JetDefinition(fastjet.antikt_algorithm, JET_RADIUS)
         sequence = fastjet.ClusterSequence(momenta, jet_definition)

@@ -57,7 +57,7 @@ from hep_pnn.data.generator.processes import BOTTOM, CHARM, TTBAR_THRESHOLD, WID
 from hep_pnn.data.generator.production import is_signal_spin
 from hep_pnn.data.generator.reconstruction import raw_features
 from hep_pnn.data.generator.standardise import standardise
-from hep_pnn.data.jets._events import delta_r
+from hep_pnn.data.jets._events import delta_r, fastjet_inputs, visible_final
 from hep_pnn.data.jets.generate import (
     _missing_extra,
     _quiet_stdout,
@@ -68,7 +68,13 @@ from hep_pnn.data.jets.generate import (
 from hep_pnn.data.table import EventTable
 from hep_pnn.errors import ConfigError
 
-__all__ = ["SHOWERED_PROCESSES", "SIGNAL_MODELS", "showered_events", "showered_table"]
+__all__ = [
+    "SHOWERED_PROCESSES",
+    "SIGNAL_MODELS",
+    "pythia_settings",
+    "showered_events",
+    "showered_table",
+]
 
 SHOWERED_PROCESSES = ("ttbar", "signal")
 """Process names, also the ``process_names`` of :func:`showered_table`'s table."""
@@ -112,6 +118,30 @@ def _process_settings(process: str, mass: float | None, spin: int) -> list[str]:
         f"{code}:mMax = {mass + 10 * width:g}",
         f"{code}:onMode = off",
         f"{code}:onIfMatch = 6 -6",
+    ]
+
+
+def pythia_settings(
+    process: str,
+    mass: float | None,
+    *,
+    seed: int,
+    spin: int = 2,
+    sqrt_s: float = SQRT_S,
+    mpi: bool = True,
+    settings: Sequence[str] = (),
+) -> list[str]:
+    """Pythia's settings for ``process`` (``"ttbar"``, or ``"signal"`` at ``mass`` GeV with
+    ``spin``) as :func:`showered_events` runs it: leptonic and hadronic W decays, the beam
+    energy, Pythia's random seed, multi-parton interactions, then ``settings``."""
+    return [
+        *_COMMON,
+        f"Beams:eCM = {sqrt_s:.10g}",
+        "Random:setSeed = on",
+        f"Random:seed = {seed}",
+        f"PartonLevel:MPI = {'on' if mpi else 'off'}",
+        *_process_settings(process, mass, spin),
+        *settings,
     ]
 
 
@@ -224,15 +254,15 @@ def _chunk(
     except ImportError:
         raise _missing_extra("fastjet") from None
     sequence = np.random.SeedSequence(seed)
-    config = [
-        *_COMMON,
-        f"Beams:eCM = {sqrt_s:.10g}",
-        "Random:setSeed = on",
-        f"Random:seed = {pythia_seed(sequence)}",
-        f"PartonLevel:MPI = {'on' if mpi else 'off'}",
-        *_process_settings(process, mass, spin),
-        *settings,
-    ]
+    config = pythia_settings(
+        process,
+        mass,
+        seed=pythia_seed(sequence),
+        spin=spin,
+        sqrt_s=sqrt_s,
+        mpi=mpi,
+        settings=settings,
+    )
     failure = ConfigError(
         f"Pythia failed to initialise {process} (mass {mass})",
         where="showered_events",
@@ -240,15 +270,13 @@ def _chunk(
     )
     rng = np.random.default_rng(sequence.spawn(1)[0])
     particles = pythia_events(config, n_generated, failure=failure)
-    final = particles[particles.status > 0]
-    kind = abs(final.id)
-    visible = _with_pt_eta_phi(final[(kind != 12) & (kind != 14) & (kind != 16)])
+    visible = _with_pt_eta_phi(visible_final(particles))
     visible = visible[abs(visible.eta) < detector.CALORIMETER_ETA]
     isolated = _isolated_leptons(visible)
     one = ak.to_numpy(ak.num(isolated) == 1)
     lepton_index = ak.fill_none(ak.firsts(isolated), -1)
     inputs = visible[ak.local_index(visible) != lepton_index]
-    momenta = ak.zip({"px": inputs.p.px, "py": inputs.p.py, "pz": inputs.p.pz, "E": inputs.p.e})
+    momenta = fastjet_inputs(inputs)
     with _quiet_stdout():
         definition = fastjet.JetDefinition(fastjet.antikt_algorithm, radius)
         jets = fastjet.ClusterSequence(momenta, definition).inclusive_jets(min_pt=JET_INPUT_PT)
