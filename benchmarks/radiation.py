@@ -31,23 +31,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 
 from hep_pnn.data.generator.processes import TTBAR_THRESHOLD
-from hep_pnn.data.jets._events import delta_r
+from hep_pnn.data.jets._events import delta_r, pt_eta_phi
 from jet_response import pythia_jets
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 PT_MIN, ETA_MAX, VETO_RADIUS = 20.0, 3.0, 0.6
-
-
-def _eta_phi(p: Any) -> tuple[Any, Any]:
-    """η and φ of awkward momenta with fields px, py, pz."""
-    pt = np.maximum(np.hypot(p.px, p.py), 1e-9)
-    return np.arcsinh(p.pz / pt), np.arctan2(p.py, p.px)
 
 
 def extra_jets(
@@ -66,9 +59,8 @@ def extra_jets(
     m_pair = np.sqrt(np.maximum(e**2 - px**2 - py**2 - pz**2, 0.0))
     from_w = (kind <= 4) | (kind == 11) | (kind == 13) | (kind == 15)
     decay = particles[((kind == 5) & (parent == 6)) | (from_w & (parent == 24))]
-    jet_pt = np.hypot(jets.px, jets.py)
-    jet_eta, jet_phi = _eta_phi(jets)
-    decay_eta, decay_phi = _eta_phi(decay.p)
+    jet_pt, jet_eta, jet_phi = pt_eta_phi(jets)
+    _, decay_eta, decay_phi = pt_eta_phi(decay.p)
     jet_dir = ak.zip({"eta": jet_eta, "phi": jet_phi})
     pairs = ak.cartesian([jet_dir, ak.zip({"eta": decay_eta, "phi": decay_phi})], nested=True)
     nearest = ak.min(

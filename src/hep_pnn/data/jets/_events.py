@@ -19,6 +19,7 @@ __all__ = [
     "fastjet_inputs",
     "hadronic_tops",
     "padded_constituents",
+    "pt_eta_phi",
     "top_matched",
     "visible_final",
 ]
@@ -34,6 +35,13 @@ def eta_phi(px: Any, py: Any, pz: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     pt = np.hypot(px, py)
     return np.arcsinh(np.divide(pz, pt, out=np.zeros_like(pz), where=pt > 0)), np.arctan2(py, px)
+
+
+def pt_eta_phi(p: Any) -> tuple[Any, Any, Any]:
+    """pT, η and φ of awkward momenta with fields px, py, pz (η of a pT = 0 momentum from
+    a pT floor of 1e-9 GeV); :func:`eta_phi` is the numpy one."""
+    pt = np.hypot(p.px, p.py)
+    return pt, np.arcsinh(p.pz / np.maximum(pt, 1e-9)), np.arctan2(p.py, p.px)
 
 
 def visible_final(particles: Any) -> Any:

@@ -57,7 +57,7 @@ from hep_pnn.data.generator.processes import BOTTOM, CHARM, TTBAR_THRESHOLD, WID
 from hep_pnn.data.generator.production import is_signal_spin
 from hep_pnn.data.generator.reconstruction import raw_features
 from hep_pnn.data.generator.standardise import standardise
-from hep_pnn.data.jets._events import delta_r, fastjet_inputs, visible_final
+from hep_pnn.data.jets._events import delta_r, fastjet_inputs, pt_eta_phi, visible_final
 from hep_pnn.data.jets.generate import (
     _missing_extra,
     _quiet_stdout,
@@ -167,9 +167,7 @@ def _check_spin(spin: int, where: str) -> None:
 def _with_pt_eta_phi(particles: Any) -> Any:
     import awkward as ak
 
-    pt = np.hypot(particles.p.px, particles.p.py)
-    eta = np.arcsinh(particles.p.pz / np.maximum(pt, 1e-9))
-    phi = np.arctan2(particles.p.py, particles.p.px)
+    pt, eta, phi = pt_eta_phi(particles.p)
     return ak.with_field(ak.with_field(ak.with_field(particles, pt, "pt"), eta, "eta"), phi, "phi")
 
 
