@@ -23,8 +23,9 @@ the training events (75 % of the file) times the epochs over that time.
 The reference code is never imported by hep-pnn nor shipped with it; setting up its
 environment is described in docs/benchmarks.md ("Side by side with the published code").
 
-``--model pnn`` compares the Baldi pNN instead (the mass concatenated to the input, no
-dropout, as hep-pnn's ``pnn`` preset; the reference's ``utils.get_compiled_pnn``);
+``--model pnn`` compares the Baldi pNN instead (the mass concatenated to the input, dropout
+0.25 after each hidden layer, as hep-pnn's ``pnn`` preset; the reference's
+``utils.get_compiled_pnn``); ``--dropout P`` trains both sides with another rate;
 ``--train-masses 500,1500`` puts signal at those masses only in the training file (the
 interpolation study's setting; the test file keeps all five); ``--imbalanced`` gives the
 training masses HEPMASS-IMB's signal proportions (350k : 140k : 35k : 7k : 1.4k from 500 to
@@ -125,7 +126,7 @@ def reference_command(args: argparse.Namespace, output: Path) -> list[str]:
         "--model",
         args.model,
         "--dropout",
-        str(preset(args.model).dropout),
+        str(args.dropout),
     ]
 
 
@@ -149,8 +150,8 @@ def run_reference(args: argparse.Namespace, masses: tuple[float, ...], test: Eve
         return Result(name, saved["scores"], float(saved["seconds"]), log)
 
 
-def run_hep_pnn(args: argparse.Namespace, masses: tuple[float, ...], test: EventTable) -> Result:
-    """Train hep-pnn's default recipe for the model on the Parquet file; score the test file."""
+def hep_pnn_config(args: argparse.Namespace) -> ExperimentConfig:
+    """hep-pnn's default recipe for the model (and ``--dropout``) on the Parquet files."""
     training = TrainingConfig(epochs=args.epochs)
     if training.validation_fraction != VALIDATION_FRACTION or training.batch_size != 1024:
         raise SystemExit("hep-pnn's default split or batch size changed: update this benchmark")
@@ -159,7 +160,13 @@ def run_hep_pnn(args: argparse.Namespace, masses: tuple[float, ...], test: Event
         train_paths=[str(args.workdir / "train.parquet")],
         test_paths=[str(args.workdir / "test.parquet")],
     )
-    config = ExperimentConfig(data=data, model=ModelSection(preset=args.model), training=training)
+    model = ModelSection(preset=args.model, options={"dropout": args.dropout})
+    return ExperimentConfig(data=data, model=model, training=training)
+
+
+def run_hep_pnn(args: argparse.Namespace, masses: tuple[float, ...], test: EventTable) -> Result:
+    """Train hep-pnn's default recipe for the model on the Parquet file; score the test file."""
+    config = hep_pnn_config(args)
     start = time.perf_counter()
     run = train_experiment(config, args.workdir / "hep-pnn-run", overwrite=True, progress=False)
     seconds = time.perf_counter() - start
@@ -236,6 +243,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of the reference's RNGs")
     parser.add_argument("--model", choices=tuple(NAMES), default="affine")
     parser.add_argument(
+        "--dropout",
+        type=float,
+        default=None,
+        help="dropout after each hidden layer, both sides (default: the hep-pnn preset's)",
+    )
+    parser.add_argument(
         "--train-masses",
         default=",".join(f"{m:g}" for m in HEPMASS_MASSES),
         help="signal masses of the training file, e.g. 500,1500 (test file: all five)",
@@ -248,6 +261,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         vars(args).update(QUICK, epochs=1)
+    if args.dropout is None:
+        args.dropout = preset(args.model).dropout
+    elif not 0 <= args.dropout < 1:
+        parser.error(f"--dropout {args.dropout:g}: give a rate in [0, 1)")
     if not args.skip_reference:
         if args.reference is None or not (args.reference / "script" / "hep" / "data.py").is_file():
             parser.error(

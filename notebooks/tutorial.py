@@ -196,8 +196,9 @@ for name in ("pnn", "affine"):
 # %% [markdown]
 # Each row is one epoch: the training and validation losses and the mean of the
 # per-mass validation AUCs. The run keeps the epoch with the best mean validation AUC.
-# With this little data and four epochs both networks are still learning, and the
-# AffinePNN, whose recipe includes dropout 0.25, learns more slowly; at the published size
+# With this little data and four epochs both networks are still learning (both drop out a
+# quarter of the units in training, as the published networks did, so the training loss
+# lies above the validation loss), and the AffinePNN learns more slowly; at the published size
 # it matches the pNN at the training masses and interpolates far better between them
 # (docs/results.md, studies 1 and 3, and the pretrained models of section 9). `plot_history` draws the same numbers:
 
@@ -298,9 +299,9 @@ interpolation = {
 # file, scored at each hypothesis.
 #
 # The naive run learns the 1500 GeV signal poorly (50 of the 20,000 events in the file,
-# with no weight to compensate): its AUC stops rising at about 0.85 from 1000 GeV on, where
+# with no weight to compensate): its AUC stops rising at about 0.86 from 1000 GeV on, where
 # the balanced runs reach 0.94–0.98. Drawing the background masses by the file's counts
-# costs the balanced run up to 0.004 at each mass from 750 GeV up here; at the published
+# costs the balanced run up to 0.002 at each mass from 750 GeV up here; at the published
 # data size the
 # same mismatch made the network rank signal *below* background at 750 GeV (AUC 0.613
 # against 0.894, docs/training.md, "Background masses").

@@ -18,7 +18,7 @@ def describe_model(model: ParametricNet | PerMassEnsemble) -> str:
     Example:
         >>> from hep_pnn.models import build_model, preset
         >>> print(describe_model(build_model(preset("pnn", hidden=(4,)), feature_names=["a"])))
-        parametric network: conditioning concat at the input, hidden (4,), relu, dropout 0.0
+        parametric network: conditioning concat at the input, hidden (4,), relu, dropout 0.25
         parameters: 17
         features (1): a
         preprocessing: not fitted, mass divide
