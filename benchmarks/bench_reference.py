@@ -182,7 +182,14 @@ def run_hep_pnn(args: argparse.Namespace, masses: tuple[float, ...], test: Event
         f"took {epochs:.1f} s, the rest of train_experiment (imports, reading, "
         f"standardisation, saving) {seconds - epochs:.1f} s"
     )
-    return Result(f"hep-pnn {NAMES[args.model]} (defaults)", scores, seconds, log, epochs)
+    return Result(hep_pnn_label(args), scores, seconds, log, epochs)
+
+
+def hep_pnn_label(args: argparse.Namespace) -> str:
+    """hep-pnn's row of the table: its defaults, or the dropout ``--dropout`` set."""
+    if args.dropout == preset(args.model).dropout:
+        return f"hep-pnn {NAMES[args.model]} (defaults)"
+    return f"hep-pnn {NAMES[args.model]} (defaults, dropout {args.dropout:g})"
 
 
 def auc_per_mass(scores: np.ndarray, test: EventTable, masses: tuple[float, ...]) -> list[float]:

@@ -8,14 +8,22 @@ the ``Divide`` of the mass, ``concatenate``, ``Dropout``): a Keras functional mo
 each layer ``layer-N`` and, when it has variables, also ``layer_with_weights-K``. This script
 prints, per checkpoint, that sequence (``D300`` a Dense layer of 300 units, ``W`` another
 layer with variables such as an affine conditioning, ``-`` a layer without variables), the
-optimizer's step count and how many variable-free layers follow each hidden Dense layer.
+optimizer's step count, how many variable-free layers follow each hidden Dense layer, and
+at the end how many networks have at least one after every hidden layer.
 
-In the reference's ``PNN.structure`` (``script/models/pnn.py``) the only layer without
-variables that can follow a hidden ``Dense`` when the mass is concatenated at the input
-(``place='start'``, no batch normalisation) is ``Dropout``; so one such layer after every
-hidden Dense layer means the network was trained with dropout (its rate is not stored).
-The one network saved without it, ``hep-imb/interp-500_1500/uniform-sampled/pnn-overfit``,
-is the one the paper trains without regularisation on purpose.
+Reading it: in the reference's ``PNN.structure`` (``script/models/pnn.py``) and
+``NN.structure`` (``script/models/nn.py``) a hidden ``Dense`` is followed by the
+conditioning layer when the mass enters every layer or only the last (``place='all'`` /
+``'end'``; an affine, bias or scale layer holds variables, a concatenation widens the next
+kernel by one), by ``BatchNormalization`` (variables) if asked, and by ``Dropout`` if
+``dropout > 0``. Inputs, the mass's ``Divide`` and an input concatenation come before the
+first Dense (the Baldi pNN's first kernel is 28 × 300: 27 features and the mass), and a
+network that takes no mass lists its unused mass input last, just before the output layer
+(Keras orders layers by depth). So a variable-free layer after every hidden Dense of a pNN
+with the mass at the input, or of a per-mass net before its last hidden layer, is a
+``Dropout``: the network was trained with dropout (its rate is not stored). The one
+network saved without it, ``hep-imb/interp-500_1500/uniform-sampled/pnn-overfit``, is the
+one the paper trains without regularisation on purpose.
 
 Runs with the reference's Python (TensorFlow installed; docs/benchmarks.md, "Setting up the
 reference"); hep-pnn never imports this file:
@@ -29,10 +37,40 @@ import argparse
 import itertools
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+#: The checkpoint key of a weighted layer's kernel and of the optimizer's step count.
+KERNEL = "{}/kernel/.ATTRIBUTES/VARIABLE_VALUE"
+STEPS = "optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE"
 
-def layer_sequence(prefix: str) -> tuple[list[str], int | None]:
+
+def sequence_from_graph(
+    root: Sequence[tuple[str, int]],
+    children: Mapping[int, Sequence[str]],
+    kernel_widths: Mapping[str, int],
+) -> list[str]:
+    """The model's layers from its object graph: ``D<units>``, ``W`` or ``-`` per layer.
+
+    ``root`` is the model's dependencies as ``(name, node id)`` in order (``layer-N`` for
+    every layer; ``layer_with_weights-K`` for the same node when it holds variables);
+    ``children`` the names of each node's own dependencies (``kernel``, ``bias``, ...);
+    ``kernel_widths`` the output width of each ``layer_with_weights-K`` that has a kernel.
+    """
+    weighted = {node: name for name, node in root if name.startswith("layer_with_weights-")}
+    sequence = []
+    for name, node in root:
+        if not name.startswith("layer-"):
+            continue
+        owned = children.get(node, ())
+        if "kernel" in owned:
+            sequence.append(f"D{kernel_widths[weighted[node]]}")
+        else:
+            sequence.append("W" if owned else "-")
+    return sequence
+
+
+def read_checkpoint(prefix: str) -> tuple[list[str], int | None]:
     """The layers of the checkpoint ``prefix`` (path without ``.index``) and its step count."""
     import tensorflow as tf
     from tensorflow.core.protobuf import trackable_object_graph_pb2
@@ -41,21 +79,15 @@ def layer_sequence(prefix: str) -> tuple[list[str], int | None]:
     shapes = reader.get_variable_to_shape_map()
     graph = trackable_object_graph_pb2.TrackableObjectGraph()
     graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
-    root = graph.nodes[0].children
-    weighted = {c.node_id: c.local_name for c in root if c.local_name.startswith("layer_with")}
-    sequence = []
-    for child in root:
-        if not child.local_name.startswith("layer-"):
-            continue
-        variables = [c.local_name for c in graph.nodes[child.node_id].children]
-        if "kernel" in variables:
-            kernel = f"{weighted[child.node_id]}/kernel/.ATTRIBUTES/VARIABLE_VALUE"
-            sequence.append(f"D{shapes[kernel][-1]}")
-        else:
-            sequence.append("W" if variables else "-")
-    step = "optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE"
-    steps = int(reader.get_tensor(step)) if step in shapes else None
-    return sequence, steps
+    root = [(child.local_name, child.node_id) for child in graph.nodes[0].children]
+    children = {
+        node: [child.local_name for child in graph.nodes[node].children] for _, node in root
+    }
+    widths = {
+        name: shapes[KERNEL.format(name)][-1] for name, _ in root if KERNEL.format(name) in shapes
+    }
+    steps = int(reader.get_tensor(STEPS)) if STEPS in shapes else None
+    return sequence_from_graph(root, children, widths), steps
 
 
 def free_layers_after_hidden(sequence: list[str]) -> list[int]:
@@ -67,28 +99,47 @@ def free_layers_after_hidden(sequence: list[str]) -> list[int]:
     ]
 
 
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, required=True, help="checkout of the code")
     args = parser.parse_args(argv)
     weights = args.reference / "weights"
-    indexes = sorted(weights.rglob("*.index"))
-    if not indexes:
-        print(
-            f"no checkpoints (*.index) under {weights}: pass the checkout with --reference",
-            file=sys.stderr,
+    folders = sorted({index.parent for index in weights.rglob("*.index")})
+    if not folders:
+        return _fail(
+            f"no checkpoints (*.index) under {weights}: pass the checkout with --reference"
         )
-        return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    folders: dict[Path, Path] = {}
-    for index in indexes:  # the best epoch is the last file saved in each folder
-        folders[index.parent] = index
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return _fail(
+            f"TensorFlow is not installed for {sys.executable}: run this script with the "
+            "reference's Python (docs/benchmarks.md, 'Setting up the reference')"
+        )
     print(f"{'checkpoint':62s} {'best epoch file':18s} {'steps':>7s}  after each hidden Dense")
-    for folder, index in folders.items():
-        sequence, steps = layer_sequence(str(index.with_suffix("")))
+    with_dropout = 0
+    for folder in folders:
+        prefix = tf.train.latest_checkpoint(str(folder))
+        if prefix is None:  # no `checkpoint` file: the last one saved by name
+            prefix = str(sorted(folder.glob("*.index"))[-1].with_suffix(""))
+        try:
+            sequence, steps = read_checkpoint(prefix)
+        except tf.errors.OpError as error:
+            return _fail(f"{prefix}: not a readable TensorFlow checkpoint ({error.message})")
         after = free_layers_after_hidden(sequence)
+        with_dropout += bool(after) and min(after) >= 1
         name = str(folder.relative_to(weights))
-        print(f"{name:62s} {index.stem:18s} {steps!s:>7s}  {after}  {' '.join(sequence)}")
+        print(f"{name:62s} {Path(prefix).name:18s} {steps!s:>7s}  {after}  {' '.join(sequence)}")
+    print(
+        f"{with_dropout} of {len(folders)} networks have a layer without variables "
+        "after every hidden Dense layer"
+    )
     return 0
 
 

@@ -47,6 +47,7 @@ def test_dropout_option_reaches_both_sides(bench, tmp_path):
     model = bench.hep_pnn_config(args).model.resolve()
     assert model.dropout == 0.0
     assert model.conditioning == "concat"
+    assert bench.hep_pnn_label(args) == "hep-pnn Baldi pNN (defaults, dropout 0)"
 
 
 def test_a_dropout_rate_outside_0_1_is_one_usage_error(bench, capsys):

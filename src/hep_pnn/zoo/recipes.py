@@ -87,14 +87,16 @@ _RECIPES = (
     ZooRecipe(
         name="pnn-hepmass",
         title="Baldi pNN on HEPMASS-like events",
-        summary="mass concatenated to the features at the input, 300-150-100-50",
+        summary="mass concatenated to the features at the input, dropout 0.25, 300-150-100-50",
         experiment=_hepmass("pnn"),
         references=("Baldi et al., arXiv:1601.07913",),
     ),
     ZooRecipe(
         name="individual-hepmass",
         title="One network per mass on HEPMASS-like events",
-        summary="five 300-150-100-50 networks; an event goes to the nearest trained mass",
+        summary=(
+            "five 300-150-100-50 networks, dropout 0.25; an event goes to the nearest trained mass"
+        ),
         experiment=_hepmass("individual"),
         references=("Baldi et al., arXiv:1601.07913",),
     ),
