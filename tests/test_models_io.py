@@ -161,6 +161,37 @@ def test_load_reports_missing_folder_and_mismatched_weights(tmp_path):
         load_model(tmp_path / "run" / "model")
 
 
+@pytest.mark.parametrize(("mechanism", "layer"), [("bias", "shift"), ("scale", "scale")])
+def test_bias_and_scale_saved_without_intercepts_load_with_zero_intercepts(
+    tmp_path, mechanism, layer
+):
+    from safetensors.torch import load_file, save_file
+
+    features, mass = _data()
+    net = _net("affine", conditioning=mechanism, placement="every").fit_preprocessing(
+        features, mass
+    )
+    intercept = f"hidden.0.conditioning.{layer}.bias"
+    with torch.no_grad():
+        net.get_parameter(intercept).fill_(0.5)  # an intercept the old format could not hold
+    save_model(net, tmp_path / "model")
+    weights = tmp_path / "model" / "model.safetensors"
+    tensors = load_file(str(weights))
+    assert f"0.{intercept}" in tensors
+    save_file({k: v for k, v in tensors.items() if k != f"0.{intercept}"}, str(weights))
+    loaded = load_model(tmp_path / "model")
+    assert loaded.get_parameter(intercept).abs().sum() == 0
+    with torch.no_grad():
+        net.get_parameter(intercept).zero_()
+    np.testing.assert_array_equal(loaded.predict(features, mass), net.predict(features, mass))
+    # any other missing weight is still an error
+    save_file(
+        {k: v for k, v in tensors.items() if not k.endswith("hidden.0.linear.weight")}, str(weights)
+    )
+    with pytest.raises(ModelError, match="weights do not match"):
+        load_model(tmp_path / "model")
+
+
 def test_load_reports_bad_config_key(tmp_path):
     save_model(_net(), tmp_path / "m")
     path = tmp_path / "m" / "model.json"

@@ -16,8 +16,10 @@ from hep_pnn.studies import (
     list_studies,
     load_study,
     plan_runs,
+    prepare_data,
     run_study,
 )
+from hep_pnn.studies.config import StudyData
 from hep_pnn.training.config import ExperimentConfig
 
 PUBLISHED_STUDIES = ["background-mass", "conditioning", "hepmass", "imbalanced", "interpolation"]
@@ -135,3 +137,22 @@ def test_cli_unknown_study_is_one_line_exit_2() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "unknown study" in result.stderr
+
+
+def test_background_fraction_thins_only_the_training_background(tmp_path: Path) -> None:
+    full = load_study("conditioning").model_copy(update={"data": StudyData(preset="hepmass-imb")})
+    thinned = load_study("conditioning")
+    assert thinned.data.background_fraction == 0.4  # the published conditioning runs
+    counts = {}
+    for name, study in {"full": full, "thinned": thinned}.items():
+        train, test = prepare_data(study, tmp_path / name, size="tiny", seed=0)
+        counts[name] = [
+            pd.read_parquet(path, columns=["label"])["label"].value_counts().sort_index().tolist()
+            for path in (train[0], test[0])
+        ]
+    (full_train, full_test), (thin_train, thin_test) = counts["full"], counts["thinned"]
+    assert thin_train[1] == full_train[1]  # the same signal
+    assert thin_train[0] == round(full_train[0] * 0.4)
+    assert thin_test == full_test  # evaluation is unchanged
+    with pytest.raises(ValueError, match="background_fraction"):
+        StudyData(background_fraction=0.0)

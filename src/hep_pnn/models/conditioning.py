@@ -246,12 +246,15 @@ class Concat(Conditioning):
 
 
 class Bias(Conditioning):
-    r"""Biasing: ``h + W m`` with ``W`` of shape ``(width, 1)``.
+    r"""Biasing: ``h + (W m + b)`` with ``W`` and ``b`` of ``width`` values each.
+
+    The paper writes ``h + W m``; the published code's layer (and every published biasing
+    checkpoint) also has the intercept ``b``, zero at the start.
 
     Example:
         >>> layer = Bias(4)
         >>> sum(p.numel() for p in layer.parameters())
-        4
+        8
 
     References:
         Anzalone, Diotalevi, Bonacorsi, MLST 3 (2022) 035017, arXiv:2202.00424.
@@ -259,7 +262,7 @@ class Bias(Conditioning):
 
     def __init__(self, width: int) -> None:
         super().__init__(width)
-        self.shift = linear(1, width, bias=False)
+        self.shift = linear(1, width)
 
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return None, self.shift(mass)
@@ -269,7 +272,11 @@ class Bias(Conditioning):
 
 
 class Scale(Conditioning):
-    r"""Scaling: ``h ⊙ (W m)`` with ``W`` of shape ``(width, 1)``.
+    r"""Scaling: ``h ⊙ (W m + b)`` with ``W`` and ``b`` of ``width`` values each.
+
+    The paper writes ``h ⊙ W m``; the published code's layer (and every published scaling
+    checkpoint) also has the intercept ``b``, zero at the start, so a unit can keep a
+    mass-independent part.
 
     Example:
         >>> layer = Scale(4)
@@ -282,7 +289,7 @@ class Scale(Conditioning):
 
     def __init__(self, width: int) -> None:
         super().__init__(width)
-        self.scale = linear(1, width, bias=False)
+        self.scale = linear(1, width)
 
     def modulation(self, mass: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return self.scale(mass), None

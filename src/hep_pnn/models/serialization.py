@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 from hep_pnn._io import atomic_dir
 from hep_pnn.errors import ModelError
 from hep_pnn.models._inference import check_feature_names
+from hep_pnn.models.conditioning import Bias, Scale
 from hep_pnn.models.config import ModelConfig
 from hep_pnn.models.ensemble import PerMassEnsemble
 from hep_pnn.models.network import ParametricNet, build_model
@@ -161,6 +162,7 @@ def _load_weights(nets: list[ParametricNet], path: Path) -> None:
         prefix = f"{index}."
         state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         expected = net.state_dict()
+        state.update(_zero_intercepts(net, missing=set(expected) - set(state)))
         missing = sorted(set(expected) - set(state))
         extra = sorted(set(state) - set(expected))
         wrong = [k for k in expected if k in state and state[k].shape != expected[k].shape]
@@ -173,6 +175,17 @@ def _load_weights(nets: list[ParametricNet], path: Path) -> None:
             )
         with torch.no_grad():
             net.load_state_dict(state)
+
+
+def _zero_intercepts(net: ParametricNet, *, missing: set[str]) -> dict[str, torch.Tensor]:
+    """Zero intercepts for bias / scale conditioning saved before they had one (the same
+    function: ``W m + 0``)."""
+    zeros = {}
+    for key in missing:
+        owner, _, name = key.rpartition(".")
+        if name == "bias" and isinstance(net.get_submodule(owner.rpartition(".")[0]), Bias | Scale):
+            zeros[key] = torch.zeros_like(net.get_parameter(key))
+    return zeros
 
 
 def load_model(

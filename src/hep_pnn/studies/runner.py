@@ -56,6 +56,8 @@ def prepare_data(
         "train": preset_sizes(study.data.preset, fraction=fraction * 2 / 3),
         "test": preset_sizes("hepmass", fraction=fraction / 3),
     }
+    train = sizes["train"]
+    train["n_background"] = max(1, round(train["n_background"] * study.data.background_fraction))
     streams = np.random.SeedSequence(seed).spawn(2)
     for (part, path), stream in zip(paths.items(), streams, strict=True):
         if not path.is_file():
