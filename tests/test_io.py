@@ -53,3 +53,43 @@ def test_outputs_follow_umask(tmp_path: Path) -> None:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "f.txt").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
+
+
+def test_nothing_is_committed_after_a_termination_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the SystemExit of a SIGTERM handler is lost if it lands in a finalizer: the request
+    # recorded beside it still stops every commit
+    from hep_pnn import _io
+
+    monkeypatch.setattr(_io, "_TERMINATION", [])
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "kept.txt").write_text("old")
+    _io.request_termination(15)
+    assert _io.termination() == 15
+    with pytest.raises(SystemExit) as stopped, atomic_dir(tmp_path / "old", overwrite=True) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert stopped.value.code == 128 + 15
+    with pytest.raises(SystemExit), atomic_path(tmp_path / "file.txt") as tmp:
+        tmp.write_text("new")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept.txt", "old"]
+
+
+def test_cli_exits_143_when_the_handlers_exit_was_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a command that finishes normally after SIGTERM (its SystemExit swallowed) still
+    # reports the termination and writes nothing
+    from hep_pnn import _io
+    from hep_pnn.cli import main
+
+    monkeypatch.setattr(_io, "_TERMINATION", [15])
+    with pytest.raises(SystemExit) as stopped:
+        main(
+            ["generate", "-o", str(tmp_path / "e.parquet"), "--signal", "10", "--background", "10"]
+        )
+    assert stopped.value.code == 128 + 15
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(SystemExit) as stopped:  # a command that writes nothing
+        main(["--version"])
+    assert stopped.value.code == 128 + 15

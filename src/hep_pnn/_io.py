@@ -11,7 +11,31 @@ from pathlib import Path
 
 from hep_pnn.errors import OutputExistsError, PNNError
 
-__all__ = ["atomic_dir", "atomic_path", "check_writable"]
+__all__ = ["atomic_dir", "atomic_path", "check_writable", "request_termination", "termination"]
+
+#: Signals that asked the process to stop (the CLI's SIGTERM handler records them here).
+_TERMINATION: list[int] = []
+
+
+def request_termination(signum: int) -> None:
+    """Record that the process was asked to stop: no output is committed from now on.
+
+    The CLI's signal handler also raises ``SystemExit``; Python ignores an exception
+    raised while a finalizer runs, and this record makes sure the run still ends without
+    swapping a result in.
+    """
+    _TERMINATION.append(signum)
+
+
+def termination() -> int | None:
+    """The first signal recorded by :func:`request_termination`, or ``None``."""
+    return _TERMINATION[0] if _TERMINATION else None
+
+
+def _refuse_if_terminated() -> None:
+    signum = termination()
+    if signum is not None:
+        raise SystemExit(128 + signum)
 
 
 def check_writable(
@@ -77,6 +101,7 @@ def atomic_path(
     os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield tmp
+        _refuse_if_terminated()
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -93,6 +118,7 @@ def atomic_dir(
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
+        _refuse_if_terminated()
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from hep_pnn import __version__
+from hep_pnn._io import request_termination, termination
 from hep_pnn.errors import PNNError
 
 __all__ = ["app", "main"]
@@ -722,7 +723,9 @@ def zoo_export(
 
 
 def _terminate(signum: int, frame: object) -> None:
-    typer.echo("pnn: terminated", err=True)
+    if termination() is None:
+        typer.echo("pnn: terminated", err=True)
+    request_termination(signum)  # outputs are not committed even if the exit below is lost
     sys.exit(128 + signum)
 
 
@@ -738,3 +741,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("pnn: interrupted", err=True)
         sys.exit(130)
+    except SystemExit as done:
+        signum = termination()
+        if signum is not None and not done.code:  # the SystemExit of the handler was lost
+            sys.exit(128 + signum)
+        raise
