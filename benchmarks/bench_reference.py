@@ -27,7 +27,11 @@ environment is described in docs/benchmarks.md ("Side by side with the published
 0.25 after each hidden layer, as hep-pnn's ``pnn`` preset; the reference's
 ``utils.get_compiled_pnn``); ``--dropout P`` trains both sides with another rate;
 ``--train-masses 500,1500`` puts signal at those masses only in the training file (the
-interpolation study's setting; the test file keeps all five); ``--imbalanced`` gives the
+interpolation study's setting; the test file keeps all five); ``--conditioning
+affine-input`` (any run name of the conditioning study, ``MECHANISM-PLACEMENT``) trains
+that network on both sides instead: hep-pnn's ``affine`` preset with that conditioning and
+placement, the reference's ``PNN`` with ``conditioning={"method", "place"}`` (``input``,
+``every``, ``output`` are its ``start``, ``all``, ``end``); ``--imbalanced`` gives the
 training masses HEPMASS-IMB's signal proportions (350k : 140k : 35k : 7k : 1.4k from 500 to
 1500 GeV, ``--signal`` events at the most populated mass).
 
@@ -65,6 +69,9 @@ DEFAULT_PYTHON = Path("/tmp/refvenv/bin/python")
 VALIDATION_FRACTION = 0.25  # the reference's split; hep-pnn's default is checked against it
 QUICK = {"signal": 4000, "background": 20000, "test_signal": 2000, "test_background": 10000}
 NAMES = {"affine": "AffinePNN", "pnn": "Baldi pNN"}
+#: hep-pnn's placements under the reference's names (``PNN.structure``'s ``place``).
+PLACES = {"input": "start", "every": "all", "output": "end"}
+MECHANISMS = ("concat", "bias", "scale", "affine")
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,7 @@ def reference_command(args: argparse.Namespace, output: Path) -> list[str]:
         args.model,
         "--dropout",
         str(args.dropout),
+        *(["--conditioning", ":".join(args.conditioning)] if args.conditioning else []),
     ]
 
 
@@ -146,7 +154,7 @@ def run_reference(args: argparse.Namespace, masses: tuple[float, ...], test: Eve
         history = json.loads(str(saved["history"]))
         log = "val_auc per epoch " + " ".join(f"{v:.4f}" for v in history["val_auc"])
         log += f" (TensorFlow {saved['tf_version']})"
-        name = f"reference Keras {NAMES[args.model]}"
+        name = f"reference Keras {network_name(args)}"
         return Result(name, saved["scores"], float(saved["seconds"]), log)
 
 
@@ -160,7 +168,11 @@ def hep_pnn_config(args: argparse.Namespace) -> ExperimentConfig:
         train_paths=[str(args.workdir / "train.parquet")],
         test_paths=[str(args.workdir / "test.parquet")],
     )
-    model = ModelSection(preset=args.model, options={"dropout": args.dropout})
+    options: dict[str, object] = {"dropout": args.dropout}
+    if args.conditioning:
+        mechanism, place = args.conditioning
+        options.update(conditioning=mechanism, placement=dict(map(reversed, PLACES.items()))[place])
+    model = ModelSection(preset=args.model, options=options)
     return ExperimentConfig(data=data, model=model, training=training)
 
 
@@ -185,11 +197,19 @@ def run_hep_pnn(args: argparse.Namespace, masses: tuple[float, ...], test: Event
     return Result(hep_pnn_label(args), scores, seconds, log, epochs)
 
 
+def network_name(args: argparse.Namespace) -> str:
+    """``AffinePNN``, ``Baldi pNN`` or, with ``--conditioning``, e.g. ``pNN affine-input``."""
+    if args.conditioning:
+        mechanism, place = args.conditioning
+        return f"pNN {mechanism}-{dict(map(reversed, PLACES.items()))[place]}"
+    return NAMES[args.model]
+
+
 def hep_pnn_label(args: argparse.Namespace) -> str:
     """hep-pnn's row of the table: its defaults, or the dropout ``--dropout`` set."""
     if args.dropout == preset(args.model).dropout:
-        return f"hep-pnn {NAMES[args.model]} (defaults)"
-    return f"hep-pnn {NAMES[args.model]} (defaults, dropout {args.dropout:g})"
+        return f"hep-pnn {network_name(args)} (defaults)"
+    return f"hep-pnn {network_name(args)} (defaults, dropout {args.dropout:g})"
 
 
 def auc_per_mass(scores: np.ndarray, test: EventTable, masses: tuple[float, ...]) -> list[float]:
@@ -263,11 +283,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--imbalanced", action="store_true", help="HEPMASS-IMB's signal shares in training"
     )
+    parser.add_argument(
+        "--conditioning",
+        help="a conditioning-study network on both sides, MECHANISM-PLACEMENT, e.g. affine-input",
+    )
     parser.add_argument("--quick", action="store_true", help="small files, one epoch")
     parser.add_argument("--skip-reference", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
         vars(args).update(QUICK, epochs=1)
+    if args.conditioning is not None:
+        mechanism, _, placement = args.conditioning.partition("-")
+        if mechanism not in MECHANISMS or placement not in PLACES:
+            parser.error(
+                f"--conditioning {args.conditioning!r}: give MECHANISM-PLACEMENT with a "
+                f"mechanism in {', '.join(MECHANISMS)} and a placement in {', '.join(PLACES)}"
+            )
+        if args.model != "affine":
+            parser.error("--conditioning sets the network: leave --model at affine")
+        args.conditioning = (mechanism, PLACES[placement])
     if args.dropout is None:
         args.dropout = preset(args.model).dropout
     elif not 0 <= args.dropout < 1:

@@ -6,8 +6,10 @@ code"); it imports the ``script`` package of a checkout of Luca96/affine-paramet
 given by ``--reference`` and uses its own classes: ``Hepmass`` to hold the events,
 ``BalancedSequence.get_data`` for the 75/25 split, the balanced batches and the validation
 sequence, ``utils.get_compiled_affine`` (``--model affine``) or ``utils.get_compiled_pnn``
-(``--model pnn``: the mass concatenated to the input) for the network and its
-best-validation-AUC checkpoint, ``utils.load_from_checkpoint`` to load the best epoch.
+(``--model pnn``: the mass concatenated to the input; with ``--conditioning METHOD:PLACE``
+the same ``PNN`` class with ``conditioning={"method": METHOD, "place": PLACE}``, a network
+of the published conditioning study) for the network and its best-validation-AUC
+checkpoint, ``utils.load_from_checkpoint`` to load the best epoch.
 hep-pnn never imports this file or the reference code.
 
 Three adaptations, none of which changes what the code computes:
@@ -71,7 +73,7 @@ def train_reference(args: argparse.Namespace) -> dict:
     from script.hep.data import BalancedSequence
     from script.models.layers import Divide
 
-    if args.model == "pnn":
+    if args.model == "pnn" or (args.conditioning or "").startswith("concat"):
         tf.keras.layers.concatenate = functools.partial(tf.keras.layers.concatenate, axis=1)
     utils.set_random_seed(args.seed)
     frame = read_converted(args.train)
@@ -82,9 +84,17 @@ def train_reference(args: argparse.Namespace) -> dict:
         data, train_batch=args.batch_size, eval_batch=args.batch_size, seed=args.seed
     )
     compiled = {"affine": utils.get_compiled_affine, "pnn": utils.get_compiled_pnn}[args.model]
+    extra = {}
+    if args.conditioning:  # a network of the conditioning study: the reference's PNN class
+        method, place = args.conditioning.split(":")
+        compiled, extra = (
+            utils.get_compiled_pnn,
+            {"conditioning": {"method": method, "place": place}},
+        )
     model, checkpoint = compiled(
         data,
         save=checkpoint_name(args.model),
+        **extra,
         kernel_regularizer=tf.keras.regularizers.l2(1e-5),
         bias_regularizer=tf.keras.regularizers.l2(1e-6),
         preprocess={"m": [Divide(1000.0)]},
@@ -115,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", choices=("affine", "pnn"), default="affine")
     parser.add_argument("--dropout", type=float, default=0.25)
+    parser.add_argument("--conditioning", help="METHOD:PLACE of PNN.structure, e.g. affine:start")
     args = parser.parse_args(argv)
     args.train, args.test, args.output = (p.resolve() for p in (args.train, args.test, args.output))
 

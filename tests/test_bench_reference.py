@@ -97,3 +97,32 @@ def test_imbalanced_training_file_has_hepmass_imb_signal_shares(bench, tmp_path,
     assert int((table.label == 0).sum()) == 3000
     assert written == table.label.size  # the events/s count of the training file
     assert (tmp_path / "train.csv").stat().st_size > 0
+
+
+def test_conditioning_option_trains_the_same_network_on_both_sides(bench, tmp_path):
+    argv = ["--skip-reference", "--conditioning", "affine-input", "--workdir", str(tmp_path)]
+    args = bench.parse_args(argv)
+    command = bench.reference_command(args, tmp_path / "reference.npz")
+    options = dict(zip(command[2::2], command[3::2], strict=True))
+    assert options["--conditioning"] == "affine:start"  # the reference's PNN.structure names
+    model = bench.hep_pnn_config(args).model.resolve()
+    assert (model.conditioning, model.placement, model.dropout) == ("affine", "input", 0.25)
+    assert bench.hep_pnn_label(args) == "hep-pnn pNN affine-input (defaults)"
+    every = bench.parse_args(["--skip-reference", "--conditioning", "bias-every"])
+    assert bench.hep_pnn_config(every).model.resolve().placement == "every"
+    assert "bias:all" in bench.reference_command(every, tmp_path / "r.npz")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--conditioning", "gate-input"], "--conditioning 'gate-input': give MECHANISM-PLACEMENT"),
+        (["--conditioning", "affine-start"], "a placement in input, every, output"),
+        (["--conditioning", "bias-every", "--model", "pnn"], "leave --model at affine"),
+    ],
+)
+def test_a_bad_conditioning_is_one_usage_error(bench, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(["--skip-reference", *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
