@@ -93,3 +93,29 @@ def test_cli_exits_143_when_the_handlers_exit_was_lost(
     with pytest.raises(SystemExit) as stopped:  # a command that writes nothing
         main(["--version"])
     assert stopped.value.code == 128 + 15
+
+
+def test_a_lost_exit_prints_no_traceback_but_other_unraisables_do(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+    import sys
+
+    from hep_pnn import _io
+    from hep_pnn.cli import _quiet_lost_exit
+
+    class Finalized:
+        def __init__(self, error: BaseException) -> None:
+            self.error = error
+
+        def __del__(self) -> None:
+            raise self.error
+
+    monkeypatch.setattr(_io, "_TERMINATION", [15])
+    monkeypatch.setattr(sys, "unraisablehook", _quiet_lost_exit)
+    Finalized(SystemExit(143))  # what the SIGTERM handler raises inside a finalizer
+    gc.collect()
+    assert capsys.readouterr().err == ""
+    Finalized(RuntimeError("a real bug in a finalizer"))
+    gc.collect()
+    assert "a real bug in a finalizer" in capsys.readouterr().err

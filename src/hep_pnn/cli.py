@@ -729,10 +729,19 @@ def _terminate(signum: int, frame: object) -> None:
     sys.exit(128 + signum)
 
 
+def _quiet_lost_exit(unraisable: Any) -> None:
+    """``sys.unraisablehook``: the handler's exit lost in a finalizer is already recorded
+    (and reported once): no traceback for it; anything else as Python prints it."""
+    if isinstance(unraisable.exc_value, SystemExit) and termination() is not None:
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``pnn`` command."""
     # SIGTERM (batch systems, `kill`) unwinds like an exception, so temporary outputs are removed
     signal.signal(signal.SIGTERM, _terminate)
+    sys.unraisablehook = _quiet_lost_exit
     try:
         app(args=argv, standalone_mode=True)
     except PNNError as err:
