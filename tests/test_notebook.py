@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import time
 from pathlib import Path
 from types import ModuleType
 
@@ -29,8 +28,6 @@ for _extra in ("jupytext", "nbclient", "ipykernel"):  # hep-pnn[notebook], insta
     pytest.importorskip(_extra)
 tools = _load_tools()
 
-#: Wall-clock budget of one execution on 2 cores (the notebook's own cells; tiny sizes).
-BUDGET_SECONDS = {"tutorial": 90, "jets": 40}
 #: What an execution must leave behind: PNG outputs at least, files under the working folder.
 PRODUCTS = {
     "tutorial": (8, ["tutorial-output/affine.onnx", "tutorial-output/scores.root"]),
@@ -40,7 +37,7 @@ NAMES = list(tools.NOTEBOOKS)
 
 
 def test_every_notebook_is_checked() -> None:
-    assert set(BUDGET_SECONDS) == set(PRODUCTS) == set(tools.NOTEBOOKS)
+    assert set(PRODUCTS) == set(tools.NOTEBOOKS)
     assert {path.stem for path in (REPO / "notebooks").glob("*.ipynb")} == set(NAMES)
 
 
@@ -81,11 +78,11 @@ def test_notebook_executes(name: str, tmp_path) -> None:
     if name == "jets":
         pytest.importorskip("pythia8mc")  # hep-pnn[jets]
         pytest.importorskip("fastjet")
-    start = time.perf_counter()
+    # no time limit here (speed lives in benchmarks/, not in timed tests): the execution
+    # time is what `notebooks/tools.py` records when it renders the notebook into docs/
     notebook = tools.execute(
         tools.notebook_from_source(tools.source_path(name)), cwd=tmp_path, timeout=240
     )
-    seconds = time.perf_counter() - start
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
     assert not [output for output in outputs if output.output_type == "error"]
     assert not [output for output in outputs if output.get("name") == "stderr"]
@@ -94,4 +91,3 @@ def test_notebook_executes(name: str, tmp_path) -> None:
     assert len(images) >= n_images
     for file in files:
         assert (tmp_path / file).is_file(), file
-    assert seconds < 2 * BUDGET_SECONDS[name], f"the {name} notebook took {seconds:.0f} s"
