@@ -76,28 +76,43 @@ def test_nothing_is_committed_after_a_termination_request(
 
 
 def test_cli_exits_143_when_the_handlers_exit_was_lost(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # a command that finishes normally after SIGTERM (its SystemExit swallowed) still
-    # reports the termination and writes nothing
-    from hep_pnn import _io
-    from hep_pnn.cli import main
+    # a command that finishes normally after SIGTERM (the handler's SystemExit swallowed
+    # by a finalizer) still reports the termination and commits nothing
+    import signal
+    import sys
 
-    monkeypatch.setattr(_io, "_TERMINATION", [15])
-    with pytest.raises(SystemExit) as stopped:
-        main(
-            ["generate", "-o", str(tmp_path / "e.parquet"), "--signal", "10", "--background", "10"]
-        )
-    assert stopped.value.code == 128 + 15
+    from hep_pnn import _io, cli
+
+    def command_with_lost_exit(args: list[str], standalone_mode: bool) -> None:
+        _io.request_termination(signal.SIGTERM)  # what the handler records before raising
+        with atomic_path(tmp_path / "result.txt") as tmp:
+            tmp.write_text("written after SIGTERM")
+
+    def finished_command(args: list[str], standalone_mode: bool) -> None:
+        _io.request_termination(signal.SIGTERM)
+        raise SystemExit(0)  # how click ends a command that succeeded
+
+    hook, handler = sys.unraisablehook, signal.getsignal(signal.SIGTERM)
+    for command in (command_with_lost_exit, finished_command):
+        monkeypatch.setattr(cli, "app", command)
+        with pytest.raises(SystemExit) as stopped:
+            cli.main([])
+        assert stopped.value.code == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(SystemExit) as stopped:  # a command that writes nothing
-        main(["--version"])
-    assert stopped.value.code == 128 + 15
+    # the caller's process is left as it was: no record, its own hook and handler
+    assert _io.termination() is None
+    assert sys.unraisablehook is hook and signal.getsignal(signal.SIGTERM) is handler
+    with atomic_path(tmp_path / "later.txt") as tmp:
+        tmp.write_text("a later write commits")
+    assert (tmp_path / "later.txt").read_text() == "a later write commits"
 
 
 def test_a_lost_exit_prints_no_traceback_but_other_unraisables_do(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import functools
     import gc
     import sys
 
@@ -112,10 +127,14 @@ def test_a_lost_exit_prints_no_traceback_but_other_unraisables_do(
             raise self.error
 
     monkeypatch.setattr(_io, "_TERMINATION", [15])
-    monkeypatch.setattr(sys, "unraisablehook", _quiet_lost_exit)
+    previous: list[object] = []  # the hook that was there before sees the other errors
+    monkeypatch.setattr(
+        sys, "unraisablehook", functools.partial(_quiet_lost_exit, previous=previous.append)
+    )
     Finalized(SystemExit(143))  # what the SIGTERM handler raises inside a finalizer
     gc.collect()
     assert capsys.readouterr().err == ""
+    assert previous == []
     Finalized(RuntimeError("a real bug in a finalizer"))
     gc.collect()
-    assert "a real bug in a finalizer" in capsys.readouterr().err
+    assert [str(u.exc_value) for u in previous] == ["a real bug in a finalizer"]

@@ -173,22 +173,38 @@ def test_bias_and_scale_saved_without_intercepts_load_with_zero_intercepts(
     )
     intercept = f"hidden.0.conditioning.{layer}.bias"
     with torch.no_grad():
-        net.get_parameter(intercept).fill_(0.5)  # an intercept the old format could not hold
+        net.get_parameter(intercept).fill_(0.5)  # an intercept format version 1 did not hold
     save_model(net, tmp_path / "model")
+    description = tmp_path / "model" / "model.json"
     weights = tmp_path / "model" / "model.safetensors"
     tensors = load_file(str(weights))
     assert f"0.{intercept}" in tensors
-    save_file({k: v for k, v in tensors.items() if k != f"0.{intercept}"}, str(weights))
+    assert json.loads(description.read_text())["format_version"] == 2
+    without = {k: v for k, v in tensors.items() if k != f"0.{intercept}"}
+    save_file(without, str(weights))
+    # a version-2 file must hold its intercepts: a missing one is damage, not history
+    with pytest.raises(ModelError, match="weights do not match"):
+        load_model(tmp_path / "model")
+    # a version-1 file (written before intercepts existed) loads with zero intercepts
+    document = json.loads(description.read_text())
+    description.write_text(json.dumps({**document, "format_version": 1}))
     loaded = load_model(tmp_path / "model")
     assert loaded.get_parameter(intercept).abs().sum() == 0
     with torch.no_grad():
         net.get_parameter(intercept).zero_()
     np.testing.assert_array_equal(loaded.predict(features, mass), net.predict(features, mass))
-    # any other missing weight is still an error
-    save_file(
-        {k: v for k, v in tensors.items() if not k.endswith("hidden.0.linear.weight")}, str(weights)
-    )
+    # any other missing bias is still an error, in version 1 too
+    save_file({k: v for k, v in without.items() if k != "0.output.bias"}, str(weights))
     with pytest.raises(ModelError, match="weights do not match"):
+        load_model(tmp_path / "model")
+
+
+def test_newer_format_versions_are_refused(tmp_path):
+    save_model(_net(), tmp_path / "model")
+    description = tmp_path / "model" / "model.json"
+    document = json.loads(description.read_text())
+    description.write_text(json.dumps({**document, "format_version": 3}))
+    with pytest.raises(ModelError, match="reads format versions 1, 2"):
         load_model(tmp_path / "model")
 
 

@@ -156,3 +156,13 @@ def test_background_fraction_thins_only_the_training_background(tmp_path: Path) 
     assert thin_test == full_test  # evaluation is unchanged
     with pytest.raises(ValueError, match="background_fraction"):
         StudyData(background_fraction=0.0)
+
+
+def test_cached_data_of_other_sizes_is_refused(tmp_path: Path) -> None:
+    # an output folder made before the study kept 0.4 of the background
+    full = load_study("conditioning").model_copy(update={"data": StudyData(preset="hepmass-imb")})
+    prepare_data(full, tmp_path, size="tiny", seed=0)
+    with pytest.raises(ConfigError, match="choose a new output folder") as error:
+        prepare_data(load_study("conditioning"), tmp_path, size="tiny", seed=0)
+    assert "train.parquet holds" in str(error.value)
+    prepare_data(full, tmp_path, size="tiny", seed=0)  # the same sizes reuse it

@@ -491,3 +491,17 @@ def test_an_unknown_background_mass_strategy_is_one_clear_error(tmp_path) -> Non
     path.write_text("training:\n  background_mass:\n    strategy: nearest\n")
     with pytest.raises(ConfigError, match=r"background_mass\.strategy.*unknown strategy 'nearest'"):
         load_experiment(path)
+
+
+def test_resuming_a_checkpoint_of_another_model_layout_is_one_error() -> None:
+    # e.g. a bias-conditioned run saved before bias conditioning had an intercept
+    from hep_pnn.errors import ModelError
+
+    table = imbalanced_table()
+    trainer = trainer_for(table)
+    tensors, state = trainer.state()
+    trainer.load_state(tensors, state)  # its own state loads
+    older = {k: v for k, v in tensors.items() if k != "model.hidden.0.conditioning.shift.bias"}
+    with pytest.raises(ModelError, match="the checkpoint does not fit this model") as error:
+        trainer_for(table).load_state(older, state)
+    assert "shift.bias" in str(error.value) and "--overwrite" in str(error.value)

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from hep_pnn.errors import OutputExistsError, PNNError
 
-__all__ = ["atomic_dir", "atomic_path", "check_writable", "request_termination", "termination"]
+__all__ = [
+    "atomic_dir",
+    "atomic_path",
+    "check_writable",
+    "forget_termination",
+    "request_termination",
+    "termination",
+]
 
 #: Signals that asked the process to stop (the CLI's SIGTERM handler records them here).
 _TERMINATION: list[int] = []
@@ -25,6 +32,11 @@ def request_termination(signum: int) -> None:
     swapping a result in.
     """
     _TERMINATION.append(signum)
+
+
+def forget_termination() -> None:
+    """Clear the record (a new command in the same process starts afresh)."""
+    _TERMINATION.clear()
 
 
 def termination() -> int | None:

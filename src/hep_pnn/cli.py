@@ -7,6 +7,7 @@ code 2, with no traceback.
 
 from __future__ import annotations
 
+import functools
 import signal
 import sys
 import time
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from hep_pnn import __version__
-from hep_pnn._io import request_termination, termination
+from hep_pnn._io import forget_termination, request_termination, termination
 from hep_pnn.errors import PNNError
 
 __all__ = ["app", "main"]
@@ -729,19 +730,31 @@ def _terminate(signum: int, frame: object) -> None:
     sys.exit(128 + signum)
 
 
-def _quiet_lost_exit(unraisable: Any) -> None:
+def _quiet_lost_exit(unraisable: Any, *, previous: Callable[[Any], object]) -> None:
     """``sys.unraisablehook``: the handler's exit lost in a finalizer is already recorded
-    (and reported once): no traceback for it; anything else as Python prints it."""
+    (and reported once): no traceback for it; anything else goes to the ``previous`` hook."""
     if isinstance(unraisable.exc_value, SystemExit) and termination() is not None:
         return
-    sys.__unraisablehook__(unraisable)
+    previous(unraisable)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``pnn`` command."""
-    # SIGTERM (batch systems, `kill`) unwinds like an exception, so temporary outputs are removed
-    signal.signal(signal.SIGTERM, _terminate)
-    sys.unraisablehook = _quiet_lost_exit
+    # SIGTERM (batch systems, `kill`) unwinds like an exception, so temporary outputs are
+    # removed; the handler and hook are put back afterwards for callers in the same process
+    forget_termination()
+    previous_handler = signal.signal(signal.SIGTERM, _terminate)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = functools.partial(_quiet_lost_exit, previous=previous_hook)
+    try:
+        _run(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+        sys.unraisablehook = previous_hook
+        forget_termination()
+
+
+def _run(argv: list[str] | None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except PNNError as err:

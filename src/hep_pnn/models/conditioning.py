@@ -249,7 +249,8 @@ class Bias(Conditioning):
     r"""Biasing: ``h + (W m + b)`` with ``W`` and ``b`` of ``width`` values each.
 
     The paper writes ``h + W m``; the published code's layer (and every published biasing
-    checkpoint) also has the intercept ``b``, zero at the start.
+    checkpoint) also has the intercept ``b`` (zero at the start with the default Keras
+    init).
 
     Example:
         >>> layer = Bias(4)
@@ -275,8 +276,8 @@ class Scale(Conditioning):
     r"""Scaling: ``h ⊙ (W m + b)`` with ``W`` and ``b`` of ``width`` values each.
 
     The paper writes ``h ⊙ W m``; the published code's layer (and every published scaling
-    checkpoint) also has the intercept ``b``, zero at the start, so a unit can keep a
-    mass-independent part.
+    checkpoint) also has the intercept ``b`` (zero at the start with the default Keras
+    init), so a unit can keep a mass-independent part.
 
     Example:
         >>> layer = Scale(4)

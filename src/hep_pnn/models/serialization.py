@@ -31,7 +31,10 @@ __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "load_model", "save_model"]
 CONFIG_FILE = MODEL_CONFIG
 WEIGHTS_FILE = MODEL_WEIGHTS
 FORMAT = "hep-pnn-model"
-FORMAT_VERSION = 1
+#: Version 2: bias and scale conditioning have an intercept. Version-1 files (without it)
+#: load with a zero intercept, the function they were saved with.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 KINDS = ("parametric_net", PerMassEnsemble.kind)
 
 
@@ -120,12 +123,13 @@ def _read_document(directory: Path) -> dict[str, Any]:
             where=str(path),
             fix="pass a folder written by hep_pnn.models.save_model",
         )
-    if document.get("format_version") != FORMAT_VERSION or document.get("kind") not in KINDS:
+    version = document.get("format_version")
+    if version not in READABLE_VERSIONS or document.get("kind") not in KINDS:
         raise ModelError(
-            f"unsupported model format version {document.get('format_version')!r} "
-            f"or kind {document.get('kind')!r}",
+            f"unsupported model format version {version!r} or kind {document.get('kind')!r}",
             where=str(path),
-            fix=f"this hep-pnn reads format version {FORMAT_VERSION}, kinds {', '.join(KINDS)}",
+            fix=f"this hep-pnn reads format versions {', '.join(map(str, READABLE_VERSIONS))}, "
+            f"kinds {', '.join(KINDS)}",
         )
     return document
 
@@ -147,7 +151,7 @@ def _build(description: dict[str, Any], where: str) -> ParametricNet:
     return net.eval()
 
 
-def _load_weights(nets: list[ParametricNet], path: Path) -> None:
+def _load_weights(nets: list[ParametricNet], path: Path, *, version: int) -> None:
     if not path.is_file():
         raise ModelError(
             f"{WEIGHTS_FILE} is missing", where=str(path.parent), fix="re-save the model"
@@ -162,7 +166,8 @@ def _load_weights(nets: list[ParametricNet], path: Path) -> None:
         prefix = f"{index}."
         state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         expected = net.state_dict()
-        state.update(_zero_intercepts(net, missing=set(expected) - set(state)))
+        if version == 1:
+            state.update(_zero_intercepts(net, missing=set(expected) - set(state)))
         missing = sorted(set(expected) - set(state))
         extra = sorted(set(state) - set(expected))
         wrong = [k for k in expected if k in state and state[k].shape != expected[k].shape]
@@ -178,8 +183,8 @@ def _load_weights(nets: list[ParametricNet], path: Path) -> None:
 
 
 def _zero_intercepts(net: ParametricNet, *, missing: set[str]) -> dict[str, torch.Tensor]:
-    """Zero intercepts for bias / scale conditioning saved before they had one (the same
-    function: ``W m + 0``)."""
+    """Zero intercepts for bias / scale conditioning in a format-version-1 file, saved
+    before they had one (the same function: ``W m + 0``)."""
     zeros = {}
     for key in missing:
         owner, _, name = key.rpartition(".")
@@ -219,13 +224,13 @@ def load_model(
     if document["kind"] == PerMassEnsemble.kind:
         members = document.get("members") or []
         nets = [_build(member, f"{where}, member {i}") for i, member in enumerate(members)]
-        _load_weights(nets, directory / WEIGHTS_FILE)
+        _load_weights(nets, directory / WEIGHTS_FILE, version=document["format_version"])
         model: ParametricNet | PerMassEnsemble = PerMassEnsemble(
             {float(member["mass"]): net for member, net in zip(members, nets, strict=True)}
         )
     else:
         model = _build(document, where)
-        _load_weights([model], directory / WEIGHTS_FILE)
+        _load_weights([model], directory / WEIGHTS_FILE, version=document["format_version"])
     if expected_features is not None:
         model.check_features(expected_features)
     return model

@@ -60,10 +60,27 @@ def prepare_data(
     train["n_background"] = max(1, round(train["n_background"] * study.data.background_fraction))
     streams = np.random.SeedSequence(seed).spawn(2)
     for (part, path), stream in zip(paths.items(), streams, strict=True):
-        if not path.is_file():
-            table = generate(**sizes[part], seed=int(stream.generate_state(1)[0]), progress=True)
-            write_parquet(table, path)
+        if path.is_file():
+            _check_cached(path, sizes[part])
+            continue
+        table = generate(**sizes[part], seed=int(stream.generate_state(1)[0]), progress=True)
+        write_parquet(table, path)
     return [str(paths["train"])], [str(paths["test"])]
+
+
+def _check_cached(path: Path, sizes: dict[str, Any]) -> None:
+    """Refuse data generated with other sizes (another ``--size`` or an older study file,
+    e.g. before ``data.background_fraction``): its finished runs would not be comparable."""
+    import pyarrow.parquet as pq
+
+    expected = sum(sizes["n_signal_per_mass"].values()) + sizes["n_background"]
+    found = pq.ParquetFile(path).metadata.num_rows
+    if found != expected:
+        raise ConfigError(
+            f"{path} holds {found:,} events, this study and size generate {expected:,}",
+            where="--output",
+            fix="choose a new output folder (its runs were trained on the other data)",
+        )
 
 
 def plan_runs(

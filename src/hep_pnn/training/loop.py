@@ -16,7 +16,7 @@ from hep_pnn._denormals import flush_denormals
 from hep_pnn._memory import keep_freed_memory
 from hep_pnn._random import child_seed, spawn
 from hep_pnn.data.table import EventTable
-from hep_pnn.errors import ConfigError, PNNError
+from hep_pnn.errors import ConfigError, ModelError, PNNError
 from hep_pnn.models.direct import DirectStep, supports
 from hep_pnn.models.network import ParametricNet
 from hep_pnn.training.background_mass import BackgroundMasses
@@ -430,7 +430,16 @@ class Trainer:
         def part(prefix: str) -> dict[str, torch.Tensor]:
             return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
-        self.model.load_state_dict(part("model."))
+        try:
+            self.model.load_state_dict(part("model."))
+        except RuntimeError as err:  # missing / unexpected / reshaped parameters
+            first = str(err).splitlines()[1].strip() if "\n" in str(err) else str(err)
+            raise ModelError(
+                f"the checkpoint does not fit this model ({first})",
+                where="--resume",
+                fix="the run was saved by a different model layout (e.g. an older hep-pnn): "
+                "start it again without --resume, with --overwrite",
+            ) from None
         self.best_state = part("best.")
         for name, value in part("generator.").items():
             self.generators[name].set_state(value)
