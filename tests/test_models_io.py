@@ -186,8 +186,7 @@ def test_bias_and_scale_saved_without_intercepts_load_with_zero_intercepts(
     with pytest.raises(ModelError, match="weights do not match"):
         load_model(tmp_path / "model")
     # a version-1 file (written before intercepts existed) loads with zero intercepts
-    document = json.loads(description.read_text())
-    description.write_text(json.dumps({**document, "format_version": 1}))
+    _edit_description(tmp_path / "model", lambda document: document.update(format_version=1))
     loaded = load_model(tmp_path / "model")
     assert loaded.get_parameter(intercept).abs().sum() == 0
     with torch.no_grad():
@@ -199,21 +198,24 @@ def test_bias_and_scale_saved_without_intercepts_load_with_zero_intercepts(
         load_model(tmp_path / "model")
 
 
+def _edit_description(folder, edit) -> None:
+    """Rewrite ``folder/model.json`` through ``edit(document)``."""
+    path = folder / "model.json"
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+
+
 def test_newer_format_versions_are_refused(tmp_path):
     save_model(_net(), tmp_path / "model")
-    description = tmp_path / "model" / "model.json"
-    document = json.loads(description.read_text())
-    description.write_text(json.dumps({**document, "format_version": 3}))
+    _edit_description(tmp_path / "model", lambda document: document.update(format_version=3))
     with pytest.raises(ModelError, match="reads format versions 1, 2"):
         load_model(tmp_path / "model")
 
 
 def test_load_reports_bad_config_key(tmp_path):
     save_model(_net(), tmp_path / "m")
-    path = tmp_path / "m" / "model.json"
-    document = json.loads(path.read_text())
-    document["config"]["depth"] = 3
-    path.write_text(json.dumps(document))
+    _edit_description(tmp_path / "m", lambda document: document["config"].update(depth=3))
     with pytest.raises(ModelError, match="bad model description"):
         load_model(tmp_path / "m")
 
