@@ -39,6 +39,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 
 #: The checkpoint key of a weighted layer's kernel and of the optimizer's step count.
 KERNEL = "{}/kernel/.ATTRIBUTES/VARIABLE_VALUE"
@@ -99,9 +100,35 @@ def free_layers_after_hidden(sequence: list[str]) -> list[int]:
     ]
 
 
-def _fail(message: str) -> int:
+def fail(message: str) -> int:
+    """Print ``message`` as the one error line; the exit code of a usage error."""
     print(message, file=sys.stderr)
     return 2
+
+
+def import_tensorflow() -> ModuleType | None:
+    """TensorFlow, quiet, or ``None`` when this Python has none (say so with
+    :data:`NO_TENSORFLOW`)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return None
+    return tf
+
+
+#: The error line when :func:`import_tensorflow` finds none.
+NO_TENSORFLOW = (
+    "TensorFlow is not installed for {}: run this script with the reference's Python "
+    "(docs/benchmarks.md, 'Setting up the reference')"
+)
+
+
+def best_checkpoint(tf: ModuleType, folder: Path) -> str:
+    """The prefix of ``folder``'s best-epoch checkpoint: the one its ``checkpoint`` file
+    names, or without that file the last one saved (by name)."""
+    prefix = tf.train.latest_checkpoint(str(folder))
+    return prefix or str(sorted(folder.glob("*.index"))[-1].with_suffix(""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,27 +138,18 @@ def main(argv: list[str] | None = None) -> int:
     weights = args.reference / "weights"
     folders = sorted({index.parent for index in weights.rglob("*.index")})
     if not folders:
-        return _fail(
-            f"no checkpoints (*.index) under {weights}: pass the checkout with --reference"
-        )
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        import tensorflow as tf
-    except ImportError:
-        return _fail(
-            f"TensorFlow is not installed for {sys.executable}: run this script with the "
-            "reference's Python (docs/benchmarks.md, 'Setting up the reference')"
-        )
+        return fail(f"no checkpoints (*.index) under {weights}: pass the checkout with --reference")
+    tf = import_tensorflow()
+    if tf is None:
+        return fail(NO_TENSORFLOW.format(sys.executable))
     print(f"{'checkpoint':62s} {'best epoch file':18s} {'steps':>7s}  after each hidden Dense")
     with_dropout = 0
     for folder in folders:
-        prefix = tf.train.latest_checkpoint(str(folder))
-        if prefix is None:  # no `checkpoint` file: the last one saved by name
-            prefix = str(sorted(folder.glob("*.index"))[-1].with_suffix(""))
+        prefix = best_checkpoint(tf, folder)
         try:
             sequence, steps = read_checkpoint(prefix)
         except tf.errors.OpError as error:
-            return _fail(f"{prefix}: not a readable TensorFlow checkpoint ({error.message})")
+            return fail(f"{prefix}: not a readable TensorFlow checkpoint ({error.message})")
         after = free_layers_after_hidden(sequence)
         with_dropout += bool(after) and min(after) >= 1
         name = str(folder.relative_to(weights))

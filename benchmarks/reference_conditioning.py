@@ -30,12 +30,13 @@ A concatenation holds no weights: a Dense kernel one row wider than its input ta
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+
+from reference_checkpoints import NO_TENSORFLOW, best_checkpoint, fail, import_tensorflow
 
 MECHANISMS = {"concat": "concat", "biasing": "bias", "scaling": "scale", "affine": "affine"}
 PLACEMENTS = {"start": "input", "all": "every", "end": "output"}
@@ -105,34 +106,25 @@ def mass_aucs(arrays: Mapping[str, np.ndarray], x, mass, label) -> list[float]:
     return aucs
 
 
-def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
-    return 2
-
-
 def extract(reference: Path, output: Path) -> int:
     folders = sorted((reference / "weights" / "conditioning-interp").glob("*/pnn_*"))
     if not folders:
-        return _fail(
+        return fail(
             f"no weights/conditioning-interp/*/pnn_* under {reference}: pass the checkout "
             "of Luca96/affine-parametric-networks with --reference"
         )
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        import tensorflow as tf
-    except ImportError:
-        return _fail(
-            f"TensorFlow is not installed for {sys.executable}: run extract with the "
-            "reference's Python (docs/benchmarks.md, 'Setting up the reference')"
-        )
+    tf = import_tensorflow()
+    if tf is None:
+        return fail(NO_TENSORFLOW.format(sys.executable))
     output.mkdir(parents=True, exist_ok=True)
     for folder in folders:
         mechanism = MECHANISMS[folder.parent.name]
         name = f"{mechanism}-{PLACEMENTS[folder.name.removeprefix('pnn_')]}"
-        prefix = tf.train.latest_checkpoint(str(folder)) or str(
-            sorted(folder.glob("*.index"))[-1].with_suffix("")
-        )
-        reader = tf.train.load_checkpoint(prefix)
+        prefix = best_checkpoint(tf, folder)
+        try:
+            reader = tf.train.load_checkpoint(prefix)
+        except tf.errors.OpError as error:
+            return fail(f"{prefix}: not a readable TensorFlow checkpoint ({error.message})")
         variables = {key: reader.get_tensor(key) for key, _ in tf.train.list_variables(prefix)}
         np.savez(output / f"{name}.npz", **layers_from_variables(variables, mechanism=mechanism))
         print(f"{name:14s} <- {Path(prefix).relative_to(reference)}")
@@ -144,12 +136,12 @@ def score(nets: Path, events: Path) -> int:
 
     files = sorted(nets.glob("*.npz"))
     if not files:
-        return _fail(f"no .npz networks in {nets}: run `extract` first")
+        return fail(f"no .npz networks in {nets}: run `extract` first")
     columns = [f"f{i}" for i in range(27)]
     try:
         table = pd.read_parquet(events, columns=[*columns, "mass", "label"])
     except (OSError, KeyError, ValueError) as error:
-        return _fail(f"{events}: not an event file with f0..f26, mass, label ({error})")
+        return fail(f"{events}: not an event file with f0..f26, mass, label ({error})")
     x = table[columns].to_numpy(np.float64)
     mass, label = table["mass"].to_numpy(), table["label"].to_numpy()
     rows = []
