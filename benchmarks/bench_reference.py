@@ -134,7 +134,11 @@ def reference_command(args: argparse.Namespace, output: Path) -> list[str]:
         args.model,
         "--dropout",
         str(args.dropout),
-        *(["--conditioning", ":".join(args.conditioning)] if args.conditioning else []),
+        *(
+            ["--conditioning", reference_conditioning(args.conditioning)]
+            if args.conditioning
+            else []
+        ),
     ]
 
 
@@ -170,8 +174,8 @@ def hep_pnn_config(args: argparse.Namespace) -> ExperimentConfig:
     )
     options: dict[str, object] = {"dropout": args.dropout}
     if args.conditioning:
-        mechanism, place = args.conditioning
-        options.update(conditioning=mechanism, placement=dict(map(reversed, PLACES.items()))[place])
+        mechanism, placement = args.conditioning
+        options.update(conditioning=mechanism, placement=placement)
     model = ModelSection(preset=args.model, options=options)
     return ExperimentConfig(data=data, model=model, training=training)
 
@@ -200,9 +204,15 @@ def run_hep_pnn(args: argparse.Namespace, masses: tuple[float, ...], test: Event
 def network_name(args: argparse.Namespace) -> str:
     """``AffinePNN``, ``Baldi pNN`` or, with ``--conditioning``, e.g. ``pNN affine-input``."""
     if args.conditioning:
-        mechanism, place = args.conditioning
-        return f"pNN {mechanism}-{dict(map(reversed, PLACES.items()))[place]}"
+        return "pNN {}-{}".format(*args.conditioning)
     return NAMES[args.model]
+
+
+def reference_conditioning(conditioning: tuple[str, str]) -> str:
+    """``METHOD:PLACE`` of the reference's ``PNN.structure`` for hep-pnn's (mechanism,
+    placement), e.g. ``affine:start``."""
+    mechanism, placement = conditioning
+    return f"{mechanism}:{PLACES[placement]}"
 
 
 def hep_pnn_label(args: argparse.Namespace) -> str:
@@ -301,7 +311,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             )
         if args.model != "affine":
             parser.error("--conditioning sets the network: leave --model at affine")
-        args.conditioning = (mechanism, PLACES[placement])
+        args.conditioning = (mechanism, placement)
     if args.dropout is None:
         args.dropout = preset(args.model).dropout
     elif not 0 <= args.dropout < 1:
