@@ -164,7 +164,7 @@ def run_reference(args: argparse.Namespace, masses: tuple[float, ...], test: Eve
 
 def hep_pnn_config(args: argparse.Namespace) -> ExperimentConfig:
     """hep-pnn's default recipe for the model (and ``--dropout``) on the Parquet files."""
-    training = TrainingConfig(epochs=args.epochs)
+    training = TrainingConfig(epochs=args.epochs, seed=args.seed)
     if training.validation_fraction != VALIDATION_FRACTION or training.batch_size != 1024:
         raise SystemExit("hep-pnn's default split or batch size changed: update this benchmark")
     data = FileData(
@@ -277,7 +277,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--background", type=int, default=500_000, help="training background")
     parser.add_argument("--test-signal", type=int, default=20_000)
     parser.add_argument("--test-background", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the reference's RNGs")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="training seed of both sides (the reference's RNGs, hep-pnn's training.seed); "
+        "the event files stay the same",
+    )
     parser.add_argument("--model", choices=tuple(NAMES), default="affine")
     parser.add_argument(
         "--dropout",
@@ -298,7 +304,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="a conditioning-study network on both sides, MECHANISM-PLACEMENT, e.g. affine-input",
     )
     parser.add_argument("--quick", action="store_true", help="small files, one epoch")
-    parser.add_argument("--skip-reference", action="store_true")
+    skip = parser.add_mutually_exclusive_group()
+    skip.add_argument("--skip-reference", action="store_true")
+    skip.add_argument("--skip-hep-pnn", action="store_true", help="train the reference only")
     args = parser.parse_args(argv)
     if args.quick:
         vars(args).update(QUICK, epochs=1)
@@ -364,7 +372,10 @@ def main(argv: list[str] | None = None) -> None:
     test = read_events(args.workdir / "test.parquet", cache=False)
     masses = tuple(float(m) for m in test.signal_masses)
     results = []
-    for side in (run_hep_pnn,) if args.skip_reference else (run_reference, run_hep_pnn):
+    sides = (run_reference, run_hep_pnn)
+    if args.skip_reference or args.skip_hep_pnn:
+        sides = (run_hep_pnn,) if args.skip_reference else (run_reference,)
+    for side in sides:
         print(f"load average before: {_load()}", flush=True)
         results.append(side(args, masses, test))
         print(f"load average after: {_load()}", flush=True)

@@ -6,6 +6,7 @@ Its options, the driver's command line and the training file; neither side train
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +127,40 @@ def test_a_bad_conditioning_is_one_usage_error(bench, capsys, argv, message):
         bench.parse_args(["--skip-reference", *argv])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_seed_reaches_both_sides(bench, tmp_path):
+    args = bench.parse_args(["--skip-reference", "--seed", "2", "--workdir", str(tmp_path)])
+    command = bench.reference_command(args, tmp_path / "reference.npz")
+    assert dict(zip(command[2::2], command[3::2], strict=True))["--seed"] == "2"
+    assert bench.hep_pnn_config(args).training.seed == 2
+    assert bench.hep_pnn_config(bench.parse_args(["--skip-reference"])).training.seed == 0
+
+
+def test_skipping_both_sides_is_one_usage_error(bench, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(["--skip-reference", "--skip-hep-pnn"])
+    assert exit_info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_skip_hep_pnn_trains_the_reference_only(bench, tmp_path, monkeypatch, capsys):
+    checkout = tmp_path / "apn"
+    (checkout / "script" / "hep").mkdir(parents=True)
+    (checkout / "script" / "hep" / "data.py").touch()
+    trained = []
+
+    def side(name):
+        def train(args, masses, test):
+            trained.append(name)
+            scores = np.tile(test.label[:, None].astype(float), (1, len(masses)))
+            return bench.Result(name, scores, 1.0, "")
+
+        return train
+
+    monkeypatch.setattr(bench, "run_reference", side("reference"))
+    monkeypatch.setattr(bench, "run_hep_pnn", side("hep-pnn"))
+    argv = ["--quick", "--skip-hep-pnn", "--reference", str(checkout)]
+    bench.main([*argv, "--reference-python", sys.executable, "--workdir", str(tmp_path / "w")])
+    assert trained == ["reference"]
+    assert "| reference | 1.0000 |" in capsys.readouterr().out
