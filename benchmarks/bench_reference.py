@@ -37,7 +37,9 @@ training masses HEPMASS-IMB's signal proportions (350k : 140k : 35k : 7k : 1.4k 
 
 Run: ``.venv/bin/python benchmarks/bench_reference.py --reference /path/to/checkout``
 (several minutes; ``--quick`` for a smoke run on small files with one epoch,
-``--skip-reference`` for the hep-pnn half only).
+``--skip-reference`` for the hep-pnn half only, ``--skip-hep-pnn`` for the reference's;
+``--seed`` sets both sides' training seed, validation split included, and leaves the event
+files as they are).
 """
 
 from __future__ import annotations
@@ -320,6 +322,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if args.model != "affine":
             parser.error("--conditioning sets the network: leave --model at affine")
         args.conditioning = (mechanism, placement)
+    if not 0 <= args.seed < 2**32:
+        parser.error(f"--seed {args.seed}: give a seed in [0, 2**32)")  # numpy's legacy seed range
     if args.dropout is None:
         args.dropout = preset(args.model).dropout
     elif not 0 <= args.dropout < 1:
@@ -372,10 +376,8 @@ def main(argv: list[str] | None = None) -> None:
     test = read_events(args.workdir / "test.parquet", cache=False)
     masses = tuple(float(m) for m in test.signal_masses)
     results = []
-    sides = (run_reference, run_hep_pnn)
-    if args.skip_reference or args.skip_hep_pnn:
-        sides = (run_hep_pnn,) if args.skip_reference else (run_reference,)
-    for side in sides:
+    sides = ((run_reference, args.skip_reference), (run_hep_pnn, args.skip_hep_pnn))
+    for side in (run for run, skipped in sides if not skipped):
         print(f"load average before: {_load()}", flush=True)
         results.append(side(args, masses, test))
         print(f"load average after: {_load()}", flush=True)

@@ -134,7 +134,14 @@ def test_seed_reaches_both_sides(bench, tmp_path):
     command = bench.reference_command(args, tmp_path / "reference.npz")
     assert dict(zip(command[2::2], command[3::2], strict=True))["--seed"] == "2"
     assert bench.hep_pnn_config(args).training.seed == 2
-    assert bench.hep_pnn_config(bench.parse_args(["--skip-reference"])).training.seed == 0
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_a_seed_numpy_refuses_is_one_usage_error(bench, capsys, seed):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args(["--skip-reference", "--seed", seed])
+    assert exit_info.value.code == 2
+    assert f"--seed {seed}: give a seed in [0, 2**32)" in capsys.readouterr().err
 
 
 def test_skipping_both_sides_is_one_usage_error(bench, capsys):
@@ -144,7 +151,17 @@ def test_skipping_both_sides_is_one_usage_error(bench, capsys):
     assert "not allowed with argument" in capsys.readouterr().err
 
 
-def test_skip_hep_pnn_trains_the_reference_only(bench, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    ("skip", "expected"),
+    [
+        ([], ["reference", "hep-pnn"]),
+        (["--skip-reference"], ["hep-pnn"]),
+        (["--skip-hep-pnn"], ["reference"]),
+    ],
+)
+def test_skip_options_choose_the_sides_trained(
+    bench, tmp_path, monkeypatch, capsys, skip, expected
+):
     checkout = tmp_path / "apn"
     (checkout / "script" / "hep").mkdir(parents=True)
     (checkout / "script" / "hep" / "data.py").touch()
@@ -160,7 +177,9 @@ def test_skip_hep_pnn_trains_the_reference_only(bench, tmp_path, monkeypatch, ca
 
     monkeypatch.setattr(bench, "run_reference", side("reference"))
     monkeypatch.setattr(bench, "run_hep_pnn", side("hep-pnn"))
-    argv = ["--quick", "--skip-hep-pnn", "--reference", str(checkout)]
+    argv = ["--quick", *skip, "--reference", str(checkout)]
     bench.main([*argv, "--reference-python", sys.executable, "--workdir", str(tmp_path / "w")])
-    assert trained == ["reference"]
-    assert "| reference | 1.0000 |" in capsys.readouterr().out
+    assert trained == expected
+    out = capsys.readouterr().out
+    for name in expected:
+        assert f"| {name} | 1.0000 |" in out
