@@ -71,10 +71,10 @@ def prepare_data(
 def _check_cached(path: Path, sizes: dict[str, Any]) -> None:
     """Refuse data generated with other sizes (another ``--size`` or an older study file,
     e.g. before ``data.background_fraction``): its finished runs would not be comparable."""
-    import pyarrow.parquet as pq
+    from hep_pnn.data.formats import format_of
 
     expected = sum(sizes["n_signal_per_mass"].values()) + sizes["n_background"]
-    found = pq.ParquetFile(path).metadata.num_rows
+    found = format_of(path).count_rows(path)
     if found != expected:
         raise ConfigError(
             f"{path} holds {found:,} events, this study and size generate {expected:,}",
