@@ -15,6 +15,7 @@ from hep_pnn.data.generator import (
     iter_generate,
     preset_sizes,
     standardise,
+    training_sizes,
 )
 from hep_pnn.data.generator.api import _block, _Workspace
 from hep_pnn.data.generator.processes import WIDTH_FRACTION
@@ -120,6 +121,18 @@ def test_presets():
     assert imb["n_background"] == 525_000
     with pytest.raises(ConfigError, match="preset"):
         preset_sizes("hepmass-2")
+
+
+def test_training_sizes_are_the_published_training_files():
+    hepmass = training_sizes("hepmass")
+    assert set(hepmass["n_signal_per_mass"].values()) == {700_000}
+    assert hepmass["n_background"] == 3_500_000  # 7M training events, as HEPMASS's file
+    # HEPMASS-IMB's signal is a training sample: the published runs trained on all of it
+    imb = training_sizes("hepmass-imb", fraction=0.1)
+    assert list(imb["n_signal_per_mass"].values()) == [35_000, 14_000, 3_500, 700, 140]
+    assert imb["n_background"] == 350_000
+    with pytest.raises(ConfigError, match="fraction"):
+        training_sizes("hepmass-imb", fraction=0.0)
 
 
 @pytest.mark.parametrize(

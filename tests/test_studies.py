@@ -19,7 +19,7 @@ from hep_pnn.studies import (
     prepare_data,
     run_study,
 )
-from hep_pnn.studies.config import StudyData
+from hep_pnn.studies.config import SIZES, StudyData
 from hep_pnn.training.config import ExperimentConfig
 
 PUBLISHED_STUDIES = ["background-mass", "conditioning", "hepmass", "imbalanced", "interpolation"]
@@ -156,6 +156,23 @@ def test_background_fraction_thins_only_the_training_background(tmp_path: Path) 
     assert thin_test == full_test  # evaluation is unchanged
     with pytest.raises(ValueError, match="background_fraction"):
         StudyData(background_fraction=0.0)
+
+
+def test_hepmass_imb_studies_train_on_all_of_its_signal(tmp_path: Path) -> None:
+    # The published HEPMASS-IMB runs trained on all of its signal beside HEPMASS's training
+    # background, and were tested on the HEPMASS test set.
+    study = load_study("imbalanced")
+    train, test = prepare_data(study, tmp_path, size="tiny", seed=0)
+    events = pd.read_parquet(train[0], columns=["label", "mass"])
+    signal = events[events["label"] == 1]["mass"].value_counts().sort_index()
+    fraction = SIZES["tiny"]["fraction"]
+    published = [350_000, 140_000, 35_000, 7_000, 1_400]
+    assert signal.tolist() == [round(n * fraction) for n in published]
+    assert (events["label"] == 0).sum() == round(3_500_000 * fraction)
+    test_events = pd.read_parquet(test[0], columns=["label", "mass"])
+    tested = test_events[test_events["label"] == 1]["mass"].value_counts()
+    assert set(tested.tolist()) == {round(350_000 * fraction)}
+    assert (test_events["label"] == 0).sum() == round(1_750_000 * fraction)
 
 
 def test_cached_data_of_other_sizes_is_refused(tmp_path: Path) -> None:

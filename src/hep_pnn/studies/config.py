@@ -24,7 +24,9 @@ __all__ = [
 ]
 
 #: Data size, epochs and evaluation of each ``--size``. ``fraction`` scales the generator
-#: preset (10.5M events for ``hepmass``); two thirds train, one third test, as published.
+#: preset (10.5M events for ``hepmass``): its training part as published (two thirds of
+#: HEPMASS; all of HEPMASS-IMB's signal beside two thirds of HEPMASS's background) and a
+#: third of HEPMASS as the test sample.
 SIZES: dict[str, dict[str, Any]] = {
     # a smoke test of the machinery (seconds per run); its numbers mean little
     "tiny": {"fraction": 0.002, "epochs": 1, "epoch_length": 10_000, "grid_signal": 500},

@@ -43,17 +43,18 @@ def prepare_data(
 ) -> tuple[list[str], list[str]]:
     """Generate (once) the study's training and test files for ``seed``; their paths.
 
-    Training events follow the study's preset; the test sample is always balanced
-    (the ``hepmass`` preset), as the published studies evaluate on the HEPMASS test set.
+    Training events are the training part of the study's preset (all of HEPMASS-IMB's
+    signal, as the published runs trained on); the test sample is always balanced (the
+    ``hepmass`` preset's third), as the published studies evaluate on the HEPMASS test set.
     """
     from hep_pnn.data import write_parquet
     from hep_pnn.data.generator import generate
-    from hep_pnn.data.generator.validation import preset_sizes
+    from hep_pnn.data.generator.validation import preset_sizes, training_sizes
 
     fraction = SIZES[size]["fraction"]
     paths = {"train": folder / "train.parquet", "test": folder / "test.parquet"}
     sizes = {
-        "train": preset_sizes(study.data.preset, fraction=fraction * 2 / 3),
+        "train": training_sizes(study.data.preset, fraction=fraction),
         "test": preset_sizes("hepmass", fraction=fraction / 3),
     }
     train = sizes["train"]

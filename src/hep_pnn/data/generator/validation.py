@@ -27,14 +27,20 @@ from hep_pnn.data.generator.processes import (
 from hep_pnn.data.generator.production import is_signal_spin
 from hep_pnn.errors import ConfigError
 
-__all__ = ["PRESETS", "GeneratorOptions", "preset_sizes", "validate"]
+__all__ = ["PRESETS", "GeneratorOptions", "preset_sizes", "training_sizes", "validate"]
 
 #: Published sizes (train + test halves together; HEPMASS splits them 2:1).
+#: ``training_signal_share``: the part of the signal that the published training file
+#: holds. HEPMASS's training file holds two thirds of every count. HEPMASS-IMB's signal
+#: counts are a training sample: the published runs trained on all of it (350k + 1.4k
+#: events at 500 + 1500 GeV) beside HEPMASS's training background (docs/benchmarks.md,
+#: "What the published networks were").
 PRESETS: dict[str, dict[str, Any]] = {
     "hepmass": {
         "masses": HEPMASS_MASSES,
         "n_signal_per_mass": dict.fromkeys(HEPMASS_MASSES, 1_050_000),
         "n_background": 5_250_000,
+        "training_signal_share": 2 / 3,
     },
     "hepmass-imb": {
         "masses": HEPMASS_MASSES,
@@ -42,8 +48,11 @@ PRESETS: dict[str, dict[str, Any]] = {
             zip(HEPMASS_MASSES, (350_000, 140_000, 35_000, 7_000, 1_400), strict=True)
         ),
         "n_background": 5_250_000,
+        "training_signal_share": 1.0,
     },
 }
+#: The share of HEPMASS's background in its training file.
+TRAINING_BACKGROUND_SHARE = 2 / 3
 BACKGROUND_MASS_STRATEGIES = ("identical", "uniform")
 MAX_MASS = 0.5 * LHC_SQRT_S
 PROGRESS_MIN_EVENTS = 100_000  # shorter runs take a few seconds: no bar
@@ -71,6 +80,32 @@ def preset_sizes(name: str, *, fraction: float = 1.0) -> dict[str, Any]:
             m: max(1, round(n * fraction)) for m, n in preset["n_signal_per_mass"].items()
         },
         "n_background": max(1, round(preset["n_background"] * fraction)),
+    }
+
+
+def training_sizes(name: str, *, fraction: float = 1.0) -> dict[str, Any]:
+    """Masses and event counts of a published *training* sample, scaled by ``fraction``.
+
+    ``"hepmass"``: two thirds of every count (7M events). ``"hepmass-imb"``: all of its
+    signal (350k / 140k / 35k / 7k / 1.4k) and two thirds of HEPMASS's background (3.5M),
+    what the published HEPMASS-IMB runs trained on.
+
+    Example:
+        >>> sizes = training_sizes("hepmass-imb")
+        >>> sizes["n_signal_per_mass"][1500.0], sizes["n_background"]
+        (1400, 3500000)
+    """
+    preset_sizes(name, fraction=fraction)  # checks the name and the fraction
+    preset = PRESETS[name]
+    signal = fraction * preset["training_signal_share"]
+    return {
+        "masses": preset["masses"],
+        "n_signal_per_mass": {
+            m: max(1, round(n * signal)) for m, n in preset["n_signal_per_mass"].items()
+        },
+        "n_background": max(
+            1, round(preset["n_background"] * fraction * TRAINING_BACKGROUND_SHARE)
+        ),
     }
 
 
