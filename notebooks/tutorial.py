@@ -299,10 +299,10 @@ interpolation = {
 # file, scored at each hypothesis.
 #
 # The naive run learns the 1500 GeV signal poorly (50 of the 20,000 events in the file,
-# with no weight to compensate): its AUC stops rising at about 0.86 from 1000 GeV on, where
-# the balanced runs reach 0.94–0.98. Drawing the background masses by the file's counts
-# costs the balanced run up to 0.002 at each mass from 750 GeV up here; at the published
-# data size the
+# with no weight to compensate): its AUC stops rising at about 0.88–0.90 from 1000 GeV
+# on, where the balanced runs reach 0.94–0.98. Drawing the background masses by the
+# file's counts costs the balanced run up to 0.005 at each mass from 750 GeV up here; at
+# the published data size the
 # same mismatch made the network rank signal *below* background at 750 GeV (AUC 0.613
 # against 0.894, docs/training.md, "Background masses").
 
@@ -358,8 +358,8 @@ pd.DataFrame(rows).T
 # dropout, six epochs), and gives the test AUC
 # at every mass, three of them never seen in training. At this size all four
 # interpolate about equally well; the differences the `conditioning` study finds (e.g.
-# concatenation before the output layer only failing at 0.55 mean AUC, bias at every
-# layer robust at 0.91; docs/results.md, study 4) need more data.
+# concatenation only before the output layer at 0.76 mean AUC, bias and affine
+# conditioning at every layer at 0.91–0.93; docs/results.md) need more data.
 
 # %%
 from hep_pnn.evaluation import evaluate_masses

@@ -10,7 +10,14 @@ from sklearn.metrics import roc_auc_score
 from hep_pnn.data import EventTable
 from hep_pnn.data.generator import TTBAR_THRESHOLD, _fourvec, generate, generate_raw
 from hep_pnn.data.generator.kinematics import boost, mass, two_body_decay
-from hep_pnn.data.generator.processes import LHC_SQRT_S, M_TOP, M_W, PROCESSES, PartonEvent
+from hep_pnn.data.generator.processes import (
+    BOTTOM,
+    LHC_SQRT_S,
+    M_TOP,
+    M_W,
+    PROCESSES,
+    PartonEvent,
+)
 from hep_pnn.data.generator.standardise import HEPMASS_CONSTANTS
 
 MASSES = (500.0, 750.0, 1000.0, 1500.0)
@@ -273,6 +280,37 @@ def test_jets_lose_out_of_cone_energy_that_the_met_still_counts():
     assert np.hypot(*mean_error) < 2.0, mean_error
 
 
+def test_partons_within_the_jet_radius_make_one_jet():
+    """A b quark 0.3 from the leading parton in φ joins its jet (a b jet, with the pair's
+    mass); a parton 0.6 from the second one stays a jet of its own."""
+    from hep_pnn.data.generator import detector
+
+    n = 20_000
+    partons = _one_event_many_times(n)
+    extra = {4: (40.0, 0.3, BOTTOM), 5: (50.0, 1.6 + 0.6, 0)}
+    for slot, (pt, phi, flavour) in extra.items():
+        partons.jets[0, :, slot], partons.jets[1, :, slot] = pt * np.cos(phi), pt * np.sin(phi)
+        partons.jets[2, :, slot], partons.jets[3, :, slot] = 0.3 * pt, np.hypot(pt, 0.3 * pt)
+        partons.flavour[:, slot] = flavour
+    event = detector.simulate(partons, np.random.default_rng(8))
+    assert len(event.n_jets) > 0.9 * n
+    # six partons, two of them merged (a jet that lost most of its energy out of its cone
+    # can fall below 20 GeV)
+    assert event.n_jets.max() == 5 and np.mean(event.n_jets == 5) > 0.95
+    leading = event.jets[:, 0]
+    leading_pt = np.hypot(leading[:, 0], leading[:, 1])
+    # 150 + 40 GeV at 0.3 rad: 188 GeV before the response (mean ≈ 0.92 with the loss)
+    assert 160 < np.median(leading_pt) < 190
+    jet_mass = np.sqrt(np.maximum(leading[:, 3] ** 2 - (leading[:, :3] ** 2).sum(axis=1), 0))
+    pair = np.sqrt(2 * 150 * 40 * (np.cosh(0) - np.cos(0.3)))  # the partons' mass, 23 GeV
+    assert abs(np.median(jet_mass) / pair - 1) < 0.1  # single partons' jets are massless
+    merged = jet_mass > 1  # the leading jet is the merged one (else a light jet led)
+    assert merged.mean() > 0.8
+    assert abs(event.btag[merged, 0].mean() - 0.70) < 0.02  # the b quark's tag efficiency
+    # per event: the b jet's 0.70 and 1 % for each of the other jets among the leading four
+    assert abs(event.btag.sum(axis=1).mean() - 0.73) < 0.02
+
+
 @pytest.mark.parametrize("process", ["ttbar", "signal"])
 def test_radiation_pt_follows_the_capped_power_law_of_its_process(process):
     """Radiation jets (slots 4 on) have pT from 20 GeV up to a cap, a fraction of the tt̄
@@ -310,11 +348,13 @@ def test_radiation_pt_follows_the_capped_power_law_of_its_process(process):
 
 def test_f26_constants_are_those_the_reference_sample_gives():
     """HEPMASS_CONSTANTS[26] is copied by hand from what ``fit_constants`` prints; this
-    fails when the generator changed and the copy was forgotten (version 4's constants
-    differ by 0.014 / 0.007 from version 5's)."""
+    fails when the generator changed and the copy was forgotten (version 5's constants
+    differ by 0.012 / 0.024 from version 6's). The generated peaks lie within 0.04 of
+    HEPMASS's straight line (version 5: 0.017; version 6's merged jets lift the 1500 GeV
+    peak to 3 % above the mass, docs/generator.md)."""
     from hep_pnn.data.generator import fit_constants
 
     table = fit_constants.reference_sample()
     mean, std, residuals = fit_constants.f26_from_peaks(fit_constants.log_mwwbb(table))
     assert (round(mean, 6), round(std, 6)) == HEPMASS_CONSTANTS[26]
-    assert np.abs(residuals).max() < 0.02  # the generated peaks lie on HEPMASS's line
+    assert np.abs(residuals).max() < 0.04  # the generated peaks lie on HEPMASS's line
