@@ -11,13 +11,11 @@ standardised feature is scanned (all other features of a generated signal + back
 mix kept), beside the generated signal's and background's medians: where the real
 data's signal sat in HEPMASS's units, against where the generated one sits.
 
-It also prints the shape of the m_WWbb peaks beside HEPMASS's, read off the published f26
-histogram (``f26_shape.py``).
+The shape of the m_WWbb peaks against HEPMASS's is ``f26_shape.py``'s.
 
 ``--plots DIR`` also writes comparisons that need no real data: every feature per process
-and mass (``features.png``), the m_jj / m_jjj / m_WWbb peaks in GeV (``peaks.png``),
-each feature's correlation with m_WWbb (``correlations.png``) and the m_WWbb peak shapes
-against HEPMASS's (``f26-shape.png``).
+and mass (``features.png``), the m_jj / m_jjj / m_WWbb peaks in GeV (``peaks.png``) and
+each feature's correlation with m_WWbb (``correlations.png``).
 
 Usage: .venv/bin/python benchmarks/realism.py [--signal 20000] [--background 100000]
 [--seed 12] [--nets ../shared/reference-nets] [--scan] [--plots docs/figures]
@@ -34,7 +32,6 @@ import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
 
-from f26_shape import compare, generated_f26, plot_shapes
 from hep_pnn.data import HEPMASS_MASSES, EventTable
 from hep_pnn.data.generator import generate
 from hep_pnn.data.generator.standardise import destandardise
@@ -224,14 +221,13 @@ def plot_correlations(table: EventTable, *, fig: Figure | None = None) -> Figure
 
 
 def write_plots(table: EventTable, folder: Path) -> list[Path]:
-    """The four comparison figures as PNGs in ``folder``."""
+    """The three comparison figures as PNGs in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     raw = destandardise(table.features)
     figures = {
         "features": (plot_features(table), 50),
         "peaks": (plot_peaks(raw, table), 80),
         "correlations": (plot_correlations(table), 80),
-        "f26-shape": (plot_shapes(generated_f26(table)), 70),
     }
     paths = []
     for name, (fig, dpi) in figures.items():
@@ -257,7 +253,6 @@ def main() -> None:
     options = f"--signal {args.signal} --background {args.background} --seed {args.seed}"
     print(f"generated {len(table):,} events in {seconds:.1f} s ({options})")
     print_table(reference_aucs(table, nets))
-    compare(generated_f26(table))
     if args.scan:
         print_scans(table, nets)
     if args.plots is not None:

@@ -280,6 +280,65 @@ def test_jets_lose_out_of_cone_energy_that_the_met_still_counts():
     assert np.hypot(*mean_error) < 2.0, mean_error
 
 
+def _merge_reference(partons: np.ndarray, flavour: np.ndarray, radius: float) -> list[tuple]:
+    """numpy version of the detector's merging for one event: ``partons`` ``(4, slots)``;
+    by decreasing pT, each parton joins the first harder jet whose leading parton is within
+    ``radius`` in (η, φ). Returns (four-vector, flavour, mass, b share) per jet."""
+    px, py, pz = (partons[c].astype(np.float64) for c in range(3))
+    pt = np.hypot(px, py)
+    eta, phi = np.arcsinh(pz / np.where(pt > 0, pt, 1)), np.arctan2(py, px)
+    energy = np.sqrt(px**2 + py**2 + pz**2)
+    jets: list[dict] = []
+    for j in sorted(np.nonzero(pt > 0)[0], key=lambda j: -pt[j]):
+        for jet in jets:
+            d_phi = (phi[j] - phi[jet["axis"]] + np.pi) % (2 * np.pi) - np.pi
+            if (eta[j] - eta[jet["axis"]]) ** 2 + d_phi**2 < radius**2:
+                break
+        else:
+            jet = {"axis": j, "members": []}
+            jets.append(jet)
+        jet["members"].append(j)
+    result = []
+    for jet in jets:
+        m = jet["members"]
+        p4 = np.array([px[m].sum(), py[m].sum(), pz[m].sum(), energy[m].sum()])
+        mass = np.sqrt(max(p4[3] ** 2 - (p4[:3] ** 2).sum(), 0)) if len(m) > 1 else 0.0
+        b_share = energy[m][flavour[m] == BOTTOM].sum() / p4[3]
+        result.append((p4, flavour[m].max(), mass, b_share))
+    return result
+
+
+def test_parton_merging_agrees_with_a_numpy_version():
+    """Random events of up to eight partons (some slots empty, φ across ±π, η spread so
+    that Δη alone separates some pairs): the same jets, flavours, masses and b shares."""
+    from hep_pnn.data.generator.detector import MERGE_RADIUS, _merge_partons
+
+    rng = np.random.default_rng(5)
+    n, slots = 400, 8
+    jets = np.zeros((4, n, slots), np.float32)
+    pt = rng.uniform(20, 300, (n, slots))
+    eta, phi = rng.normal(0, 0.4, (n, slots)), np.pi + rng.normal(0, 0.4, (n, slots))
+    pt[rng.random((n, slots)) < 0.2] = 0  # empty slots between filled ones
+    jets[0], jets[1], jets[2] = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+    flavour = rng.choice(np.int8([0, 4, 5]), (n, slots))
+    merged, merged_flavour = np.empty((slots, 6), np.float32), np.empty(slots, np.int8)
+    workspace = np.empty((3, slots), np.intp), np.empty((2, slots), np.float32)
+    n_merged = 0
+    for i in range(n):
+        _merge_partons(jets, flavour, i, merged, merged_flavour, *workspace)
+        expected = _merge_reference(jets[:, i], flavour[i], MERGE_RADIUS)
+        n_jets = int((merged[:, 3] > 0).sum())
+        assert n_jets == len(expected), i
+        n_merged += slots - n_jets - int((pt[i] == 0).sum())
+        for k, (p4, flav, jet_mass, b_share) in enumerate(expected):
+            assert np.allclose(merged[k, :4], p4, rtol=1e-5, atol=1e-3), (i, k)
+            assert merged_flavour[k] == flav
+            assert merged[k, 4] == pytest.approx(jet_mass, abs=0.05)
+            assert merged[k, 5] == pytest.approx(b_share, abs=1e-5)
+        assert not merged[n_jets:].any()
+    assert n_merged > 300  # the sample merges often enough to test something
+
+
 def test_partons_within_the_jet_radius_make_one_jet():
     """A b quark 0.3 from the leading parton in φ joins its jet (a b jet, with the pair's
     mass); a parton 0.6 from the second one stays a jet of its own."""

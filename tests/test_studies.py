@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -173,6 +174,24 @@ def test_hepmass_imb_studies_train_on_all_of_its_signal(tmp_path: Path) -> None:
     tested = test_events[test_events["label"] == 1]["mass"].value_counts()
     assert set(tested.tolist()) == {round(350_000 * fraction)}
     assert (test_events["label"] == 0).sum() == round(1_750_000 * fraction)
+
+
+def test_cached_events_of_another_generator_version_are_refused(tmp_path: Path) -> None:
+    from hep_pnn.data.generator import GENERATOR_VERSION
+    from hep_pnn.studies.runner import GENERATOR_RECORD
+
+    study = load_study("imbalanced")
+    prepare_data(study, tmp_path, size="tiny", seed=0)
+    record = tmp_path / GENERATOR_RECORD
+    assert json.loads(record.read_text()) == {"generator_version": GENERATOR_VERSION}
+    prepare_data(study, tmp_path, size="tiny", seed=0)  # the same version reuses them
+    record.write_text(json.dumps({"generator_version": GENERATOR_VERSION - 1}))
+    with pytest.raises(ConfigError, match=f"generator version {GENERATOR_VERSION - 1}"):
+        prepare_data(study, tmp_path, size="tiny", seed=0)
+    record.unlink()  # events from before the record existed
+    with pytest.raises(ConfigError, match="unrecorded generator version") as error:
+        prepare_data(study, tmp_path, size="tiny", seed=0)
+    assert "choose a new output folder" in str(error.value)
 
 
 def test_cached_data_of_other_sizes_is_refused(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ use both cores; finished runs are skipped on a re-run, so a long study can be re
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -59,6 +60,7 @@ def prepare_data(
     }
     train = sizes["train"]
     train["n_background"] = max(1, round(train["n_background"] * study.data.background_fraction))
+    _record_generator(folder, cached=any(path.is_file() for path in paths.values()))
     streams = np.random.SeedSequence(seed).spawn(2)
     for (part, path), stream in zip(paths.items(), streams, strict=True):
         if path.is_file():
@@ -67,6 +69,34 @@ def prepare_data(
         table = generate(**sizes[part], seed=int(stream.generate_state(1)[0]), progress=True)
         write_parquet(table, path)
     return [str(paths["train"])], [str(paths["test"])]
+
+
+#: The generator version of a seed folder's events, written before its first file.
+GENERATOR_RECORD = "generator.json"
+
+
+def _record_generator(folder: Path, *, cached: bool) -> None:
+    """Record the generator version in a new seed folder; refuse cached events of another
+    version (or of an unrecorded one): runs trained on them would not be comparable."""
+    from hep_pnn._io import atomic_path
+    from hep_pnn.data.generator import GENERATOR_VERSION
+
+    record = folder / GENERATOR_RECORD
+    if not cached:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(record, overwrite=True) as tmp:
+            tmp.write_text(json.dumps({"generator_version": GENERATOR_VERSION}) + "\n")
+        return
+    version = json.loads(record.read_text())["generator_version"] if record.is_file() else None
+    if version != GENERATOR_VERSION:
+        made = (
+            "an unrecorded generator version" if version is None else f"generator version {version}"
+        )
+        raise ConfigError(
+            f"{folder} holds events of {made}; this hep-pnn generates version {GENERATOR_VERSION}",
+            where="--output",
+            fix="choose a new output folder (its runs were trained on the other events)",
+        )
 
 
 def _check_cached(path: Path, sizes: dict[str, Any]) -> None:

@@ -92,9 +92,10 @@ def _within(pz, transverse, sinh_eta_max):
 
 
 @helper
-def _measure_jet(state, jet, true_pt, bottom, jet_mass):
-    """``(state, jet)``: the smeared jet: energy response, semileptonic b loss, then small
-    η and φ shifts; its mass is ``jet_mass`` (merged partons), at least m_b for a b jet.
+def _measure_jet(state, jet, true_pt, bottom, jet_mass, b_share):
+    """``(state, jet)``: the smeared jet: energy response, semileptonic b loss (on the
+    ``b_share`` of the jet's energy its b quarks carry), then small η and φ shifts; its
+    mass is ``jet_mass`` (merged partons) times the response, at least m_b for a b jet.
 
     Shifting φ and η by small angles (σ = 0.02) to second order avoids the costly
     pT/η/φ round trip: errors are O(δ³) ≈ 1e-5 of the resolution itself.
@@ -108,7 +109,7 @@ def _measure_jet(state, jet, true_pt, bottom, jet_mass):
         state, u_decay = uniform(state)
         state, u_loss = uniform(state)
         if u_decay < _B_SEMILEPTONIC_FRACTION:
-            response = response - _B_SEMILEPTONIC_MAX_LOSS * u_loss
+            response = response - _B_SEMILEPTONIC_MAX_LOSS * u_loss * b_share
     response = response if response > 0 else ZERO
     state, z_phi = normal(state)
     state, z_eta = normal(state)
@@ -119,7 +120,7 @@ def _measure_jet(state, jet, true_pt, bottom, jet_mass):
     px = (jet[0] * cos_phi - jet[1] * sin_phi) * response
     py = (jet[0] * sin_phi + jet[1] * cos_phi) * response
     pz = (jet[2] * (ONE + HALF * d_eta * d_eta) + momentum * d_eta) * response
-    m = max(jet_mass, _M_B if bottom else ZERO)
+    m = max(jet_mass * response, _M_B if bottom else ZERO)
     return state, (px, py, pz, np.sqrt(px * px + py * py + pz * pz + m * m))
 
 
@@ -139,43 +140,47 @@ _SINH_MERGE = _F32(np.sinh(MERGE_RADIUS))
 
 
 @helper
-def _merge_partons(jets, flavour, i, merged, merged_flavour, merged_mass, scratch):
+def _merge_partons(jets, flavour, i, merged, merged_flavour, slots, sizes):
     """Merge the partons of event ``i`` into jets: by decreasing pT each parton joins the
     first harder jet whose axis (its leading parton) lies within :data:`MERGE_RADIUS` in
     (η, φ), as anti-kT's hard jets take their soft neighbours, else it starts a jet.
-    Writes each jet's four-vector, flavour (b over c over light) and mass into the first
-    rows of ``merged``, ``merged_flavour``, ``merged_mass``, by decreasing leading-parton
-    pT; the other rows are zero. ``scratch`` is ``(4, MAX_JETS)`` float32 workspace.
+
+    Row k of ``merged`` ``(MAX_JETS, 6)`` gets jet k's four-vector, its mass (0 for a
+    single parton) and the share of its energy carried by b quarks; ``merged_flavour[k]``
+    its flavour (b over c over light). Jets are in order of decreasing leading-parton pT;
+    the rows after the last jet are zero. ``slots`` ``(3, MAX_JETS)`` intp and ``sizes``
+    ``(2, MAX_JETS)`` float32 are workspace.
 
     Most pairs are told apart without a transcendental function: sinh Δη =
     (pz₁|p₂| − pz₂|p₁|) / (pT₁ pT₂) against sinh R, and the sign of the transverse dot
     product (|Δφ| > π/2); only the rest need asinh and atan2.
     """
     n_slots = jets.shape[2]
-    # slot indices (exact in float32): by decreasing pT, and each jet's leading parton
-    order, axis, transverse, momentum = scratch[0], scratch[1], scratch[2], scratch[3]
+    order, axis, count = slots[0], slots[1], slots[2]
+    transverse, momentum = sizes[0], sizes[1]
     n = 0
     for j in range(n_slots):
-        merged[j, 0], merged[j, 1], merged[j, 2], merged[j, 3] = ZERO, ZERO, ZERO, ZERO
-        merged_flavour[j], merged_mass[j] = 0, ZERO
+        for c in range(6):
+            merged[j, c] = ZERO
+        merged_flavour[j], count[j] = 0, 0
         px, py, pz = jets[0, i, j], jets[1, i, j], jets[2, i, j]
         pt_j = np.sqrt(px * px + py * py)
         if not pt_j > 0:
             continue
         transverse[j], momentum[j] = pt_j, np.sqrt(px * px + py * py + pz * pz)
-        r = n  # insertion sort by decreasing pT (order holds slot indices)
-        while r > 0 and transverse[int(order[r - 1])] < pt_j:
+        r = n  # insertion sort by decreasing pT
+        while r > 0 and transverse[order[r - 1]] < pt_j:
             order[r] = order[r - 1]
             r -= 1
         order[r] = j
         n += 1
     n_jets = 0
     for r in range(n):
-        j = int(order[r])
+        j = order[r]
         px, py, pz = jets[0, i, j], jets[1, i, j], jets[2, i, j]
         target = n_jets
         for k in range(n_jets):
-            a = int(axis[k])
+            a = axis[k]
             ax, ay, az = jets[0, i, a], jets[1, i, a], jets[2, i, a]
             sinh_d_eta = (pz * momentum[a] - az * momentum[j]) / (transverse[j] * transverse[a])
             dot = px * ax + py * ay
@@ -193,11 +198,27 @@ def _merge_partons(jets, flavour, i, merged, merged_flavour, merged_mass, scratc
         merged[target, 1] += py
         merged[target, 2] += pz
         merged[target, 3] += momentum[j]
+        if flavour[i, j] == BOTTOM:
+            merged[target, 5] += momentum[j]
         merged_flavour[target] = max(merged_flavour[target], flavour[i, j])
+        count[target] += 1
     for k in range(n_jets):
-        p = merged[k]
-        m2 = p[3] * p[3] - p[0] * p[0] - p[1] * p[1] - p[2] * p[2]
-        merged_mass[k] = np.sqrt(m2) if m2 > 0 else ZERO
+        merged[k, 5] = merged[k, 5] / merged[k, 3]
+        if count[k] > 1:  # in float64: a single parton's m² would be rounding noise
+            e, x, y, z = _widen4(merged, k)
+            m2 = e * e - x * x - y * y - z * z
+            merged[k, 4] = np.float32(np.sqrt(m2)) if m2 > 0 else ZERO
+
+
+@helper
+def _widen4(merged, k):
+    """Jet ``k``'s (E, px, py, pz) in float64."""
+    return (
+        np.float64(merged[k, 3]),
+        np.float64(merged[k, 0]),
+        np.float64(merged[k, 1]),
+        np.float64(merged[k, 2]),
+    )
 
 
 @kernel
@@ -216,10 +237,10 @@ def _simulate_kernel(state, lepton, jets, flavour, out):
     tag = np.empty(n_slots, np.int8)
     good = np.empty(n_slots, np.bool_)
     leading = np.empty(4, np.intp)
-    merged = np.empty((n_slots, 4), np.float32)
+    merged = np.empty((n_slots, 6), np.float32)
     merged_flavour = np.empty(n_slots, np.int8)
-    merged_mass = np.empty(n_slots, np.float32)
-    scratch = np.empty((4, n_slots), np.float32)
+    slots = np.empty((3, n_slots), np.intp)
+    sizes = np.empty((2, n_slots), np.float32)
     k = 0
     for i in range(lepton.shape[1]):
         lepton_pt = np.sqrt(lepton[0, i] * lepton[0, i] + lepton[1, i] * lepton[1, i])
@@ -234,7 +255,7 @@ def _simulate_kernel(state, lepton, jets, flavour, out):
             continue
         n_good = 0
         visible_x, visible_y, sum_et = lx, ly, measured_pt
-        _merge_partons(jets, flavour, i, merged, merged_flavour, merged_mass, scratch)
+        _merge_partons(jets, flavour, i, merged, merged_flavour, slots, sizes)
         for j in range(n_slots):
             parton = (merged[j, 0], merged[j, 1], merged[j, 2])
             true_pt = np.sqrt(parton[0] * parton[0] + parton[1] * parton[1])
@@ -242,7 +263,7 @@ def _simulate_kernel(state, lepton, jets, flavour, out):
             if not true_pt > 0:  # no parton (or one along the beam): no jet, not in the MET
                 continue
             bottom = merged_flavour[j] == BOTTOM
-            state, p = _measure_jet(state, parton, true_pt, bottom, merged_mass[j])
+            state, p = _measure_jet(state, parton, true_pt, bottom, merged[j, 4], merged[j, 5])
             state, kept = _out_of_cone(state)
             for c in range(4):
                 measured[j, c] = p[c] * kept

@@ -29,18 +29,18 @@ from hep_pnn.errors import ConfigError
 
 __all__ = ["PRESETS", "GeneratorOptions", "preset_sizes", "training_sizes", "validate"]
 
-#: Published sizes (train + test halves together; HEPMASS splits them 2:1).
-#: ``training_signal_share``: the part of the signal that the published training file
-#: holds. HEPMASS's training file holds two thirds of every count. HEPMASS-IMB's signal
-#: counts are a training sample: the published runs trained on all of it (350k + 1.4k
-#: events at 500 + 1500 GeV) beside HEPMASS's training background (docs/benchmarks.md,
-#: "What the published networks were").
+#: Published sizes: the events a generated copy of the sample holds, and the shares of
+#: signal and background its published training file held. HEPMASS holds train and test
+#: together and splits every count 2:1. HEPMASS-IMB's signal counts are a training sample
+#: beside HEPMASS's background: the published runs trained on all of its 500 and 1500 GeV
+#: signal (350k + 1.4k events; their step counts, docs/benchmarks.md, "What the published
+#: networks were") and on HEPMASS's training background.
 PRESETS: dict[str, dict[str, Any]] = {
     "hepmass": {
         "masses": HEPMASS_MASSES,
         "n_signal_per_mass": dict.fromkeys(HEPMASS_MASSES, 1_050_000),
         "n_background": 5_250_000,
-        "training_signal_share": 2 / 3,
+        "training_shares": (2 / 3, 2 / 3),
     },
     "hepmass-imb": {
         "masses": HEPMASS_MASSES,
@@ -48,11 +48,9 @@ PRESETS: dict[str, dict[str, Any]] = {
             zip(HEPMASS_MASSES, (350_000, 140_000, 35_000, 7_000, 1_400), strict=True)
         ),
         "n_background": 5_250_000,
-        "training_signal_share": 1.0,
+        "training_shares": (1.0, 2 / 3),
     },
 }
-#: The share of HEPMASS's background in its training file.
-TRAINING_BACKGROUND_SHARE = 2 / 3
 BACKGROUND_MASS_STRATEGIES = ("identical", "uniform")
 MAX_MASS = 0.5 * LHC_SQRT_S
 PROGRESS_MIN_EVENTS = 100_000  # shorter runs take a few seconds: no bar
@@ -65,6 +63,18 @@ def preset_sizes(name: str, *, fraction: float = 1.0) -> dict[str, Any]:
     background. ``"hepmass-imb"``: the same background with signal 350k / 140k / 35k /
     7k / 1.4k from 500 to 1500 GeV. The result can be passed to ``generate(**sizes)``.
     """
+    preset = _preset(name, fraction)
+    return {
+        "masses": preset["masses"],
+        "n_signal_per_mass": {
+            m: max(1, round(n * fraction)) for m, n in preset["n_signal_per_mass"].items()
+        },
+        "n_background": max(1, round(preset["n_background"] * fraction)),
+    }
+
+
+def _preset(name: str, fraction: float) -> dict[str, Any]:
+    """The preset ``name``, after checking it and ``fraction``."""
     if name not in PRESETS:
         raise ConfigError(
             f"unknown preset {name!r}", where="option preset", fix=f"use one of {sorted(PRESETS)}"
@@ -73,14 +83,7 @@ def preset_sizes(name: str, *, fraction: float = 1.0) -> dict[str, Any]:
         raise ConfigError(
             f"fraction {fraction} is not in (0, 1]", where="option fraction", fix="e.g. 0.1"
         )
-    preset = PRESETS[name]
-    return {
-        "masses": preset["masses"],
-        "n_signal_per_mass": {
-            m: max(1, round(n * fraction)) for m, n in preset["n_signal_per_mass"].items()
-        },
-        "n_background": max(1, round(preset["n_background"] * fraction)),
-    }
+    return PRESETS[name]
 
 
 def training_sizes(name: str, *, fraction: float = 1.0) -> dict[str, Any]:
@@ -95,17 +98,14 @@ def training_sizes(name: str, *, fraction: float = 1.0) -> dict[str, Any]:
         >>> sizes["n_signal_per_mass"][1500.0], sizes["n_background"]
         (1400, 3500000)
     """
-    preset_sizes(name, fraction=fraction)  # checks the name and the fraction
-    preset = PRESETS[name]
-    signal = fraction * preset["training_signal_share"]
+    preset = _preset(name, fraction)
+    signal, background = (fraction * share for share in preset["training_shares"])
     return {
         "masses": preset["masses"],
         "n_signal_per_mass": {
             m: max(1, round(n * signal)) for m, n in preset["n_signal_per_mass"].items()
         },
-        "n_background": max(
-            1, round(preset["n_background"] * fraction * TRAINING_BACKGROUND_SHARE)
-        ),
+        "n_background": max(1, round(preset["n_background"] * background)),
     }
 
 
