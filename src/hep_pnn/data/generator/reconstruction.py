@@ -6,7 +6,7 @@ Example:
     >>> from hep_pnn.data.generator.processes import PROCESSES
     >>> rng = np.random.default_rng(0)
     >>> raw = raw_features(simulate(PROCESSES["signal"].partons(rng, 3000, 1000.0, 0.03), rng))
-    >>> raw.shape[1], 800 < float(np.median(raw[:, 26])) < 1100
+    >>> raw.shape[1], 900 < float(np.median(raw[:, 26])) < 1200
     (27, True)
 """
 
