@@ -36,6 +36,7 @@ __all__ = [
     "massless",
     "pt",
     "sinh_cosh",
+    "widen",
 ]
 
 #: Decorator of the kernels called from Python: compiled once and cached on disk, running
@@ -59,6 +60,12 @@ def add(p, q):
 def pt(p):
     """Transverse momentum."""
     return np.sqrt(p[0] * p[0] + p[1] * p[1])
+
+
+@helper
+def widen(p):
+    """A float32 four-vector in float64."""
+    return (np.float64(p[0]), np.float64(p[1]), np.float64(p[2]), np.float64(p[3]))
 
 
 @helper

@@ -16,7 +16,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from hep_pnn.data.generator._draws import RandomSource, normal, stream, uniform
-from hep_pnn.data.generator._fourvec import HALF, ONE, ZERO, asinh, atan2, helper, kernel
+from hep_pnn.data.generator._fourvec import (
+    HALF,
+    ONE,
+    ZERO,
+    asinh,
+    atan2,
+    helper,
+    kernel,
+    mass,
+    widen,
+)
 from hep_pnn.data.generator.processes import BOTTOM, CHARM, M_B, PartonEvent
 
 __all__ = ["DetectorEvent", "empty_detector_event", "simulate"]
@@ -205,20 +215,8 @@ def _merge_partons(jets, flavour, i, merged, merged_flavour, slots, sizes):
     for k in range(n_jets):
         merged[k, 5] = merged[k, 5] / merged[k, 3]
         if count[k] > 1:  # in float64: a single parton's m² would be rounding noise
-            e, x, y, z = _widen4(merged, k)
-            m2 = e * e - x * x - y * y - z * z
-            merged[k, 4] = np.float32(np.sqrt(m2)) if m2 > 0 else ZERO
-
-
-@helper
-def _widen4(merged, k):
-    """Jet ``k``'s (E, px, py, pz) in float64."""
-    return (
-        np.float64(merged[k, 3]),
-        np.float64(merged[k, 0]),
-        np.float64(merged[k, 1]),
-        np.float64(merged[k, 2]),
-    )
+            jet = (merged[k, 0], merged[k, 1], merged[k, 2], merged[k, 3])
+            merged[k, 4] = np.float32(mass(widen(jet)))
 
 
 @kernel

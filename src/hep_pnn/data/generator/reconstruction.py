@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-from hep_pnn.data.generator._fourvec import add, atan2, eta, helper, kernel, mass, pt
+from hep_pnn.data.generator._fourvec import add, atan2, eta, helper, kernel, mass, pt, widen
 from hep_pnn.data.generator.detector import DetectorEvent
 from hep_pnn.data.generator.processes import M_TOP, M_W
 
@@ -77,12 +77,6 @@ def _jet(jets, i, r):
 
 
 @helper
-def _widen(p):
-    """A float32 four-vector in float64."""
-    return (np.float64(p[0]), np.float64(p[1]), np.float64(p[2]), np.float64(p[3]))
-
-
-@helper
 def assign_jets(jets, btag, i, lepton_w, terms):
     """Index into :data:`PERMUTATIONS` of the jet assignment of event ``i`` with the
     smallest χ² (``jets`` ``(n, 4, 4)`` and ``btag`` as in :class:`.DetectorEvent`;
@@ -102,7 +96,7 @@ def assign_jets(jets, btag, i, lepton_w, terms):
         # add up to 2 × (tags on the W pair) + a constant: the pair's tags are all that matter.
         terms[q] = np.float32(w + 2 * BTAG_PENALTY * (btag[i, a] + btag[i, b]))
     for r in range(4):
-        top_lep = add(lepton_w, _widen(_jet(jets, i, r)))
+        top_lep = add(lepton_w, widen(_jet(jets, i, r)))
         first, second, third = _OTHERS[r, 0], _OTHERS[r, 1], _OTHERS[r, 2]
         top_had = add(add(_jet(jets, i, first), _jet(jets, i, second)), _jet(jets, i, third))
         top_had_term = _mass_term(top_had, _M_TOP, _SIGMA_TOP_HAD)
@@ -148,11 +142,11 @@ def _raw_features_kernel(lepton, jets, btag, n_jets, met, out):
         out[i, 22] = mass(w_had)
         out[i, 23] = mass(add(w_had, _jet(jets, i, b_had)))
         out[i, 24] = mass(lepton_w)
-        top_lep = add(lepton_w, _widen(_jet(jets, i, b_lep)))
+        top_lep = add(lepton_w, widen(_jet(jets, i, b_lep)))
         out[i, 25] = mass(top_lep)
-        resonance = add(top_lep, _widen(_jet(jets, i, b_had)))
+        resonance = add(top_lep, widen(_jet(jets, i, b_had)))
         for q in (q1, q2):
-            resonance = add(resonance, _widen(_jet(jets, i, q)))
+            resonance = add(resonance, widen(_jet(jets, i, q)))
         out[i, 26] = mass(resonance)
 
 
