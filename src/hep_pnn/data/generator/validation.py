@@ -63,14 +63,7 @@ def preset_sizes(name: str, *, fraction: float = 1.0) -> dict[str, Any]:
     background. ``"hepmass-imb"``: the same background with signal 350k / 140k / 35k /
     7k / 1.4k from 500 to 1500 GeV. The result can be passed to ``generate(**sizes)``.
     """
-    preset = _preset(name, fraction)
-    return {
-        "masses": preset["masses"],
-        "n_signal_per_mass": {
-            m: max(1, round(n * fraction)) for m, n in preset["n_signal_per_mass"].items()
-        },
-        "n_background": max(1, round(preset["n_background"] * fraction)),
-    }
+    return _scaled(_preset(name, fraction), signal=fraction, background=fraction)
 
 
 def _preset(name: str, fraction: float) -> dict[str, Any]:
@@ -100,6 +93,12 @@ def training_sizes(name: str, *, fraction: float = 1.0) -> dict[str, Any]:
     """
     preset = _preset(name, fraction)
     signal, background = (fraction * share for share in preset["training_shares"])
+    return _scaled(preset, signal=signal, background=background)
+
+
+def _scaled(preset: dict[str, Any], *, signal: float, background: float) -> dict[str, Any]:
+    """The preset's masses and its counts scaled by ``signal`` and ``background`` (at least
+    one event each), as ``generate(**sizes)`` takes them."""
     return {
         "masses": preset["masses"],
         "n_signal_per_mass": {
