@@ -31,6 +31,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from hep_pnn.data import HEPMASS_MASSES, EventTable
+from hep_pnn.data.generator.fit_constants import density
 
 
 class Shape(NamedTuple):
@@ -100,13 +101,7 @@ def sample_shape(values: np.ndarray, *, bandwidth: float = 0.03) -> Shape:
     """The :class:`Shape` of a sample: its density on a fine grid (steps of ``bandwidth``
     / 15, smoothed with a Gaussian of ``bandwidth`` units against the sampling noise,
     which widens a peak of FWHM 0.7 by 0.004) and its median."""
-    step = bandwidth / 15
-    edges = np.arange(values.min() - 5 * bandwidth, values.max() + 5 * bandwidth + step, step)
-    counts, edges = np.histogram(values, bins=edges)
-    offsets = np.arange(-75, 76) * step
-    kernel = np.exp(-0.5 * (offsets / bandwidth) ** 2)
-    smoothed = np.convolve(counts, kernel / kernel.sum(), mode="same")
-    centres = 0.5 * (edges[1:] + edges[:-1])
+    centres, smoothed = density(values, bandwidth=bandwidth, bins_per_bandwidth=15)
     return shape(centres, smoothed, median=float(np.median(values)))
 
 

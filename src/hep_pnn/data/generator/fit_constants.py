@@ -25,22 +25,32 @@ from hep_pnn.data.generator.standardise import (
 )
 from hep_pnn.data.table import EventTable
 
-__all__ = ["f26_from_peaks", "log_mwwbb", "main", "peak", "reference_sample"]
+__all__ = ["density", "f26_from_peaks", "log_mwwbb", "main", "peak", "reference_sample"]
 
 REFERENCE_SEED = 20160123
 REFERENCE_SIGNAL_PER_MASS = 100_000
 
 
-def peak(values: np.ndarray, *, bandwidth: float = 0.02) -> float:
-    """The mode of ``values``: the maximum of a Gaussian kernel density estimate (a
-    histogram of bins ``bandwidth`` / 20 wide smoothed with a Gaussian of ``bandwidth``)."""
-    step = bandwidth / 20
+def density(
+    values: np.ndarray, *, bandwidth: float, bins_per_bandwidth: int = 20
+) -> tuple[np.ndarray, np.ndarray]:
+    """A Gaussian kernel density estimate of ``values``: bin centres and the histogram of
+    bins ``bandwidth`` / ``bins_per_bandwidth`` wide smoothed with a Gaussian of
+    ``bandwidth`` (cut at ±5 bandwidths; normalised to the sample's count)."""
+    step = bandwidth / bins_per_bandwidth
     edges = np.arange(values.min() - 5 * bandwidth, values.max() + 5 * bandwidth + step, step)
     counts, edges = np.histogram(values, bins=edges)
-    offsets = np.arange(-100, 101) * step
-    smoothed = np.convolve(counts, np.exp(-0.5 * (offsets / bandwidth) ** 2), mode="same")
-    i = int(np.argmax(smoothed))
-    return float(0.5 * (edges[i] + edges[i + 1]))
+    offsets = np.arange(-5 * bins_per_bandwidth, 5 * bins_per_bandwidth + 1) * step
+    kernel = np.exp(-0.5 * (offsets / bandwidth) ** 2)
+    smoothed = np.convolve(counts, kernel / kernel.sum(), mode="same")
+    return 0.5 * (edges[1:] + edges[:-1]), smoothed
+
+
+def peak(values: np.ndarray, *, bandwidth: float = 0.02) -> float:
+    """The mode of ``values``: the maximum of a Gaussian kernel density estimate
+    (:func:`density`)."""
+    centres, smoothed = density(values, bandwidth=bandwidth)
+    return float(centres[int(np.argmax(smoothed))])
 
 
 def f26_from_peaks(log_mwwbb: dict[float, np.ndarray]) -> tuple[float, float, np.ndarray]:
