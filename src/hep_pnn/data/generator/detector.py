@@ -50,6 +50,12 @@ CALORIMETER_ETA = 4.9
 BTAG_ETA = 2.5
 BTAG_EFFICIENCY = {BOTTOM: 0.70, CHARM: 0.12}
 BTAG_LIGHT_MISTAG = 0.01
+# Lepton isolation (Delphes 3 ATLAS and CMS cards): the jets within ΔR < 0.5 of the
+# lepton may carry at most this share of its pT; the lepton is an electron (W → eν) or a
+# muon (W → μν) with equal probability (docs/generator.md, "Physics").
+ISOLATION_RADIUS = 0.5
+ISOLATION_PT_RATIO = {"electron": 0.12, "muon": 0.25}
+ELECTRON_SHARE = 0.5
 # HEPMASS selection.
 LEPTON_PT_MIN, LEPTON_ETA_MAX = 15.0, 2.5
 JET_PT_MIN, JET_ETA_MAX, N_JETS_MIN = 20.0, 3.0, 4
@@ -145,8 +151,47 @@ def _out_of_cone(state):
     return state, ONE - min(-_OUT_MEAN * np.log(max(u_loss, _TINY)), _OUT_MAX)
 
 
-_MERGE_R2 = _F32(MERGE_RADIUS**2)
-_SINH_MERGE = _F32(np.sinh(MERGE_RADIUS))
+# A radius in (η, φ) as the pair (sinh R, R²) that _closer compares with.
+_MERGE = (_F32(np.sinh(MERGE_RADIUS)), _F32(MERGE_RADIUS**2))
+_ISOLATION = (_F32(np.sinh(ISOLATION_RADIUS)), _F32(ISOLATION_RADIUS**2))
+_ISOLATION_ELECTRON = _F32(ISOLATION_PT_RATIO["electron"])
+_ISOLATION_MUON = _F32(ISOLATION_PT_RATIO["muon"])
+_ELECTRON_SHARE = _F32(ELECTRON_SHARE)
+
+
+@helper
+def _closer(p, p_momentum, p_pt, q, q_momentum, q_pt, radius):
+    """Whether the directions of ``p`` and ``q`` ``(px, py, pz)`` (with their momenta and
+    pT) lie closer than ``radius`` ``(sinh R, R²)`` in (η, φ).
+
+    Most pairs are told apart without a transcendental function: sinh Δη =
+    (pz₁|p₂| − pz₂|p₁|) / (pT₁ pT₂) against sinh R, and the sign of the transverse dot
+    product (|Δφ| > π/2 > R); only the rest need asinh and atan2.
+    """
+    sinh_d_eta = (p[2] * q_momentum - q[2] * p_momentum) / (p_pt * q_pt)
+    dot = p[0] * q[0] + p[1] * q[1]
+    if abs(sinh_d_eta) >= radius[0] or dot <= 0:
+        return False
+    d_eta = asinh(sinh_d_eta)
+    d_phi = atan2(p[0] * q[1] - p[1] * q[0], dot)
+    return d_eta * d_eta + d_phi * d_phi < radius[1]
+
+
+@helper
+def _cone_pt(lepton, lepton_pt, measured, jet_pt):
+    """The summed pT of the jets (any pT, from ``measured`` rows with ``jet_pt`` > 0)
+    whose axis lies within :data:`ISOLATION_RADIUS` of the ``lepton`` ``(px, py, pz)``."""
+    lepton_momentum = np.sqrt(lepton_pt * lepton_pt + lepton[2] * lepton[2])
+    cone = ZERO
+    for j in range(jet_pt.shape[0]):
+        transverse = jet_pt[j]
+        if not transverse > 0:
+            continue
+        jet = (measured[j, 0], measured[j, 1], measured[j, 2])
+        momentum = np.sqrt(transverse * transverse + jet[2] * jet[2])
+        if _closer(jet, momentum, transverse, lepton, lepton_momentum, lepton_pt, _ISOLATION):
+            cone += transverse
+    return cone
 
 
 @helper
@@ -161,9 +206,6 @@ def _merge_partons(jets, flavour, i, merged, merged_flavour, slots, sizes):
     the rows after the last jet are zero. ``slots`` ``(3, MAX_JETS)`` intp and ``sizes``
     ``(2, MAX_JETS)`` float32 are workspace.
 
-    Most pairs are told apart without a transcendental function: sinh Δη =
-    (pz₁|p₂| − pz₂|p₁|) / (pT₁ pT₂) against sinh R, and the sign of the transverse dot
-    product (|Δφ| > π/2); only the rest need asinh and atan2.
     """
     n_slots = jets.shape[2]
     order, axis, count = slots[0], slots[1], slots[2]
@@ -191,14 +233,11 @@ def _merge_partons(jets, flavour, i, merged, merged_flavour, slots, sizes):
         target = n_jets
         for k in range(n_jets):
             a = axis[k]
-            ax, ay, az = jets[0, i, a], jets[1, i, a], jets[2, i, a]
-            sinh_d_eta = (pz * momentum[a] - az * momentum[j]) / (transverse[j] * transverse[a])
-            dot = px * ax + py * ay
-            if abs(sinh_d_eta) >= _SINH_MERGE or dot <= 0:
-                continue
-            d_eta = asinh(sinh_d_eta)
-            d_phi = atan2(px * ay - py * ax, dot)
-            if d_eta * d_eta + d_phi * d_phi < _MERGE_R2:
+            near = (jets[0, i, a], jets[1, i, a], jets[2, i, a])
+            parton = (px, py, pz)
+            if _closer(
+                parton, momentum[j], transverse[j], near, momentum[a], transverse[a], _MERGE
+            ):
                 target = k
                 break
         if target == n_jets:
@@ -226,7 +265,9 @@ def _simulate_kernel(state, lepton, jets, flavour, out):
     ``selected`` for all events). Returns the number of selected events.
 
     The lepton comes first: an event whose lepton fails the selection is dropped before
-    its jets are measured.
+    its jets are measured. The lepton's isolation is checked once the jets are: an event
+    whose lepton is not isolated (:func:`_cone_pt` above :data:`ISOLATION_PT_RATIO` of its
+    pT, for its flavour, drawn only then) has no selected lepton and is dropped.
     """
     lepton_out, jets_out, btag_out, n_jets_out, met_out, selected = out
     n_slots = jets.shape[2]
@@ -283,6 +324,13 @@ def _simulate_kernel(state, lepton, jets, flavour, out):
         selected[i] = n_good >= N_JETS_MIN
         if not selected[i]:
             continue
+        cone = _cone_pt((lx, ly, lz), measured_pt, measured, jet_pt)
+        if cone > _ISOLATION_ELECTRON * measured_pt:  # not isolated as an electron
+            state, u_flavour = uniform(state)
+            muon = u_flavour >= _ELECTRON_SHARE
+            selected[i] = muon and cone <= _ISOLATION_MUON * measured_pt
+            if not selected[i]:
+                continue
         soft = _SOFT_MET_RESOLUTION * np.sqrt(sum_et)
         state, z_x = normal(state)
         state, z_y = normal(state)

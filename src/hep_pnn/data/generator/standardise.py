@@ -75,7 +75,7 @@ HEPMASS_F26_PEAKS: dict[float, float] = {
 HEPMASS_CONSTANTS: dict[int, tuple[float, float]] = {
     5: (math.log(4) - _HEPMASS_F5_4_JETS * _F5_STD, _F5_STD),
     21: (-_HEPMASS_F21_UNTAGGED * _F21_STD, _F21_STD),
-    26: (6.713733, 0.536082),
+    26: (6.713366, 0.525870),
 }
 
 
