@@ -390,8 +390,11 @@ def _lepton_with_a_neighbour(n: int, neighbour_pt: float, d_eta: float, d_phi: f
         (0.5, 0.0, -0.3, (0.0, 0.03)),  # fails as an electron and as a muon
         (0.185, 0.0, -0.3, (0.45, 0.62)),  # fails as an electron only: the muons stay
         (0.185, 0.2, -0.2, (0.45, 0.62)),  # ΔR = 0.28, in η and φ
+        (0.185, 0.0, -0.45, (0.45, 0.62)),  # ΔR = 0.45: inside 0.5, outside 0.4
         (0.185, 0.7, 0.0, (0.97, 1.0)),  # outside the cone (ΔR = 0.7)
-        (0.5, 0.5, -0.2, (0.97, 1.0)),  # ΔR = 0.54: outside
+        # ΔR = 0.54: outside; the jet's direction smearing (σ = 0.02) brings about 3 % of
+        # them inside, where they fail
+        (0.5, 0.5, -0.2, (0.97, 1.0)),
     ],
 )
 def test_a_lepton_with_a_jet_in_its_cone_is_not_isolated(ratio, d_eta, d_phi, kept):
@@ -477,8 +480,8 @@ def test_f26_constants_are_those_the_reference_sample_gives():
     fails when the generator changed and the copy was forgotten (version 6's constants
     differ by 0.0004 / 0.010 from version 7's, version 5's by 0.012 / 0.024 from version
     6's). The generated peaks lie within 0.04 of HEPMASS's straight line (version 5:
-    0.017; since version 6 the merged jets lift the 1500 GeV peak to 3 % above the mass,
-    docs/generator.md; version 7: 0.038)."""
+    0.017; since version 6 the merged jets lift the 1500 GeV peak above the mass, 2 % in
+    version 7, docs/generator.md; version 7: 0.038)."""
     from hep_pnn.data.generator import fit_constants
 
     table = fit_constants.reference_sample()
