@@ -16,8 +16,9 @@ differs:
   decays restricted to e ν, μ ν and the hadronic channels with a u, d, s or c quark;
   events without exactly one isolated lepton are dropped.
 - *Lepton*: final-state e or μ with pT ≥ 10 GeV and abs(η) ≤ 2.5, isolated when the
-  visible particles above 0.5 GeV within ΔR < 0.5 carry less than 10 % of its pT (the
-  Delphes 3 isolation); its energy smeared with the generator's lepton resolution.
+  visible particles above 0.5 GeV within ΔR < 0.5 carry less than 10 % of its pT (Delphes
+  3's method with one threshold for both flavours; its ATLAS card has 12 % for electrons
+  and 25 % for muons); its energy smeared with the generator's lepton resolution.
 - *Jets*: anti-kT (R = 0.4 by default) on every visible final-state particle within
   abs(η) < 4.9 but the isolated lepton, above 15 GeV; the jet four-momentum scaled by the
   generator's jet energy resolution (not its 0.02 angular smearing: the shower gives the
