@@ -372,7 +372,8 @@ def test_partons_within_the_jet_radius_make_one_jet():
 
 def _lepton_with_a_neighbour(n: int, neighbour_pt: float, d_eta: float, d_phi: float):
     """:func:`_one_event_many_times` with a 300 GeV lepton and a light parton of
-    ``neighbour_pt`` at (Δη, Δφ) from it, far (ΔR > 0.7) from the other partons."""
+    ``neighbour_pt`` at (Δη, Δφ) from it; the rows below place it more than 0.5 from the
+    other partons, so it never merges into their jets."""
     partons = _one_event_many_times(n)
     lepton = partons.lepton[:, 0].astype(np.float64)
     lepton_pt = np.hypot(lepton[0], lepton[1])
@@ -401,8 +402,9 @@ def test_a_lepton_with_a_jet_in_its_cone_is_not_isolated(ratio, d_eta, d_phi, ke
     """Delphes-like isolation: a lepton with jets within ΔR < 0.5 carrying more than 12 %
     (electron) or 25 % (muon) of its pT is not a lepton, and the event is dropped; the
     lepton is an electron in half of the events. Fails without isolation (all kept), with
-    one threshold for both flavours (none or all of the 18.5 % events kept), with a wrong
-    radius or with Δφ alone (the ΔR = 0.54 and 0.7 rows)."""
+    one threshold for both flavours (none or all of the 18.5 % events kept), with the
+    merging radius 0.4 (the ΔR = 0.45 row), a larger radius or Δφ alone (the ΔR = 0.54 and
+    0.7 rows)."""
     from hep_pnn.data.generator import detector
 
     n = 20_000

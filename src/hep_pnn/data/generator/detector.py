@@ -230,11 +230,11 @@ def _merge_partons(jets, flavour, i, merged, merged_flavour, slots, sizes):
     for r in range(n):
         j = order[r]
         px, py, pz = jets[0, i, j], jets[1, i, j], jets[2, i, j]
+        parton = (px, py, pz)
         target = n_jets
         for k in range(n_jets):
             a = axis[k]
             near = (jets[0, i, a], jets[1, i, a], jets[2, i, a])
-            parton = (px, py, pz)
             if _closer(
                 parton, momentum[j], transverse[j], near, momentum[a], transverse[a], _MERGE
             ):
