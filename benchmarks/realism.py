@@ -45,6 +45,8 @@ from sklearn.metrics import roc_auc_score
 from hep_pnn.data import HEPMASS_MASSES, EventTable
 from hep_pnn.data.generator import generate
 from hep_pnn.data.generator.standardise import destandardise
+from hep_pnn.errors import ConfigError
+from hep_pnn.mass_lists import parse_masses
 from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
 
 #: Published real-data AUCs (docs/generator.md, REFERENCE.md): (low, high) per mass.
@@ -70,18 +72,14 @@ def reference_aucs(
 ) -> dict[str, dict]:
     """``{net: {mass: AUC}}``: per mass, all signal at that mass against all background,
     the background scored at that mass; per-mass nets only at their own mass."""
-    x = table.features.astype(np.float32)
-    signal_mass = np.round(table.mass)
-    background = table.label == 0
     result: dict[str, dict[float, float]] = {}
     for name, net in nets.items():
         result[name] = {}
         for mass in masses:
             if net.mass is not None and net.mass != mass:
                 continue
-            keep = background | (signal_mass == mass) & (table.label == 1)
-            score = net.score(x[keep], mass)
-            result[name][mass] = float(roc_auc_score(table.label[keep], score))
+            auc = hypothesis_scan(table, net, mass=mass, hypotheses=np.array([mass]))
+            result[name][mass] = float(auc[0])
     return result
 
 
@@ -323,12 +321,12 @@ def write_plots(table: EventTable, folder: Path) -> list[Path]:
 
 
 def _masses(text: str) -> tuple[float, ...]:
-    """``--hypothesis-masses``: comma-separated masses in GeV within 500-1500."""
+    """``--hypothesis-masses``: a mass list (:func:`~hep_pnn.mass_lists.parse_masses`)
+    within 500-1500 GeV."""
     try:
-        masses = tuple(float(m) for m in text.split(","))
-    except ValueError:
-        message = f"not a comma-separated list of masses: {text!r}"
-        raise argparse.ArgumentTypeError(message) from None
+        masses = parse_masses(text, option="--hypothesis-masses")
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     if not all(HYPOTHESES[0] <= m <= HYPOTHESES[-1] for m in masses):
         raise argparse.ArgumentTypeError(f"masses must lie within 500-1500 GeV, not {text!r}")
     return masses

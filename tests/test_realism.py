@@ -82,7 +82,7 @@ def test_nets_trained_on_every_mass_find_generated_signal_best_near_its_mass(net
     assert at[750.0] > at[1000.0] + 0.03 and at[750.0] > at[500.0] + 0.1, at
 
 
-@pytest.mark.parametrize("masses", ["750,abc", "400,750"])
+@pytest.mark.parametrize("masses", ["750,abc", "400,750", "750,750"])
 def test_a_bad_hypothesis_mass_list_is_one_usage_error(realism, monkeypatch, capsys, masses):
     monkeypatch.setattr(sys, "argv", ["realism.py", "--hypotheses", "--hypothesis-masses", masses])
     with pytest.raises(SystemExit) as stop:
