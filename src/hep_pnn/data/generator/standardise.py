@@ -28,6 +28,7 @@ from hep_pnn.data.generator._fourvec import kernel
 
 __all__ = [
     "CONSTANTS_PATH",
+    "HEPMASS_BTAG_RATES",
     "HEPMASS_CONSTANTS",
     "HEPMASS_F26_PEAKS",
     "LOG_FEATURES",
@@ -52,6 +53,10 @@ _HEPMASS_F21_UNTAGGED, _HEPMASS_F21_TAGGED = -0.573682, 1.743123
 _F5_STD = math.log(5 / 4) / (_HEPMASS_F5_5_JETS - _HEPMASS_F5_4_JETS)
 _F21_STD = 1 / (_HEPMASS_F21_TAGGED - _HEPMASS_F21_UNTAGGED)
 
+#: Share of b-tagged jets 1, 2 and 3 in HEPMASS (f9, f13, f17), read off a histogram of
+#: its features, good to about ±0.05 (docs/generator.md, "What the real data show").
+HEPMASS_BTAG_RATES: dict[int, float] = {9: 0.65, 13: 0.58, 17: 0.39}
+
 #: Standardised f26 of the signal peak at each HEPMASS mass (GeV), read off the published
 #: f26 histogram (Anzalone et al. 2022, repository figure src/f26.png).
 HEPMASS_F26_PEAKS: dict[float, float] = {
@@ -67,6 +72,10 @@ HEPMASS_F26_PEAKS: dict[float, float] = {
 #: - f5 (log jet count) and f21 (jet 4 b-tag, 0/1; 24.8 % of HEPMASS's jets 4 are
 #:   tagged): solved from the values the HEPMASS rows store for 4 and 5 jets and for an
 #:   untagged and a tagged jet.
+#: - f9, f13, f17 (jets 1-3 b-tag, 0/1): the z-score of a 0/1 flag tagged at the rate p
+#:   is mean p, std sqrt(p (1 - p)), which gives f21's stored values exactly at p = 0.248;
+#:   p is HEPMASS's tag rate (:data:`HEPMASS_BTAG_RATES`), so a tagged and an untagged
+#:   jet carry HEPMASS's values whatever the generated tag rate.
 #: - f26 (log m_WWbb): a straight-line fit of the generated signal's peak positions in
 #:   ln GeV against HEPMASS's (:data:`HEPMASS_F26_PEAKS`) gives mean and std, assuming the
 #:   reconstructed peak in GeV is the same in both
@@ -74,6 +83,7 @@ HEPMASS_F26_PEAKS: dict[float, float] = {
 #:   ``python -m hep_pnn.data.generator.fit_constants``).
 HEPMASS_CONSTANTS: dict[int, tuple[float, float]] = {
     5: (math.log(4) - _HEPMASS_F5_4_JETS * _F5_STD, _F5_STD),
+    **{j: (p, math.sqrt(p * (1 - p))) for j, p in HEPMASS_BTAG_RATES.items()},
     21: (-_HEPMASS_F21_UNTAGGED * _F21_STD, _F21_STD),
     26: (6.713366, 0.525870),
 }
