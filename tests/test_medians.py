@@ -1,0 +1,51 @@
+"""``benchmarks/medians.py``: generated medians against HEPMASS's, and the median shifts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hep_pnn.data.generator import generate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def medians(load_script):
+    return load_script(REPO / "benchmarks" / "medians.py")
+
+
+@pytest.fixture(scope="module")
+def table():
+    return generate(n_signal_per_mass=400, n_background=2000, seed=31)
+
+
+def test_median_shift_puts_each_group_on_hepmass_median_and_nothing_else_moves(medians, table):
+    moved = medians.median_shifted(table, [23, 25])
+    for feature in (23, 25):
+        # every group (background, each signal mass) on its own HEPMASS median
+        ours = medians.generated_medians(moved, feature)
+        assert np.allclose(ours, medians.HEPMASS_MEDIANS[feature], atol=1e-5), (feature, ours)
+        # a shift within each group: the spread inside the group is unchanged
+        for rows in medians.groups(table).values():
+            spread = np.subtract(*np.quantile(table.features[rows, feature], [0.75, 0.25]))
+            assert np.quantile(moved.features[rows, feature], 0.75) - np.quantile(
+                moved.features[rows, feature], 0.25
+            ) == pytest.approx(spread, abs=1e-5)
+    others = np.setdiff1d(np.arange(27), [23, 25])
+    assert np.array_equal(moved.features[:, others], table.features[:, others])
+    assert np.array_equal(moved.label, table.label) and np.array_equal(moved.mass, table.mass)
+    assert not np.shares_memory(moved.features, table.features)
+
+
+def test_medians_table_prints_every_feature_and_the_btag_rates(medians, table, capsys):
+    medians.print_medians(table)
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if line.startswith("| f") and "HEPMASS" not in line]
+    assert len(rows) == len(medians.HEPMASS_MEDIANS)
+    # b-tag rates of jets 1-4 between 10 and 50 %, about 1.2 tags per event
+    rates = lines[-1].split(":")[1].split(";")[0].split("/")
+    assert all(0.1 < float(rate) < 0.5 for rate in rates), lines[-1]
+    assert 0.9 < float(lines[-1].split("tags per event")[1].split()[0]) < 1.5, lines[-1]
