@@ -14,8 +14,13 @@ median, and prints the per-mass AUC of the networks trained on the real data
 (``../shared/reference-nets``) on the moved events: whether one feature's position
 explains where they lose AUC on generated events.
 
+``--btag-units`` scores the same file with the b-tag flags of jets 1–3 re-expressed as the
+z-score of a 0/1 flag at other tag rates (:data:`BTAG_VARIANTS`): HEPMASS's rates, which
+the generator uses, each 0.05 lower or higher (they are read off a histogram), the
+generated rates (the units of generator version 7), and every jet untagged.
+
 Usage: .venv/bin/python benchmarks/medians.py [--signal 20000] [--background 100000]
-[--seed 12] [--shift] [--nets ../shared/reference-nets]
+[--seed 12] [--shift] [--btag-units] [--nets ../shared/reference-nets]
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import numpy as np
 
 from hep_pnn.data import HEPMASS_MASSES, EventTable
 from hep_pnn.data.generator import generate
+from hep_pnn.data.generator.standardise import HEPMASS_BTAG_RATES, HEPMASS_CONSTANTS
 from realism import FEATURE_LABELS, reference_aucs
 from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
 
@@ -45,8 +51,21 @@ HEPMASS_MEDIANS: dict[int, tuple[float, ...]] = {
 }
 #: Feature sets moved by ``--shift`` (f25 m_jℓν, f23 m_jjj, f0 lepton pT, f26 m_WWbb).
 SHIFTS: tuple[tuple[int, ...], ...] = ((), (25,), (23,), (23, 25), (0,), (26,), (0, 23, 25, 26))
-#: Networks whose AUCs ``--shift`` prints.
+#: Networks whose AUCs ``--shift`` and ``--btag-units`` print.
 SHIFT_NETS = ("imb_interp_pnn", "imb_interp_affine", "affine")
+#: b-tag columns of jets 1-4.
+BTAG_COLUMNS = (9, 13, 17, 21)
+#: HEPMASS's b-tags per event: the tag rates of jets 1-4 (jet 4's from its stored values).
+HEPMASS_TAGS_PER_EVENT = sum(HEPMASS_BTAG_RATES.values()) + HEPMASS_CONSTANTS[21][0]
+#: ``--btag-units``: label -> tag rate per b-tag column of jets 1-3 (``"generated"``: the
+#: file's own rates; ``"untagged"``: every jet of 1-4 untagged).
+BTAG_VARIANTS: dict[str, str | dict[int, float]] = {
+    "HEPMASS's rates (as generated)": dict(HEPMASS_BTAG_RATES),
+    "HEPMASS's rates − 0.05": {j: p - 0.05 for j, p in HEPMASS_BTAG_RATES.items()},
+    "HEPMASS's rates + 0.05": {j: p + 0.05 for j, p in HEPMASS_BTAG_RATES.items()},
+    "the generated rates (version 7's units)": "generated",
+    "every jet untagged": "untagged",
+}
 
 
 def groups(table: EventTable) -> dict[str, np.ndarray]:
@@ -58,19 +77,40 @@ def groups(table: EventTable) -> dict[str, np.ndarray]:
     return rows
 
 
-def generated_medians(table: EventTable, feature: int) -> np.ndarray:
+def generated_medians(table: EventTable, *, feature: int) -> np.ndarray:
     """Median of ``feature`` per group of :func:`groups`."""
     return np.array([np.median(table.features[rows, feature]) for rows in groups(table).values()])
 
 
-def median_shifted(table: EventTable, features: Sequence[int]) -> EventTable:
+def median_shifted(table: EventTable, *, features: Sequence[int]) -> EventTable:
     """A copy of ``table`` with each group's ``features`` moved so that their medians are
     HEPMASS's (:data:`HEPMASS_MEDIANS`); every other column is unchanged."""
     x = table.features.copy()
+    rows = list(groups(table).values())
     for feature in features:
-        moves = np.asarray(HEPMASS_MEDIANS[feature]) - generated_medians(table, feature)
-        for rows, move in zip(groups(table).values(), moves, strict=True):
-            x[rows, feature] += move
+        moves = np.asarray(HEPMASS_MEDIANS[feature]) - generated_medians(table, feature=feature)
+        for group, move in zip(rows, moves, strict=True):
+            x[group, feature] += move
+    return dataclasses.replace(table, features=x)
+
+
+def _flag(tagged: np.ndarray, rate: float) -> np.ndarray:
+    """A 0/1 flag z-scored at the tag rate ``rate``."""
+    return np.where(tagged, np.sqrt((1 - rate) / rate), -np.sqrt(rate / (1 - rate)))
+
+
+def btag_units(table: EventTable, *, rates: str | Mapping[int, float]) -> EventTable:
+    """A copy of ``table`` with the b-tags of jets 1-3 z-scored at ``rates`` (``{column:
+    rate}``, or ``"generated"``: each column's own tag rate in ``table``), or with every
+    jet of 1-4 untagged (``"untagged"``); the jets tagged stay the same."""
+    x = table.features.copy()
+    tagged = x[:, BTAG_COLUMNS] > 0  # a tagged jet carries the positive value
+    if rates == "untagged":
+        x[:, BTAG_COLUMNS] = np.minimum(x[:, BTAG_COLUMNS].min(axis=0), 0.0)
+        return dataclasses.replace(table, features=x)
+    for k, column in enumerate(BTAG_COLUMNS[:3]):
+        rate = tagged[:, k].mean() if rates == "generated" else rates[column]
+        x[:, column] = _flag(tagged[:, k], rate)
     return dataclasses.replace(table, features=x)
 
 
@@ -79,16 +119,17 @@ def print_medians(table: EventTable) -> None:
     print("| feature | HEPMASS | generated | generated − HEPMASS |")
     print("|---|---|---|---|")
     for feature, real in HEPMASS_MEDIANS.items():
-        ours = generated_medians(table, feature)
+        ours = generated_medians(table, feature=feature)
         cells = [", ".join(f"{v:+.2f}" for v in values) for values in (real, ours, ours - real)]
         print(f"| f{feature} {FEATURE_LABELS[feature]} | " + " | ".join(cells) + " |")
-    rows = groups(table)
-    four_jets = {name: float(np.mean(table.features[r, 5] < -0.5)) for name, r in rows.items()}
-    print("four-jet share: " + ", ".join(f"{n} {v:.2f}" for n, v in four_jets.items()))
-    tags = table.features[:, [9, 13, 17, 21]] > 0  # tagged jets carry the positive value
+    four_jets = table.features[:, 5] == table.features[:, 5].min()
+    shares = {name: float(four_jets[rows].mean()) for name, rows in groups(table).items()}
+    print("four-jet share: " + ", ".join(f"{n} {v:.2f}" for n, v in shares.items()))
+    tags = table.features[:, BTAG_COLUMNS] > 0  # a tagged jet carries the positive value
     print(
         "b-tag rate of jets 1-4: " + " / ".join(f"{v:.3f}" for v in tags.mean(axis=0))
-        + f"; tags per event {tags.sum(axis=1).mean():.2f} (HEPMASS 1.86)"
+        + f"; tags per event {tags.sum(axis=1).mean():.2f} "
+        f"(HEPMASS's rates: {HEPMASS_TAGS_PER_EVENT:.2f})"
     )  # fmt: skip
 
 
@@ -97,23 +138,43 @@ def shift_aucs(
     nets: Mapping[str, ReferenceNet],
     *,
     shifts: Sequence[Sequence[int]] = SHIFTS,
-) -> dict[tuple[int, ...], dict[str, dict[float, float]]]:
-    """``{features moved: {net: {mass: AUC}}}`` (``()``: the events as generated)."""
-    return {tuple(s): reference_aucs(median_shifted(table, s), nets) for s in shifts}
+) -> dict[str, dict[str, dict[float, float]]]:
+    """``{features moved: {net: {mass: AUC}}}``; the first key: the events as generated."""
+
+    def label(features: Sequence[int]) -> str:
+        return " + ".join(f"f{j} {FEATURE_LABELS[j]}" for j in features) or "none (as generated)"
+
+    return {label(s): reference_aucs(median_shifted(table, features=s), nets) for s in shifts}
 
 
-def print_shift_aucs(aucs: Mapping[tuple[int, ...], Mapping[str, Mapping[float, float]]]) -> None:
-    """Markdown table: per moved feature set and net, the AUC per mass and the change
-    against the events as generated."""
+def btag_aucs(
+    table: EventTable, nets: Mapping[str, ReferenceNet]
+) -> dict[str, dict[str, dict[float, float]]]:
+    """``{b-tag variant: {net: {mass: AUC}}}`` over :data:`BTAG_VARIANTS`; the per-mass
+    nets (``individual_M``, each scored at its own mass) make one row."""
+    result = {}
+    for label, rates in BTAG_VARIANTS.items():
+        aucs = reference_aucs(btag_units(table, rates=rates), nets)
+        merged = {m: a for name, row in aucs.items() if name.startswith("individual_")
+                  for m, a in row.items()}  # fmt: skip
+        rest = {name: row for name, row in aucs.items() if not name.startswith("individual_")}
+        result[label] = rest | ({"individual_M": merged} if merged else {})
+    return result
+
+
+def print_variant_aucs(
+    aucs: Mapping[str, Mapping[str, Mapping[float, float]]], *, heading: str
+) -> None:
+    """Markdown table: per variant of the events and net, the AUC per mass and, after the
+    first variant, the change against it."""
     masses = " | ".join(f"{m:g}" for m in HEPMASS_MASSES)
-    print(f"| medians moved to HEPMASS's | net | {masses} |")
+    print(f"| {heading} | net | {masses} |")
     print("|---|---" + "|---" * len(HEPMASS_MASSES) + "|")
-    generated = aucs[()]
-    for features, by_net in aucs.items():
-        label = " + ".join(f"f{j} {FEATURE_LABELS[j]}" for j in features) or "none (as generated)"
+    first = next(iter(aucs.values()))
+    for k, (label, by_net) in enumerate(aucs.items()):
         for name, row in by_net.items():
             cells = [
-                f"{row[m]:.3f}" + ("" if not features else f" ({row[m] - generated[name][m]:+.3f})")
+                f"{row[m]:.3f}" + (f" ({row[m] - first[name][m]:+.3f})" if k else "")
                 for m in HEPMASS_MASSES
             ]
             print(f"| {label} | {name} | " + " | ".join(cells) + " |")
@@ -127,14 +188,22 @@ def main() -> None:
     parser.add_argument(
         "--shift", action="store_true", help="AUCs of the real-data nets with medians moved"
     )
+    parser.add_argument(
+        "--btag-units", action="store_true", help="AUCs of the real-data nets, b-tag units varied"
+    )
     parser.add_argument("--nets", type=Path, default=DEFAULT_FOLDER, help="reference-nets folder")
     args = parser.parse_args()
     table = generate(n_signal_per_mass=args.signal, n_background=args.background, seed=args.seed)
     print(f"--signal {args.signal} --background {args.background} --seed {args.seed}")
     print_medians(table)
-    if args.shift:
+    if args.shift or args.btag_units:
         nets = load_reference_nets(args.nets)
-        print_shift_aucs(shift_aucs(table, {name: nets[name] for name in SHIFT_NETS}))
+        picked = {name: nets[name] for name in SHIFT_NETS}
+    if args.shift:
+        print_variant_aucs(shift_aucs(table, picked), heading="medians moved to HEPMASS's")
+    if args.btag_units:
+        per_mass = {name: net for name, net in nets.items() if net.mass is not None}
+        print_variant_aucs(btag_aucs(table, picked | per_mass), heading="b-tags of jets 1-3")
 
 
 if __name__ == "__main__":

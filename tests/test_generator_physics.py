@@ -159,7 +159,7 @@ def test_standardised_features_have_zero_mean_unit_std_on_a_mixed_sample():
     mean, std = table.features.mean(axis=0), table.features.std(axis=0)
     # Features in HEPMASS's units (its constants) are centred on HEPMASS, not on this
     # sample: the b-tags of jets 1-3 sit 0.2-0.7 below zero (the generator tags fewer
-    # jets than HEPMASS), the others within 0.1.
+    # jets than HEPMASS), the others within 0.2.
     fitted = np.setdiff1d(np.arange(27), list(HEPMASS_CONSTANTS))
     assert np.all(np.abs(mean[fitted]) < 0.2), mean.round(2)
     assert np.all(np.abs(mean[[5, 21, 26]]) < 0.2), mean.round(2)

@@ -23,10 +23,10 @@ def table():
 
 
 def test_median_shift_puts_each_group_on_hepmass_median_and_nothing_else_moves(medians, table):
-    moved = medians.median_shifted(table, [23, 25])
+    moved = medians.median_shifted(table, features=[23, 25])
     for feature in (23, 25):
         # every group (background, each signal mass) on its own HEPMASS median
-        ours = medians.generated_medians(moved, feature)
+        ours = medians.generated_medians(moved, feature=feature)
         assert np.allclose(ours, medians.HEPMASS_MEDIANS[feature], atol=1e-5), (feature, ours)
         # a shift within each group: the spread inside the group is unchanged
         for rows in medians.groups(table).values():
@@ -45,7 +45,35 @@ def test_medians_table_prints_every_feature_and_the_btag_rates(medians, table, c
     lines = capsys.readouterr().out.splitlines()
     rows = [line for line in lines if line.startswith("| f") and "HEPMASS" not in line]
     assert len(rows) == len(medians.HEPMASS_MEDIANS)
+    for row, (feature, real) in zip(rows, medians.HEPMASS_MEDIANS.items(), strict=True):
+        _, name, printed_real, printed_ours, printed_difference, _ = row.split("|")
+        assert name.split()[0] == f"f{feature}"
+        assert [float(v) for v in printed_real.split(",")] == pytest.approx(real)
+        ours = medians.generated_medians(table, feature=feature)
+        assert [float(v) for v in printed_ours.split(",")] == pytest.approx(ours, abs=0.005)
+        difference = [float(v) for v in printed_difference.split(",")]
+        assert difference == pytest.approx(ours - np.asarray(real), abs=0.005)
+    assert "(HEPMASS's rates: 1.87)" in lines[-1]
     # b-tag rates of jets 1-4 between 10 and 50 %, about 1.2 tags per event
     rates = lines[-1].split(":")[1].split(";")[0].split("/")
     assert all(0.1 < float(rate) < 0.5 for rate in rates), lines[-1]
     assert 0.9 < float(lines[-1].split("tags per event")[1].split()[0]) < 1.5, lines[-1]
+
+
+def test_btag_units_change_the_values_not_which_jets_are_tagged(medians, table):
+    columns = list(medians.BTAG_COLUMNS)
+    tagged = table.features[:, columns] > 0
+    # the generated table carries HEPMASS's units: re-expressing it at HEPMASS's rates is
+    # the identity
+    same = medians.btag_units(table, rates=medians.BTAG_VARIANTS["HEPMASS's rates (as generated)"])
+    assert np.allclose(same.features, table.features, atol=1e-6)
+    # at the file's own rates each flag has mean 0 and unit variance (version 7's units)
+    own = medians.btag_units(table, rates="generated").features
+    assert np.array_equal(own[:, columns] > 0, tagged)
+    assert np.allclose(own[:, columns[:3]].mean(axis=0), 0.0, atol=1e-5)
+    assert np.allclose(own[:, columns[:3]].std(axis=0), 1.0, atol=1e-5)
+    untagged = medians.btag_units(table, rates="untagged").features
+    assert not (untagged[:, columns] > 0).any()
+    assert np.array_equal(
+        np.delete(untagged, columns, axis=1), np.delete(table.features, columns, axis=1)
+    )
