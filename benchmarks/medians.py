@@ -35,7 +35,7 @@ import numpy as np
 from hep_pnn.data import HEPMASS_MASSES, EventTable
 from hep_pnn.data.generator import generate
 from hep_pnn.data.generator.standardise import HEPMASS_BTAG_RATES, HEPMASS_CONSTANTS
-from realism import FEATURE_LABELS, reference_aucs
+from realism import FEATURE_LABELS, merge_per_mass, reference_aucs
 from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
 
 #: HEPMASS's medians in its standardised units: background, then signal at 500, 750,
@@ -54,7 +54,7 @@ SHIFTS: tuple[tuple[int, ...], ...] = ((), (25,), (23,), (23, 25), (0,), (26,), 
 #: Networks whose AUCs ``--shift`` and ``--btag-units`` print.
 SHIFT_NETS = ("imb_interp_pnn", "imb_interp_affine", "affine")
 #: b-tag columns of jets 1-4.
-BTAG_COLUMNS = (9, 13, 17, 21)
+BTAG_COLUMNS = (*HEPMASS_BTAG_RATES, 21)
 #: HEPMASS's b-tags per event: the tag rates of jets 1-4 (jet 4's from its stored values).
 HEPMASS_TAGS_PER_EVENT = sum(HEPMASS_BTAG_RATES.values()) + HEPMASS_CONSTANTS[21][0]
 #: ``--btag-units``: label -> tag rate per b-tag column of jets 1-3 (``"generated"``: the
@@ -149,17 +149,13 @@ def shift_aucs(
 
 def btag_aucs(
     table: EventTable, nets: Mapping[str, ReferenceNet]
-) -> dict[str, dict[str, dict[float, float]]]:
+) -> dict[str, dict[str, Mapping[float, float]]]:
     """``{b-tag variant: {net: {mass: AUC}}}`` over :data:`BTAG_VARIANTS`; the per-mass
     nets (``individual_M``, each scored at its own mass) make one row."""
-    result = {}
-    for label, rates in BTAG_VARIANTS.items():
-        aucs = reference_aucs(btag_units(table, rates=rates), nets)
-        merged = {m: a for name, row in aucs.items() if name.startswith("individual_")
-                  for m, a in row.items()}  # fmt: skip
-        rest = {name: row for name, row in aucs.items() if not name.startswith("individual_")}
-        result[label] = rest | ({"individual_M": merged} if merged else {})
-    return result
+    return {
+        label: merge_per_mass(reference_aucs(btag_units(table, rates=rates), nets))
+        for label, rates in BTAG_VARIANTS.items()
+    }
 
 
 def print_variant_aucs(

@@ -167,17 +167,24 @@ def _difference(auc: float, low: float, high: float) -> float:
     return auc - low if auc < low else (auc - high if auc > high else 0.0)
 
 
+def merge_per_mass(
+    aucs: Mapping[str, Mapping[float, float]], *, label: str = "individual_M"
+) -> dict[str, Mapping[float, float]]:
+    """``aucs`` with the per-mass nets' rows (``individual_M``, each at its own mass)
+    merged into one row ``label``, placed first."""
+    merged = {m: a for name, row in aucs.items() if name.startswith("individual_")
+              for m, a in row.items()}  # fmt: skip
+    rest = {name: row for name, row in aucs.items() if not name.startswith("individual_")}
+    return ({label: merged} if merged else {}) | rest
+
+
 def print_table(aucs: Mapping[str, Mapping[float, float]]) -> None:
     """Markdown table: measured AUC, published real-data AUC and difference per mass."""
     print(
         "| network, trained on real data | " + " | ".join(f"{m:g}" for m in HEPMASS_MASSES) + " |"
     )
     print("|---" * (len(HEPMASS_MASSES) + 1) + "|")
-    individual = {m: a for name, row in aucs.items() if name.startswith("individual_")
-                  for m, a in row.items()}  # fmt: skip
-    rows = {"individual_M (per-mass nets)": individual}
-    rows |= {name: row for name, row in aucs.items() if not name.startswith("individual_")}
-    for name, row in rows.items():
+    for name, row in merge_per_mass(aucs, label="individual_M (per-mass nets)").items():
         published = _published("individual_" if name.startswith("individual") else name)
         cells = []
         for k, mass in enumerate(HEPMASS_MASSES):
