@@ -1,0 +1,240 @@
+r"""Where a pNN trained at 500 + 1500 GeV loses AUC between them, against the real-data net.
+
+On a generated test file (by default as ``realism.py``'s: ``pnn generate --signal 20000
+--background 100000 --seed 12``) the script prints two tables.
+
+1. *AUC against the mass hypothesis*: the signal of 500, 1000 and 1500 GeV against all
+   background, both scored at every hypothesis from 500 to 1500 GeV, by the Baldi pNN the
+   published authors trained on the real HEPMASS-IMB at 500 + 1500 GeV (``imb_interp_pnn``)
+   and by each hep-pnn model given with ``--models`` (e.g. the interpolation study's
+   ``runs/pnn/seed0/model``). A network that blends its two training masses smoothly
+   ranks the 1500 GeV signal above the background even at a low hypothesis; one that
+   switches between them ranks it below and reaches its 1000 GeV AUC only above 1000 GeV.
+2. *Scored at 500 GeV*: the signal of every HEPMASS mass against all background, all
+   scored at 500 GeV, by the real-data per-mass net ``individual_500`` and by the 500 GeV
+   network of a hep-pnn per-mass model trained on generated events (``--per-mass``, by
+   default the zoo's ``individual-hepmass``). Both networks have the published per-mass
+   architecture, so a difference comes from the events they learnt: what a 500 GeV
+   classifier makes of heavier signal is what a pNN must undo with its mass input.
+3. *Where the 500 GeV networks separate*: the same two networks' AUC for the 500 GeV
+   signal against the background, within ranges of m_WWbb (f26, HEPMASS's standardised
+   units), with each range's share of the signal and of the background. Heavier signal
+   lies at high m_WWbb (the 1000 GeV signal peaks at +0.4).
+
+``--plot PATH`` draws table 1 (one panel per signal mass).
+
+Usage: .venv/bin/python benchmarks/interpolation_gap.py --models DIR [DIR ...]
+[--per-mass individual-hepmass|DIR] [--nets ../shared/reference-nets] [--signal 20000]
+[--background 100000] [--seed 12] [--plot PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.metrics import roc_auc_score
+
+from hep_pnn.data import HEPMASS_MASSES, EventTable
+from hep_pnn.data.generator import generate
+from hep_pnn.errors import PNNError
+from hep_pnn.models import load_model
+from hep_pnn.scorer import Scorer
+from hep_pnn.zoo import RECIPES, load_zoo_model
+from realism import hypothesis_scan, hypothesis_scans
+from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
+
+#: Signal masses and mass hypotheses of table 1 (GeV).
+SCAN_MASSES = (500.0, 1000.0, 1500.0)
+HYPOTHESES = np.arange(500.0, 1501.0, 50.0)
+#: f26 (m_WWbb) ranges of table 3, in HEPMASS's standardised units.
+F26_EDGES = (-0.5, 0.0, 0.5)
+#: The real-data networks of the tables.
+REAL_INTERPOLATING = "imb_interp_pnn"
+REAL_PER_MASS = "individual_500"
+
+
+@dataclass(frozen=True)
+class ModelNet:
+    """A hep-pnn model with the reference networks' ``score(x, mass)`` interface, so that
+    ``realism.hypothesis_scan`` scores it."""
+
+    name: str
+    model: Scorer
+    mass: None = None
+
+    def score(self, x: np.ndarray, mass: float) -> np.ndarray:
+        return np.asarray(self.model.predict(x, np.full(len(x), float(mass))))
+
+
+def model_name(path: Path) -> str:
+    """``runs/pnn/seed0/model`` → ``pnn/seed0``; any other folder: its name."""
+    parts = path.resolve().parts
+    return "/".join(parts[-3:-1]) if parts[-1] == "model" and len(parts) >= 3 else parts[-1]
+
+
+def scored_at(
+    table: EventTable,
+    nets: Mapping[str, ReferenceNet | ModelNet],
+    *,
+    hypothesis: float = 500.0,
+    masses: Sequence[float] = HEPMASS_MASSES,
+) -> dict[str, dict[float, float]]:
+    """``{net: {signal mass: AUC}}``, every signal mass scored at ``hypothesis`` (table 2)."""
+    at = np.array([hypothesis])
+    return {
+        name: {m: float(hypothesis_scan(table, net, mass=m, hypotheses=at)[0]) for m in masses}
+        for name, net in nets.items()
+    }
+
+
+def by_m_wwbb(
+    table: EventTable,
+    nets: Mapping[str, ReferenceNet | ModelNet],
+    *,
+    mass: float = 500.0,
+    edges: Sequence[float] = F26_EDGES,
+) -> list[tuple[str, float, float, dict[str, float]]]:
+    """Table 3: per f26 range, ``(range, signal share, background share, {net: AUC})``
+    for the signal of ``mass`` against all background, scored at ``mass`` (NaN where a
+    range holds only one class)."""
+    keep = (table.label == 0) | ((np.round(table.mass) == mass) & (table.label == 1))
+    x, label = table.features[keep].astype(np.float32), table.label[keep]
+    scores = {name: net.score(x, mass) for name, net in nets.items()}
+    bounds = (-np.inf, *edges, np.inf)
+    rows = []
+    for low, high in itertools.pairwise(bounds):
+        inside = (x[:, 26] >= low) & (x[:, 26] < high)
+        if low == -np.inf:
+            name = f"below {high:g}"
+        elif high == np.inf:
+            name = f"{low:g} and above"
+        else:
+            name = f"{low:g} to {high:g}"
+        both = len(np.unique(label[inside])) == 2
+        aucs = {
+            net: float(roc_auc_score(label[inside], s[inside])) if both else float("nan")
+            for net, s in scores.items()
+        }
+        rows.append(
+            (name, float(inside[label == 1].mean()), float(inside[label == 0].mean()), aucs)
+        )
+    return rows
+
+
+def print_scans(
+    result: Mapping[str, Mapping[float, np.ndarray]], *, hypotheses: np.ndarray = HYPOTHESES
+) -> None:
+    print("| net | signal (GeV) | " + " | ".join(f"{h:g}" for h in hypotheses) + " |")
+    print("|---|---|" + "---|" * len(hypotheses))
+    for name, rows in result.items():
+        for mass, aucs in rows.items():
+            print(f"| {name} | {mass:g} | " + " | ".join(f"{a:.3f}" for a in aucs) + " |")
+
+
+def print_scored_at(result: Mapping[str, Mapping[float, float]]) -> None:
+    masses = next(iter(result.values()))
+    print("| net, scored at 500 GeV | " + " | ".join(f"X {m:g}" for m in masses) + " |")
+    print("|---|" + "---|" * len(masses))
+    for name, aucs in result.items():
+        print(f"| {name} | " + " | ".join(f"{a:.3f}" for a in aucs.values()) + " |")
+
+
+def print_by_m_wwbb(rows: Sequence[tuple[str, float, float, Mapping[str, float]]]) -> None:
+    names = list(rows[0][3])
+    print("| f26 (m_WWbb) | X 500 share | background share | " + " | ".join(names) + " |")
+    print("|---|---|---|" + "---|" * len(names))
+    for name, signal, background, aucs in rows:
+        cells = " | ".join(f"{aucs[n]:.3f}" for n in names)
+        print(f"| {name} | {signal:.3f} | {background:.3f} | {cells} |")
+
+
+def plot_scans(
+    result: Mapping[str, Mapping[float, np.ndarray]],
+    *,
+    hypotheses: np.ndarray = HYPOTHESES,
+    fig: Figure | None = None,
+) -> Figure:
+    """AUC against the mass hypothesis, one panel per signal mass, a curve per net (the
+    first one, the real-data net, in black)."""
+    masses = list(next(iter(result.values())))
+    fig = fig or Figure(figsize=(4.2 * len(masses), 3.8))
+    axes = np.atleast_1d(fig.subplots(1, len(masses), sharey=True))
+    for ax, mass in zip(axes, masses, strict=True):
+        for k, (name, rows) in enumerate(result.items()):
+            style = {"color": "black", "lw": 2.2} if k == 0 else {"color": f"C{k - 1}", "lw": 1.2}
+            ax.plot(hypotheses, rows[mass], label=name, **style)
+        ax.axvline(mass, color="grey", ls=":", lw=1)
+        ax.axhline(0.5, color="grey", ls="--", lw=0.8)
+        ax.set_title(f"signal at {mass:g} GeV", fontsize=10)
+        ax.set_xlabel("mass hypothesis (GeV)")
+    axes[0].set_ylabel("ROC AUC against all background")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _per_mass(text: str) -> Scorer:
+    if text in RECIPES:
+        return load_zoo_model(text)
+    return load_model(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--models", type=Path, nargs="+", required=True, help="hep-pnn model folders"
+    )
+    parser.add_argument(
+        "--per-mass",
+        default="individual-hepmass",
+        help="a per-mass model trained on generated events: zoo name or model folder",
+    )
+    parser.add_argument("--nets", type=Path, default=DEFAULT_FOLDER, help="reference-nets folder")
+    parser.add_argument("--signal", type=int, default=20_000, help="signal events per mass")
+    parser.add_argument("--background", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--plot", type=Path, default=None, help="write table 1 as a PNG here")
+    args = parser.parse_args(argv)
+    try:
+        reference = load_reference_nets(args.nets)
+        models = {model_name(path): ModelNet(str(path), load_model(path)) for path in args.models}
+        per_mass = ModelNet(args.per_mass, _per_mass(args.per_mass))
+    except (PNNError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    table = generate(
+        masses=HEPMASS_MASSES,
+        n_signal_per_mass=args.signal,
+        n_background=args.background,
+        seed=args.seed,
+    )
+    options = f"--signal {args.signal} --background {args.background} --seed {args.seed}"
+    print(f"generated {len(table):,} events in {time.perf_counter() - start:.1f} s ({options})")
+    interpolating = {f"{REAL_INTERPOLATING} (real data)": reference[REAL_INTERPOLATING], **models}
+    result = hypothesis_scans(table, interpolating, masses=SCAN_MASSES, hypotheses=HYPOTHESES)
+    print_scans(result)
+    print()
+    at_500 = {
+        f"{REAL_PER_MASS} (real data)": reference[REAL_PER_MASS],
+        f"{args.per_mass}, 500 GeV net (generated)": per_mass,
+    }
+    print_scored_at(scored_at(table, at_500))
+    print()
+    print_by_m_wwbb(by_m_wwbb(table, at_500))
+    if args.plot is not None:
+        plot_scans(result).savefig(args.plot, dpi=80)
+        print(f"wrote {args.plot} ({args.plot.stat().st_size / 1024:.0f} kB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
