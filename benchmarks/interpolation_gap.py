@@ -1,25 +1,28 @@
 r"""Where a pNN trained at 500 + 1500 GeV loses AUC between them, against the real-data net.
 
 On a generated test file (by default as ``realism.py``'s: ``pnn generate --signal 20000
---background 100000 --seed 12``) the script prints two tables.
+--background 100000 --seed 12``) the script prints three tables.
 
 1. *AUC against the mass hypothesis*: the signal of 500, 1000 and 1500 GeV against all
    background, both scored at every hypothesis from 500 to 1500 GeV, by the Baldi pNN the
    published authors trained on the real HEPMASS-IMB at 500 + 1500 GeV (``imb_interp_pnn``)
    and by each hep-pnn model given with ``--models`` (e.g. the interpolation study's
-   ``runs/pnn/seed0/model``). A network that blends its two training masses smoothly
-   ranks the 1500 GeV signal above the background even at a low hypothesis; one that
-   switches between them ranks it below and reaches its 1000 GeV AUC only above 1000 GeV.
+   ``runs/pnn/seed0/model``). A network that blends its two training masses ranks the
+   1500 GeV signal above the background even at a low hypothesis; one that switches
+   between them ranks it below there and reaches its 1000 GeV AUC only above 1000 GeV.
 2. *Scored at 500 GeV*: the signal of every HEPMASS mass against all background, all
    scored at 500 GeV, by the real-data per-mass net ``individual_500`` and by the 500 GeV
    network of a hep-pnn per-mass model trained on generated events (``--per-mass``, by
-   default the zoo's ``individual-hepmass``). Both networks have the published per-mass
-   architecture, so a difference comes from the events they learnt: what a 500 GeV
-   classifier makes of heavier signal is what a pNN must undo with its mass input.
+   default the zoo's ``individual-hepmass``; the published layer sizes, a smaller
+   training set). What a 500 GeV classifier makes of heavier signal is what a pNN trained
+   at 500 and 1500 GeV has to change with its mass input.
 3. *Where the 500 GeV networks separate*: the same two networks' AUC for the 500 GeV
-   signal against the background, within ranges of m_WWbb (f26, HEPMASS's standardised
-   units), with each range's share of the signal and of the background. Heavier signal
-   lies at high m_WWbb (the 1000 GeV signal peaks at +0.4).
+   signal against the background within ranges of m_WWbb (f26, HEPMASS's standardised
+   units), with each range's share of the signal and of the background.
+
+The models must have been trained on the current generator version: a model standardises
+its inputs with its own training data, so events of another version reach it in other
+units where the versions' standardisation differs.
 
 ``--plot PATH`` draws table 1 (one panel per signal mass).
 
@@ -37,6 +40,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -44,18 +48,18 @@ from sklearn.metrics import roc_auc_score
 
 from hep_pnn.data import HEPMASS_MASSES, EventTable
 from hep_pnn.data.generator import generate
-from hep_pnn.errors import PNNError
+from hep_pnn.errors import ConfigError, PNNError
 from hep_pnn.models import load_model
 from hep_pnn.scorer import Scorer
 from hep_pnn.zoo import RECIPES, load_zoo_model
-from realism import hypothesis_scan, hypothesis_scans
+from realism import hypothesis_scan, hypothesis_scans, signal_and_background
 from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
 
 #: Signal masses and mass hypotheses of table 1 (GeV).
 SCAN_MASSES = (500.0, 1000.0, 1500.0)
 HYPOTHESES = np.arange(500.0, 1501.0, 50.0)
-#: f26 (m_WWbb) ranges of table 3, in HEPMASS's standardised units.
-F26_EDGES = (-0.5, 0.0, 0.5)
+#: f26 (m_WWbb): its column and the ranges of table 3, in HEPMASS's standardised units.
+F26, F26_EDGES = 26, (-0.5, 0.0, 0.5)
 #: The real-data networks of the tables.
 REAL_INTERPOLATING = "imb_interp_pnn"
 REAL_PER_MASS = "individual_500"
@@ -68,9 +72,11 @@ class ModelNet:
 
     name: str
     model: Scorer
+    path: str = ""
     mass: None = None
 
     def score(self, x: np.ndarray, mass: float) -> np.ndarray:
+        """Signal probability of each row of ``x`` at the mass hypothesis ``mass`` (GeV)."""
         return np.asarray(self.model.predict(x, np.full(len(x), float(mass))))
 
 
@@ -95,23 +101,31 @@ def scored_at(
     }
 
 
+class Range(NamedTuple):
+    """One row of table 3."""
+
+    name: str
+    signal_share: float
+    background_share: float
+    aucs: dict[str, float]
+
+
 def by_m_wwbb(
     table: EventTable,
     nets: Mapping[str, ReferenceNet | ModelNet],
     *,
     mass: float = 500.0,
     edges: Sequence[float] = F26_EDGES,
-) -> list[tuple[str, float, float, dict[str, float]]]:
-    """Table 3: per f26 range, ``(range, signal share, background share, {net: AUC})``
-    for the signal of ``mass`` against all background, scored at ``mass`` (NaN where a
-    range holds only one class)."""
-    keep = (table.label == 0) | ((np.round(table.mass) == mass) & (table.label == 1))
-    x, label = table.features[keep].astype(np.float32), table.label[keep]
+) -> list[Range]:
+    """Table 3: per f26 range, the shares of the signal of ``mass`` and of the background
+    in it and each net's AUC there, all scored at ``mass`` (NaN where a range holds only
+    one class)."""
+    x, label = signal_and_background(table, mass=mass)
     scores = {name: net.score(x, mass) for name, net in nets.items()}
     bounds = (-np.inf, *edges, np.inf)
     rows = []
     for low, high in itertools.pairwise(bounds):
-        inside = (x[:, 26] >= low) & (x[:, 26] < high)
+        inside = (x[:, F26] >= low) & (x[:, F26] < high)
         if low == -np.inf:
             name = f"below {high:g}"
         elif high == np.inf:
@@ -123,15 +137,15 @@ def by_m_wwbb(
             net: float(roc_auc_score(label[inside], s[inside])) if both else float("nan")
             for net, s in scores.items()
         }
-        rows.append(
-            (name, float(inside[label == 1].mean()), float(inside[label == 0].mean()), aucs)
-        )
+        signal, background = inside[label == 1].mean(), inside[label == 0].mean()
+        rows.append(Range(name, float(signal), float(background), aucs))
     return rows
 
 
 def print_scans(
     result: Mapping[str, Mapping[float, np.ndarray]], *, hypotheses: np.ndarray = HYPOTHESES
 ) -> None:
+    """Table 1 in Markdown: a row per net and signal mass, a column per hypothesis."""
     print("| net | signal (GeV) | " + " | ".join(f"{h:g}" for h in hypotheses) + " |")
     print("|---|---|" + "---|" * len(hypotheses))
     for name, rows in result.items():
@@ -139,21 +153,26 @@ def print_scans(
             print(f"| {name} | {mass:g} | " + " | ".join(f"{a:.3f}" for a in aucs) + " |")
 
 
-def print_scored_at(result: Mapping[str, Mapping[float, float]]) -> None:
+def print_scored_at(
+    result: Mapping[str, Mapping[float, float]], *, hypothesis: float = 500.0
+) -> None:
+    """Table 2 in Markdown: a row per net, a column per signal mass."""
     masses = next(iter(result.values()))
-    print("| net, scored at 500 GeV | " + " | ".join(f"X {m:g}" for m in masses) + " |")
+    print(f"| net, scored at {hypothesis:g} GeV | " + " | ".join(f"X {m:g}" for m in masses) + " |")
     print("|---|" + "---|" * len(masses))
     for name, aucs in result.items():
         print(f"| {name} | " + " | ".join(f"{a:.3f}" for a in aucs.values()) + " |")
 
 
-def print_by_m_wwbb(rows: Sequence[tuple[str, float, float, Mapping[str, float]]]) -> None:
-    names = list(rows[0][3])
-    print("| f26 (m_WWbb) | X 500 share | background share | " + " | ".join(names) + " |")
+def print_by_m_wwbb(rows: Sequence[Range], *, mass: float = 500.0) -> None:
+    """Table 3 in Markdown: a row per f26 range, a column per net."""
+    names = list(rows[0].aucs)
+    header = f"| f26 (m_WWbb) | X {mass:g} share | background share | "
+    print(header + " | ".join(names) + " |")
     print("|---|---|---|" + "---|" * len(names))
-    for name, signal, background, aucs in rows:
-        cells = " | ".join(f"{aucs[n]:.3f}" for n in names)
-        print(f"| {name} | {signal:.3f} | {background:.3f} | {cells} |")
+    for row in rows:
+        cells = " | ".join(f"{row.aucs[n]:.3f}" for n in names)
+        print(f"| {row.name} | {row.signal_share:.3f} | {row.background_share:.3f} | {cells} |")
 
 
 def plot_scans(
@@ -182,12 +201,43 @@ def plot_scans(
 
 
 def _per_mass(text: str) -> Scorer:
+    """``--per-mass``: a zoo model by name, else a model folder."""
     if text in RECIPES:
         return load_zoo_model(text)
     return load_model(text)
 
 
+def load_inputs(
+    *, models: Sequence[Path], per_mass: str, nets: Path, plot: Path | None
+) -> tuple[dict[str, ReferenceNet], dict[str, ModelNet], ModelNet]:
+    """The reference networks, the ``--models`` by name and the ``--per-mass`` model;
+    raises :class:`~hep_pnn.errors.ConfigError` naming the option at fault."""
+    try:
+        reference = load_reference_nets(nets)
+    except FileNotFoundError as error:
+        raise ConfigError(str(error), where="--nets") from None
+    for name in (REAL_INTERPOLATING, REAL_PER_MASS):
+        if name not in reference:
+            raise ConfigError(
+                f"no {name}.npz in {nets}", where="--nets", fix="pass the reference-nets folder"
+            )
+    loaded: dict[str, ModelNet] = {}
+    for path in models:
+        name = model_name(path)
+        if name in loaded:
+            raise ConfigError(
+                f"two models are named {name!r} ({loaded[name].path} and {path})",
+                where="--models",
+                fix="compare models of one result folder per run",
+            )
+        loaded[name] = ModelNet(name, load_model(path), path=str(path))
+    if plot is not None and not plot.parent.is_dir():
+        raise ConfigError(f"folder {plot.parent} does not exist", where="--plot")
+    return reference, loaded, ModelNet(per_mass, _per_mass(per_mass), path=per_mass)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; returns the exit code (2 for bad input, with one line on stderr)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--models", type=Path, nargs="+", required=True, help="hep-pnn model folders"
@@ -204,19 +254,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, default=None, help="write table 1 as a PNG here")
     args = parser.parse_args(argv)
     try:
-        reference = load_reference_nets(args.nets)
-        models = {model_name(path): ModelNet(str(path), load_model(path)) for path in args.models}
-        per_mass = ModelNet(args.per_mass, _per_mass(args.per_mass))
-    except (PNNError, FileNotFoundError) as error:
+        if min(args.signal, args.background) < 1:
+            counts = f"{args.signal} and {args.background}"
+            raise ConfigError(
+                f"event counts {counts}", where="--signal, --background", fix="use ≥ 1"
+            )
+        reference, models, per_mass = load_inputs(
+            models=args.models, per_mass=args.per_mass, nets=args.nets, plot=args.plot
+        )
+        start = time.perf_counter()
+        table = generate(
+            masses=HEPMASS_MASSES,
+            n_signal_per_mass=args.signal,
+            n_background=args.background,
+            seed=args.seed,
+        )
+    except (PNNError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    start = time.perf_counter()
-    table = generate(
-        masses=HEPMASS_MASSES,
-        n_signal_per_mass=args.signal,
-        n_background=args.background,
-        seed=args.seed,
-    )
     options = f"--signal {args.signal} --background {args.background} --seed {args.seed}"
     print(f"generated {len(table):,} events in {time.perf_counter() - start:.1f} s ({options})")
     interpolating = {f"{REAL_INTERPOLATING} (real data)": reference[REAL_INTERPOLATING], **models}

@@ -95,9 +95,14 @@ def hypothesis_scan(
 ) -> np.ndarray:
     """AUC of ``net`` for the signal of ``mass`` against all background, both scored at
     each mass hypothesis in ``hypotheses``."""
+    x, label = signal_and_background(table, mass=mass)
+    return np.array([roc_auc_score(label, net.score(x, h)) for h in hypotheses])
+
+
+def signal_and_background(table: EventTable, *, mass: float) -> tuple[np.ndarray, np.ndarray]:
+    """Features (float32) and labels of the signal of ``mass`` and all background."""
     keep = (table.label == 0) | ((np.round(table.mass) == mass) & (table.label == 1))
-    x = table.features[keep].astype(np.float32)
-    return np.array([roc_auc_score(table.label[keep], net.score(x, h)) for h in hypotheses])
+    return table.features[keep].astype(np.float32), table.label[keep]
 
 
 def hypothesis_scans(

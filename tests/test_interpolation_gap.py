@@ -10,6 +10,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from hep_pnn.data import HEPMASS_MASSES, EventTable
+from hep_pnn.models import build_model, preset, save_model
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -69,22 +70,22 @@ def test_scored_at_uses_one_hypothesis_for_every_signal_mass(gap, table):
 def test_by_m_wwbb_splits_both_classes_and_scores_each_range(gap, table):
     net = gap.ModelNet("window", MassWindow())
     rows = gap.by_m_wwbb(table, {"window": net}, mass=500.0, edges=(0.45, 0.55, 1.2))
-    assert [row[0] for row in rows] == [
+    assert [row.name for row in rows] == [
         "below 0.45",
         "0.45 to 0.55",
         "0.55 to 1.2",
         "1.2 and above",
     ]
-    assert sum(row[1] for row in rows) == pytest.approx(1.0)
-    assert sum(row[2] for row in rows) == pytest.approx(1.0)
-    assert rows[0][1] == pytest.approx(0.31, abs=0.03)  # N(0.5, 0.1) below 0.45
-    assert rows[3][2] == pytest.approx(0.4, abs=0.03)  # U(0, 2) above 1.2
-    assert np.isnan(rows[3][3]["window"])  # no 500 GeV signal up there
+    assert sum(row.signal_share for row in rows) == pytest.approx(1.0)
+    assert sum(row.background_share for row in rows) == pytest.approx(1.0)
+    assert rows[0].signal_share == pytest.approx(0.31, abs=0.03)  # N(0.5, 0.1) below 0.45
+    assert rows[3].background_share == pytest.approx(0.4, abs=0.03)  # U(0, 2) above 1.2
+    assert np.isnan(rows[3].aucs["window"])  # no 500 GeV signal up there
     keep = (table.label == 0) | (table.mass == 500.0)
     x, y = table.features[keep], table.label[keep]
     inside = (x[:, 26] >= 0.45) & (x[:, 26] < 0.55)
     expected = roc_auc_score(y[inside], net.score(x[inside], 500.0))
-    assert rows[1][3]["window"] == pytest.approx(expected)
+    assert rows[1].aucs["window"] == pytest.approx(expected)
 
 
 def test_tables_print_every_net_and_mass(gap, table, capsys):
@@ -92,12 +93,24 @@ def test_tables_print_every_net_and_mass(gap, table, capsys):
     hypotheses = np.array([500.0, 1000.0, 1500.0])
     scans = gap.hypothesis_scans(table, {"w": net}, masses=gap.SCAN_MASSES, hypotheses=hypotheses)
     gap.print_scans(scans, hypotheses=hypotheses)
-    gap.print_scored_at(gap.scored_at(table, {"w": net}))
+    scored = gap.scored_at(table, {"w": net})
+    gap.print_scored_at(scored)
+    rows = gap.by_m_wwbb(table, {"w": net}, edges=(0.45, 1.2))
+    gap.print_by_m_wwbb(rows)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "| net | signal (GeV) | 500 | 1000 | 1500 |"
-    assert [line.split(" | ")[1] for line in lines[2:5]] == ["500", "1000", "1500"]
+    for line, mass in zip(lines[2:5], gap.SCAN_MASSES, strict=True):
+        assert (
+            line == f"| w | {mass:g} | " + " | ".join(f"{a:.3f}" for a in scans["w"][mass]) + " |"
+        )
     assert lines[5] == "| net, scored at 500 GeV | X 500 | X 750 | X 1000 | X 1250 | X 1500 |"
-    assert lines[7].startswith("| w | ") and lines[7].count("|") == 7
+    assert lines[7] == "| w | " + " | ".join(f"{a:.3f}" for a in scored["w"].values()) + " |"
+    assert lines[8] == "| f26 (m_WWbb) | X 500 share | background share | w |"
+    assert lines[10] == (
+        f"| below 0.45 | {rows[0].signal_share:.3f} | {rows[0].background_share:.3f} | "
+        f"{rows[0].aucs['w']:.3f} |"
+    )
+    assert lines[12].startswith("| 1.2 and above | 0.000 | ") and lines[12].endswith("| nan |")
 
 
 def test_model_names_come_from_the_run_folder(gap, tmp_path):
@@ -105,11 +118,41 @@ def test_model_names_come_from_the_run_folder(gap, tmp_path):
     assert gap.model_name(tmp_path / "my-model") == "my-model"
 
 
-def test_a_missing_model_folder_is_one_error_line_and_exit_2(gap, tmp_path, capsys):
-    nets = tmp_path / "nets"
-    nets.mkdir()
-    np.savez(nets / "individual_500.npz", layer1_kernel=np.ones((27, 1), np.float32))
-    missing = tmp_path / "no-such-model"
-    assert gap.main(["--models", str(missing), "--nets", str(nets)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: ") and "no-such-model" in err[0]
+@pytest.fixture
+def nets(tmp_path):
+    """A reference-nets folder with the two networks the script needs (trivial weights)."""
+    folder = tmp_path / "nets"
+    folder.mkdir()
+    for name in ("imb_interp_pnn", "individual_500"):
+        np.savez(folder / f"{name}.npz", layer1_kernel=np.ones((27, 1), np.float32))
+    return folder
+
+
+def _saved(folder):
+    net = build_model(preset("pnn", hidden=(4,)), feature_names=[f"f{i}" for i in range(27)])
+    return save_model(net, folder)
+
+
+def _usage_error(gap, capsys, *argv):
+    """Exit code and the stderr lines of the script run with ``argv``."""
+    code = gap.main([str(a) for a in argv])
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def test_bad_input_is_one_error_line_and_exit_2(gap, nets, tmp_path, capsys):
+    model = _saved(tmp_path / "a" / "runs" / "pnn" / "seed0" / "model")
+    twin = _saved(tmp_path / "b" / "runs" / "pnn" / "seed0" / "model")
+    only_one = tmp_path / "one-net"
+    only_one.mkdir()
+    np.savez(only_one / "individual_500.npz", layer1_kernel=np.ones((27, 1), np.float32))
+    cases = {
+        "no-such-model": ("--models", tmp_path / "no-such-model", "--nets", nets),
+        "imb_interp_pnn.npz": ("--models", model, "--nets", only_one),
+        "two models are named 'pnn/seed0'": ("--models", model, twin, "--nets", nets),
+        "--plot": ("--models", model, "--nets", nets, "--plot", tmp_path / "nowhere" / "a.png"),
+        "--signal": ("--models", model, "--nets", nets, "--signal", 0),
+    }
+    for needle, argv in cases.items():
+        code, err = _usage_error(gap, capsys, *argv)
+        assert code == 2, needle
+        assert len(err) == 1 and err[0].startswith("error: ") and needle in err[0], (needle, err)
