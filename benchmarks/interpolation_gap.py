@@ -72,7 +72,6 @@ class ModelNet:
 
     name: str
     model: Scorer
-    path: str = ""
     mass: None = None
 
     def score(self, x: np.ndarray, mass: float) -> np.ndarray:
@@ -221,19 +220,20 @@ def load_inputs(
             raise ConfigError(
                 f"no {name}.npz in {nets}", where="--nets", fix="pass the reference-nets folder"
             )
-    loaded: dict[str, ModelNet] = {}
+    paths: dict[str, Path] = {}
     for path in models:
         name = model_name(path)
-        if name in loaded:
+        if name in paths:
             raise ConfigError(
-                f"two models are named {name!r} ({loaded[name].path} and {path})",
+                f"two models are named {name!r} ({paths[name]} and {path})",
                 where="--models",
                 fix="compare models of one result folder per run",
             )
-        loaded[name] = ModelNet(name, load_model(path), path=str(path))
+        paths[name] = path
+    loaded = {name: ModelNet(name, load_model(path)) for name, path in paths.items()}
     if plot is not None and not plot.parent.is_dir():
         raise ConfigError(f"folder {plot.parent} does not exist", where="--plot")
-    return reference, loaded, ModelNet(per_mass, _per_mass(per_mass), path=per_mass)
+    return reference, loaded, ModelNet(per_mass, _per_mass(per_mass))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
