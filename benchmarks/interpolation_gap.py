@@ -6,8 +6,9 @@ On a generated test file (by default as ``realism.py``'s: ``pnn generate --signa
 1. *AUC against the mass hypothesis*: the signal of 500, 1000 and 1500 GeV against all
    background, both scored at every hypothesis from 500 to 1500 GeV, by the Baldi pNN the
    published authors trained on the real HEPMASS-IMB at 500 + 1500 GeV (``imb_interp_pnn``)
-   and by each hep-pnn model given with ``--models`` (e.g. the interpolation study's
-   ``runs/pnn/seed0/model``). A network that blends its two training masses ranks the
+   and by each hep-pnn model given with ``--models`` (what ``pnn apply`` takes: a run
+   folder such as the interpolation study's ``runs/pnn/seed0``, a saved model folder or an
+   ``.onnx`` file). A network that blends its two training masses ranks the
    1500 GeV signal above the background even at a low hypothesis; one that switches
    between them ranks it below there and reaches its 1000 GeV AUC only above 1000 GeV.
 2. *Scored at 500 GeV*: the signal of every HEPMASS mass against all background, all
@@ -26,8 +27,8 @@ units where the versions' standardisation differs.
 
 ``--plot PATH`` draws table 1 (one panel per signal mass).
 
-Usage: .venv/bin/python benchmarks/interpolation_gap.py --models DIR [DIR ...]
-[--per-mass individual-hepmass|DIR] [--nets ../shared/reference-nets] [--signal 20000]
+Usage: .venv/bin/python benchmarks/interpolation_gap.py --models MODEL [MODEL ...]
+[--per-mass individual-hepmass|MODEL] [--nets ../shared/reference-nets] [--signal 20000]
 [--background 100000] [--seed 12] [--plot PATH]
 """
 
@@ -36,9 +37,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -47,12 +46,16 @@ from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
 
 from hep_pnn.data import HEPMASS_MASSES, EventTable
-from hep_pnn.data.generator import generate
 from hep_pnn.errors import ConfigError, PNNError
-from hep_pnn.models import load_model
-from hep_pnn.scorer import Scorer
-from hep_pnn.zoo import RECIPES, load_zoo_model
-from realism import hypothesis_scan, hypothesis_scans, signal_and_background
+from realism import (
+    ModelNet,
+    add_test_file_options,
+    generate_test_file,
+    hypothesis_scan,
+    hypothesis_scans,
+    load_model_net,
+    signal_and_background,
+)
 from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
 
 #: Signal masses and mass hypotheses of table 1 (GeV).
@@ -65,24 +68,15 @@ REAL_INTERPOLATING = "imb_interp_pnn"
 REAL_PER_MASS = "individual_500"
 
 
-@dataclass(frozen=True)
-class ModelNet:
-    """A hep-pnn model with the reference networks' ``score(x, mass)`` interface, so that
-    ``realism.hypothesis_scan`` scores it."""
-
-    name: str
-    model: Scorer
-    mass: None = None
-
-    def score(self, x: np.ndarray, mass: float) -> np.ndarray:
-        """Signal probability of each row of ``x`` at the mass hypothesis ``mass`` (GeV)."""
-        return np.asarray(self.model.predict(x, np.full(len(x), float(mass))))
-
-
 def model_name(path: Path) -> str:
-    """``runs/pnn/seed0/model`` → ``pnn/seed0``; any other folder: its name."""
+    """``runs/pnn/seed0/model`` and the run folder ``runs/pnn/seed0`` → ``pnn/seed0``; an
+    ``.onnx`` file: its stem; any other folder: its name."""
     parts = path.resolve().parts
-    return "/".join(parts[-3:-1]) if parts[-1] == "model" and len(parts) >= 3 else parts[-1]
+    if parts[-1] == "model" and len(parts) >= 3:
+        return "/".join(parts[-3:-1])
+    if parts[-1].startswith("seed") and len(parts) >= 2:
+        return "/".join(parts[-2:])
+    return path.stem if path.suffix.lower() == ".onnx" else parts[-1]
 
 
 def scored_at(
@@ -199,13 +193,6 @@ def plot_scans(
     return fig
 
 
-def _per_mass(text: str) -> Scorer:
-    """``--per-mass``: a zoo model by name, else a model folder."""
-    if text in RECIPES:
-        return load_zoo_model(text)
-    return load_model(text)
-
-
 def load_inputs(
     *, models: Sequence[Path], per_mass: str, nets: Path, plot: Path | None
 ) -> tuple[dict[str, ReferenceNet], dict[str, ModelNet], ModelNet]:
@@ -230,50 +217,39 @@ def load_inputs(
                 fix="compare models of one result folder per run",
             )
         paths[name] = path
-    loaded = {name: ModelNet(name, load_model(path)) for name, path in paths.items()}
+    loaded = {name: load_model_net(str(path), name=name) for name, path in paths.items()}
     if plot is not None and not plot.parent.is_dir():
         raise ConfigError(f"folder {plot.parent} does not exist", where="--plot")
-    return reference, loaded, ModelNet(per_mass, _per_mass(per_mass))
+    return reference, loaded, load_model_net(per_mass)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns the exit code (2 for bad input, with one line on stderr)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--models", type=Path, nargs="+", required=True, help="hep-pnn model folders"
+        "--models",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="hep-pnn models: run folders, saved model folders or .onnx files",
     )
     parser.add_argument(
         "--per-mass",
         default="individual-hepmass",
-        help="a per-mass model trained on generated events: zoo name or model folder",
+        help="a per-mass model trained on generated events: pretrained name, run or model folder",
     )
     parser.add_argument("--nets", type=Path, default=DEFAULT_FOLDER, help="reference-nets folder")
-    parser.add_argument("--signal", type=int, default=20_000, help="signal events per mass")
-    parser.add_argument("--background", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=12)
+    add_test_file_options(parser)
     parser.add_argument("--plot", type=Path, default=None, help="write table 1 as a PNG here")
     args = parser.parse_args(argv)
     try:
-        if min(args.signal, args.background) < 1:
-            counts = f"{args.signal} and {args.background}"
-            raise ConfigError(
-                f"event counts {counts}", where="--signal, --background", fix="use ≥ 1"
-            )
         reference, models, per_mass = load_inputs(
             models=args.models, per_mass=args.per_mass, nets=args.nets, plot=args.plot
         )
-        start = time.perf_counter()
-        table = generate(
-            masses=HEPMASS_MASSES,
-            n_signal_per_mass=args.signal,
-            n_background=args.background,
-            seed=args.seed,
-        )
+        table = generate_test_file(args)
     except (PNNError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    options = f"--signal {args.signal} --background {args.background} --seed {args.seed}"
-    print(f"generated {len(table):,} events in {time.perf_counter() - start:.1f} s ({options})")
     interpolating = {f"{REAL_INTERPOLATING} (real data)": reference[REAL_INTERPOLATING], **models}
     result = hypothesis_scans(table, interpolating, masses=SCAN_MASSES, hypotheses=HYPOTHESES)
     print_scans(result)

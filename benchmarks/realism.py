@@ -36,17 +36,21 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
 
+from hep_pnn.apply import load_scorer
 from hep_pnn.data import HEPMASS_MASSES, EventTable
 from hep_pnn.data.generator import generate
 from hep_pnn.data.generator.standardise import destandardise
 from hep_pnn.errors import ConfigError
 from hep_pnn.mass_lists import parse_masses
+from hep_pnn.scorer import Scorer
+from hep_pnn.zoo import RECIPES, load_zoo_model
 from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
 
 #: Published real-data AUCs (docs/generator.md, REFERENCE.md): (low, high) per mass.
@@ -88,6 +92,54 @@ SCAN_MASSES = (750.0, 1000.0, 1250.0)
 HYPOTHESES = np.arange(500.0, 1501.0, 50.0)
 #: Hypotheses within this AUC of the best count as equally good (the top is flat).
 PLATEAU = 0.002
+
+
+@dataclass(frozen=True)
+class ModelNet:
+    """A hep-pnn model with the reference networks' ``score(x, mass)`` interface, so that
+    :func:`hypothesis_scan` scores it."""
+
+    name: str
+    model: Scorer
+    mass: None = None
+
+    def score(self, x: np.ndarray, mass: float) -> np.ndarray:
+        """Signal probability of each row of ``x`` at the mass hypothesis ``mass`` (GeV)."""
+        return np.asarray(self.model.predict(x, np.full(len(x), float(mass))))
+
+
+def load_model_net(text: str, *, name: str | None = None) -> ModelNet:
+    """A hep-pnn model as a :class:`ModelNet` named ``name`` (default ``text``): a
+    pretrained model by name (``pnn zoo list``), else what ``pnn apply`` takes (a run
+    folder, a saved model folder or an ``.onnx`` file)."""
+    model = load_zoo_model(text) if text in RECIPES else load_scorer(text)
+    return ModelNet(text if name is None else name, model)
+
+
+def add_test_file_options(parser: argparse.ArgumentParser) -> None:
+    """``--signal``, ``--background`` and ``--seed`` of :func:`generate_test_file`."""
+    parser.add_argument("--signal", type=int, default=20_000, help="signal events per mass")
+    parser.add_argument("--background", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=12)
+
+
+def generate_test_file(args: argparse.Namespace) -> EventTable:
+    """The generated test file of ``args`` (:func:`add_test_file_options`) at the HEPMASS
+    masses, with a line saying how it was made; raises
+    :class:`~hep_pnn.errors.ConfigError` for counts below 1."""
+    if min(args.signal, args.background) < 1:
+        counts = f"{args.signal} and {args.background}"
+        raise ConfigError(f"event counts {counts}", where="--signal, --background", fix="use ≥ 1")
+    start = time.perf_counter()
+    table = generate(
+        masses=HEPMASS_MASSES,
+        n_signal_per_mass=args.signal,
+        n_background=args.background,
+        seed=args.seed,
+    )
+    options = f"--signal {args.signal} --background {args.background} --seed {args.seed}"
+    print(f"generated {len(table):,} events in {time.perf_counter() - start:.1f} s ({options})")
+    return table
 
 
 def hypothesis_scan(

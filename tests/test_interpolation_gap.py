@@ -11,6 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from hep_pnn.data import HEPMASS_MASSES, EventTable
 from hep_pnn.models import build_model, preset, save_model
+from hep_pnn.models.onnx import export_onnx
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -115,6 +116,8 @@ def test_tables_print_every_net_and_mass(gap, table, capsys):
 
 def test_model_names_come_from_the_run_folder(gap, tmp_path):
     assert gap.model_name(tmp_path / "runs" / "pnn" / "seed2" / "model") == "pnn/seed2"
+    assert gap.model_name(tmp_path / "runs" / "affine" / "seed2") == "affine/seed2"
+    assert gap.model_name(tmp_path / "exported" / "pnn.onnx") == "pnn"
     assert gap.model_name(tmp_path / "my-model") == "my-model"
 
 
@@ -156,3 +159,18 @@ def test_bad_input_is_one_error_line_and_exit_2(gap, nets, tmp_path, capsys):
         code, err = _usage_error(gap, capsys, *argv)
         assert code == 2, needle
         assert len(err) == 1 and err[0].startswith("error: ") and needle in err[0], (needle, err)
+
+
+def test_models_load_as_pnn_apply_takes_them(gap, nets, tmp_path):
+    net = build_model(preset("pnn", hidden=(4,)), feature_names=[f"f{i}" for i in range(27)])
+    save_model(net, tmp_path / "runs" / "pnn" / "seed1" / "model")
+    export_onnx(net, tmp_path / "pnn.onnx")
+    paths = (tmp_path / "runs" / "pnn" / "seed1" / "model", tmp_path / "pnn.onnx")
+    _, loaded, _ = gap.load_inputs(
+        models=paths, per_mass="individual-hepmass", nets=nets, plot=None
+    )
+    assert set(loaded) == {"pnn/seed1", "pnn"}
+    x = np.random.default_rng(0).normal(size=(50, 27)).astype(np.float32)
+    expected = net.predict(x, np.full(50, 750.0))
+    for model in loaded.values():
+        assert model.score(x, 750.0) == pytest.approx(expected, abs=1e-5)
