@@ -243,10 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, default=None, help="write table 1 as a PNG here")
     args = parser.parse_args(argv)
     try:
+        table = generate_test_file(signal=args.signal, background=args.background, seed=args.seed)
         reference, models, per_mass = load_inputs(
             models=args.models, per_mass=args.per_mass, nets=args.nets, plot=args.plot
         )
-        table = generate_test_file(args)
     except (PNNError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -123,21 +123,17 @@ def add_test_file_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=12)
 
 
-def generate_test_file(args: argparse.Namespace) -> EventTable:
-    """The generated test file of ``args`` (:func:`add_test_file_options`) at the HEPMASS
-    masses, with a line saying how it was made; raises
-    :class:`~hep_pnn.errors.ConfigError` for counts below 1."""
-    if min(args.signal, args.background) < 1:
-        counts = f"{args.signal} and {args.background}"
+def generate_test_file(
+    *, signal: int, background: int, seed: int, masses: Sequence[float] = HEPMASS_MASSES
+) -> EventTable:
+    """The generated test file (:func:`add_test_file_options`), with a line saying how it
+    was made; raises :class:`~hep_pnn.errors.ConfigError` for counts below 1."""
+    if min(signal, background) < 1:
+        counts = f"{signal} and {background}"
         raise ConfigError(f"event counts {counts}", where="--signal, --background", fix="use ≥ 1")
     start = time.perf_counter()
-    table = generate(
-        masses=HEPMASS_MASSES,
-        n_signal_per_mass=args.signal,
-        n_background=args.background,
-        seed=args.seed,
-    )
-    options = f"--signal {args.signal} --background {args.background} --seed {args.seed}"
+    table = generate(masses=masses, n_signal_per_mass=signal, n_background=background, seed=seed)
+    options = f"--signal {signal} --background {background} --seed {seed}"
     print(f"generated {len(table):,} events in {time.perf_counter() - start:.1f} s ({options})")
     return table
 
@@ -398,9 +394,7 @@ def _masses(text: str) -> tuple[float, ...]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--signal", type=int, default=20_000, help="signal events per mass")
-    parser.add_argument("--background", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=12)
+    add_test_file_options(parser)
     parser.add_argument("--nets", type=Path, default=DEFAULT_FOLDER, help="reference-nets folder")
     parser.add_argument("--scan", action="store_true", help="scan features through the nets")
     parser.add_argument(
@@ -415,14 +409,12 @@ def main() -> None:
     parser.add_argument("--plots", type=Path, default=None, help="write comparison PNGs here")
     args = parser.parse_args()
     nets = load_reference_nets(args.nets)
-    start = time.perf_counter()
-    masses = sorted({*HEPMASS_MASSES, *args.hypothesis_masses})
-    table = generate(
-        masses=masses, n_signal_per_mass=args.signal, n_background=args.background, seed=args.seed
+    table = generate_test_file(
+        signal=args.signal,
+        background=args.background,
+        seed=args.seed,
+        masses=sorted({*HEPMASS_MASSES, *args.hypothesis_masses}),
     )
-    seconds = time.perf_counter() - start
-    options = f"--signal {args.signal} --background {args.background} --seed {args.seed}"
-    print(f"generated {len(table):,} events in {seconds:.1f} s ({options})")
     print_table(reference_aucs(table, nets))
     if args.scan:
         print_scans(table, nets)

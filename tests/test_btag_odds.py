@@ -20,9 +20,9 @@ def odds(load_script):
 
 
 class TagCounter:
-    """A net whose logit is ``weights · (each jet tagged)`` plus feature 0 times the
-    tag of jet 2: the change that tagging jet j makes is ``weights[j]`` (jet 2: plus the
-    event's feature 0)."""
+    """A net whose logit is ``weights · (each jet tagged)``, plus feature 0 times the tag
+    of jet 2, plus 3 when jets 1 and 3 are both tagged: in events with no tag the change
+    that tagging jet j makes is ``weights[j]`` (jet 2: plus the event's feature 0)."""
 
     def __init__(self, odds, weights):
         self.tagged = np.array([odds.tag_values(c)[1] for c in odds.TAG_COLUMNS], np.float32)
@@ -30,14 +30,14 @@ class TagCounter:
 
     def score(self, x, mass):
         tags = np.isclose(x[:, self.columns], self.tagged, atol=1e-5)
-        logit = tags @ self.weights + x[:, 0] * tags[:, 1]
+        logit = tags @ self.weights + x[:, 0] * tags[:, 1] + 3.0 * (tags[:, 0] & tags[:, 2])
         return 1 / (1 + np.exp(-logit))
 
 
 @pytest.fixture(scope="module")
 def table():
     """Signal of each HEPMASS mass with feature 0 = m / 1000, background with feature 0 =
-    5, every b-tag drawn at random from the two standardised values."""
+    5, the other features (b-tags too) normal: no jet is tagged."""
     rng = np.random.default_rng(3)
     n = 500
     mass = np.concatenate([np.repeat(HEPMASS_MASSES, n), np.full(2 * n, 1000.0)])
@@ -49,8 +49,9 @@ def table():
     )
 
 
-def test_jet_4_tags_carry_hepmass_stored_values(odds):
-    assert odds.tag_values(21) == pytest.approx((-0.573682, 1.743123), abs=1e-5)
+def test_tags_carry_hepmass_values(odds):
+    assert odds.tag_values(21) == pytest.approx((-0.573682, 1.743123), abs=1e-5)  # stored
+    assert odds.tag_values(9) == pytest.approx((-1.363, 0.734), abs=1e-3)  # rate 65 %
     for column in odds.TAG_COLUMNS:
         untagged, tagged = odds.tag_values(column)
         assert untagged < 0 < tagged
@@ -102,13 +103,18 @@ def test_real_data_nets_read_a_jet_1_tag_as_background_at_500_and_signal_at_1500
     [
         (["--nets", "{tmp}"], "--nets: no reference networks"),
         (["--models", "{tmp}/missing"], "missing: not found"),
+        (["--nets", "{tmp}/only-pnn"], "no individual_500.npz"),
+        (["--models", "mlp-four-top"], "the model expects (n, 4)"),
         (["--signal", "0"], "--signal, --background: event counts 0"),
     ],
 )
 def test_bad_input_is_one_error_line(odds, tmp_path, capsys, argv, message):
     if "--nets" not in argv and not (NETS / "score.py").exists():
         pytest.skip("../shared/reference-nets is absent")
-    argv = [a.format(tmp=tmp_path) for a in argv]
+    (tmp_path / "only-pnn").mkdir()
+    np.savez(tmp_path / "only-pnn" / "pnn.npz", layer1_kernel=np.ones((28, 1), np.float32))
+    argv = [a.format(tmp=tmp_path) for a in argv] + ["--background", "300"]
+    argv += [] if "--signal" in argv else ["--signal", "300"]
     assert odds.main([*argv, "--nets", str(NETS)] if "--nets" not in argv else argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err

@@ -10,8 +10,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from hep_pnn.data import HEPMASS_MASSES, EventTable
-from hep_pnn.models import build_model, preset, save_model
+from hep_pnn.models import build_model, load_model, preset, save_model
 from hep_pnn.models.onnx import export_onnx
+from hep_pnn.training import load_experiment, train_experiment
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -162,14 +163,25 @@ def test_bad_input_is_one_error_line_and_exit_2(gap, nets, tmp_path, capsys):
 
 
 def test_models_load_as_pnn_apply_takes_them(gap, nets, tmp_path):
-    net = build_model(preset("pnn", hidden=(4,)), feature_names=[f"f{i}" for i in range(27)])
-    save_model(net, tmp_path / "runs" / "pnn" / "seed1" / "model")
-    export_onnx(net, tmp_path / "pnn.onnx")
-    paths = (tmp_path / "runs" / "pnn" / "seed1" / "model", tmp_path / "pnn.onnx")
-    _, loaded, _ = gap.load_inputs(
-        models=paths, per_mass="individual-hepmass", nets=nets, plot=None
-    )
-    assert set(loaded) == {"pnn/seed1", "pnn"}
+    """A run folder, its saved model folder and an .onnx file of one network score alike."""
+    config = load_experiment(
+        None, ["data.n_signal_per_mass=50", "data.n_background=100", "training.epochs=1",
+               "model.options.hidden=[4]"],
+    )  # fmt: skip
+    run = tmp_path / "runs" / "affine" / "seed1"
+    train_experiment(config, run, progress=False)
+    net = load_model(run / "model")
+    export_onnx(net, tmp_path / "affine.onnx")
+    paths = (run, run / "model", tmp_path / "affine.onnx")
+    with pytest.raises(gap.ConfigError, match="two models are named 'affine/seed1'"):
+        gap.load_inputs(models=paths, per_mass="individual-hepmass", nets=nets, plot=None)
+    loaded = {}
+    for group in (paths[:1], paths[1:]):
+        _, models, _ = gap.load_inputs(
+            models=group, per_mass="individual-hepmass", nets=nets, plot=None
+        )
+        loaded.update({f"{name} ({len(group)})": model for name, model in models.items()})
+    assert set(loaded) == {"affine/seed1 (1)", "affine/seed1 (2)", "affine (2)"}
     x = np.random.default_rng(0).normal(size=(50, 27)).astype(np.float32)
     expected = net.predict(x, np.full(50, 750.0))
     for model in loaded.values():
