@@ -35,7 +35,7 @@ import numpy as np
 from hep_pnn.data import HEPMASS_MASSES, EventTable
 from hep_pnn.data.generator.standardise import constants
 from hep_pnn.errors import ConfigError, PNNError
-from realism import add_test_file_options, generate_test_file, load_model_net
+from realism import add_test_file_options, file_options, generate_test_file, load_model_net
 from reference_nets import DEFAULT_FOLDER, load_reference_nets
 
 #: The b-tag column of jets 1–4.
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_test_file_options(parser)
     args = parser.parse_args(argv)
     try:
-        table = generate_test_file(signal=args.signal, background=args.background, seed=args.seed)
+        table = generate_test_file(**file_options(args))
         nets = load_nets(folder=args.nets, models=args.models)
         result = odds_table(table, nets)
     except (PNNError, OSError) as error:

@@ -50,6 +50,7 @@ from hep_pnn.errors import ConfigError, PNNError
 from realism import (
     ModelNet,
     add_test_file_options,
+    file_options,
     generate_test_file,
     hypothesis_scan,
     hypothesis_scans,
@@ -243,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, default=None, help="write table 1 as a PNG here")
     args = parser.parse_args(argv)
     try:
-        table = generate_test_file(signal=args.signal, background=args.background, seed=args.seed)
+        table = generate_test_file(**file_options(args))
         reference, models, per_mass = load_inputs(
             models=args.models, per_mass=args.per_mass, nets=args.nets, plot=args.plot
         )

@@ -27,7 +27,8 @@ and mass (``features.png``), the m_jj / m_jjj / m_WWbb peaks in GeV (``peaks.png
 each feature's correlation with m_WWbb (``correlations.png``).
 
 Usage: .venv/bin/python benchmarks/realism.py [--signal 20000] [--background 100000]
-[--seed 12] [--nets ../shared/reference-nets] [--scan] [--hypotheses]
+[--seed 12] [--btag-efficiency 0.70,0.12,0.01] [--nets ../shared/reference-nets] [--scan]
+[--hypotheses]
 [--hypothesis-masses 750,1000,1250] [--plots docs/figures]
 """
 
@@ -38,6 +39,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -46,6 +48,7 @@ from sklearn.metrics import roc_auc_score
 from hep_pnn.apply import load_scorer
 from hep_pnn.data import HEPMASS_MASSES, EventTable
 from hep_pnn.data.generator import generate
+from hep_pnn.data.generator.detector import BTAG_WORKING_POINT
 from hep_pnn.data.generator.standardise import destandardise
 from hep_pnn.errors import ConfigError
 from hep_pnn.mass_lists import parse_masses
@@ -116,24 +119,60 @@ def load_model_net(text: str, *, name: str | None = None) -> ModelNet:
     return ModelNet(text if name is None else name, model)
 
 
+def _working_point(text: str) -> tuple[float, float, float]:
+    """``--btag-efficiency``: three comma-separated probabilities (b, c, light)."""
+    try:
+        b, c, light = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not three numbers b,c,light: {text!r}") from None
+    return b, c, light
+
+
 def add_test_file_options(parser: argparse.ArgumentParser) -> None:
-    """``--signal``, ``--background`` and ``--seed`` of :func:`generate_test_file`."""
+    """``--signal``, ``--background``, ``--seed`` and ``--btag-efficiency`` of
+    :func:`generate_test_file` (:func:`file_options` reads them back)."""
     parser.add_argument("--signal", type=int, default=20_000, help="signal events per mass")
     parser.add_argument("--background", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--btag-efficiency",
+        type=_working_point,
+        default=BTAG_WORKING_POINT,
+        help="tag probabilities of b, c and light jets (default: the generator's, 0.70,0.12,0.01)",
+    )
+
+
+def file_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`generate_test_file` in parsed ``args``."""
+    names = ("signal", "background", "seed", "btag_efficiency")
+    return {name: getattr(args, name) for name in names}
 
 
 def generate_test_file(
-    *, signal: int, background: int, seed: int, masses: Sequence[float] = HEPMASS_MASSES
+    *,
+    signal: int,
+    background: int,
+    seed: int,
+    btag_efficiency: tuple[float, float, float] = BTAG_WORKING_POINT,
+    masses: Sequence[float] = HEPMASS_MASSES,
 ) -> EventTable:
     """The generated test file (:func:`add_test_file_options`), with a line saying how it
-    was made; raises :class:`~hep_pnn.errors.ConfigError` for counts below 1."""
+    was made; raises :class:`~hep_pnn.errors.ConfigError` for counts below 1 or a bad
+    working point."""
     if min(signal, background) < 1:
         counts = f"{signal} and {background}"
         raise ConfigError(f"event counts {counts}", where="--signal, --background", fix="use ≥ 1")
     start = time.perf_counter()
-    table = generate(masses=masses, n_signal_per_mass=signal, n_background=background, seed=seed)
+    table = generate(
+        masses=masses,
+        n_signal_per_mass=signal,
+        n_background=background,
+        seed=seed,
+        btag_efficiency=btag_efficiency,
+    )
     options = f"--signal {signal} --background {background} --seed {seed}"
+    if tuple(btag_efficiency) != BTAG_WORKING_POINT:
+        options += " --btag-efficiency " + ",".join(f"{p:g}" for p in btag_efficiency)
     print(f"generated {len(table):,} events in {time.perf_counter() - start:.1f} s ({options})")
     return table
 
@@ -409,12 +448,12 @@ def main() -> None:
     parser.add_argument("--plots", type=Path, default=None, help="write comparison PNGs here")
     args = parser.parse_args()
     nets = load_reference_nets(args.nets)
-    table = generate_test_file(
-        signal=args.signal,
-        background=args.background,
-        seed=args.seed,
-        masses=sorted({*HEPMASS_MASSES, *args.hypothesis_masses}),
-    )
+    try:
+        table = generate_test_file(
+            **file_options(args), masses=sorted({*HEPMASS_MASSES, *args.hypothesis_masses})
+        )
+    except ConfigError as error:
+        parser.exit(2, f"error: {error}\n")
     print_table(reference_aucs(table, nets))
     if args.scan:
         print_scans(table, nets)

@@ -85,6 +85,7 @@ def test_weights_are_cross_section_times_luminosity_over_generated_events():
             "background_mass": "identical",
             "width_fraction": WIDTH_FRACTION,  # generate's default, as in `table`
             "spin": 2,
+            "btag_efficiency": (0.70, 0.12, 0.01),
             "luminosity": 10.0,
             "chunk_size": BLOCK_SIZE,
             "threads": 1,
@@ -155,6 +156,10 @@ def test_training_sizes_are_the_published_training_files():
         ({"luminosity": -1.0}, "option luminosity"),
         ({"seed": -1}, "option seed"),
         ({"chunk_size": 0}, "option chunk_size"),
+        ({"btag_efficiency": (0.7, 0.1)}, "option btag_efficiency"),
+        ({"btag_efficiency": (0.7, 0.1, -0.01)}, "option btag_efficiency"),
+        ({"btag_efficiency": ("high", 0.1, 0.01)}, "option btag_efficiency"),
+        ({"btag_efficiency": 0.7}, "option btag_efficiency"),
     ],
 )
 def test_bad_options_raise_config_error(options, message):
@@ -165,3 +170,24 @@ def test_bad_options_raise_config_error(options, message):
 def test_unknown_option_is_named():
     with pytest.raises(ConfigError, match="n_signals"):
         iter_generate(n_signals=5)
+
+
+def test_btag_efficiency_is_the_tag_probability_of_each_flavour():
+    tags, eta = [9, 13, 17, 21], [7, 11, 15, 19]
+    default = generate_raw(**SMALL, seed=6)
+    explicit = generate_raw(**SMALL, seed=6, btag_efficiency=(0.70, 0.12, 0.01))
+    assert np.array_equal(default.features, explicit.features)  # the default working point
+    every = generate_raw(**SMALL, seed=6, btag_efficiency=(1.0, 1.0, 1.0)).features
+    central = np.abs(every[:, eta]) < 2.5
+    assert np.mean(every[:, tags] == central) > 0.999  # within the tracker: every jet
+    assert (
+        not generate_raw(**SMALL, seed=6, btag_efficiency=(0.0, 0.0, 0.0)).features[:, tags].any()
+    )
+    only_b = generate_raw(**SMALL, seed=6, btag_efficiency=(1.0, 0.0, 0.0)).features[:, tags]
+    assert 1.2 < only_b.sum(axis=1).mean() < 2.0  # the b jets among the four leading
+    only_c = generate_raw(**SMALL, seed=6, btag_efficiency=(0.0, 1.0, 0.0)).features[:, tags]
+    light = generate_raw(**SMALL, seed=6, btag_efficiency=(0.0, 0.0, 1.0)).features[:, tags]
+    # c jets come from W → cs (and W+jets); most of the rest are light
+    assert 0.2 < only_c.sum(axis=1).mean() < 0.6 < 1.5 < light.sum(axis=1).mean()
+    looser = generate_raw(**SMALL, seed=6, btag_efficiency=(0.85, 0.33, 0.03)).features[:, tags]
+    assert looser.mean() > default.features[:, tags].mean() + 0.05

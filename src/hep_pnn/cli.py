@@ -168,6 +168,20 @@ def model_info(
     typer.echo(describe_model(load_model(model)))
 
 
+def _probabilities(text: str, *, option: str) -> tuple[float, ...]:
+    """A comma-separated list of numbers (checked as probabilities by the generator)."""
+    from hep_pnn.errors import ConfigError
+
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"{text!r} is not a comma-separated list of numbers",
+            where=option,
+            fix="e.g. 0.70,0.12,0.01",
+        ) from None
+
+
 @dataclass(frozen=True)
 class _GenerateRequest:
     """The options of ``pnn generate``, handed to the generator of the chosen process."""
@@ -185,6 +199,7 @@ class _GenerateRequest:
     seed: int
     width: float
     spin: int
+    btag_efficiency: str
     luminosity: float
     threads: int | None
     raw: bool
@@ -284,6 +299,7 @@ def _generate_hepmass(r: _GenerateRequest) -> None:
         seed=r.seed,
         width_fraction=r.width,
         spin=r.spin,
+        btag_efficiency=_probabilities(r.btag_efficiency, option="--btag-efficiency"),
         luminosity=r.luminosity,
         threads=r.threads,
         raw=r.raw,
@@ -346,6 +362,9 @@ def generate_command(
     spin: Annotated[
         int, typer.Option(help="Spin of the X: 2 (graviton-like; closest to HEPMASS) or 0.")
     ] = 2,
+    btag_efficiency: Annotated[
+        str, typer.Option(help="Tag probabilities of b, c and light jets, e.g. 0.85,0.33,0.03.")
+    ] = "0.70,0.12,0.01",
     luminosity: Annotated[float, typer.Option(help="Luminosity in fb⁻¹ for the weights.")] = 140.0,
     threads: Annotated[int | None, typer.Option(help="Worker threads (default up to 2).")] = None,
     raw: Annotated[bool, typer.Option(help="Physical units instead of standardised.")] = False,
@@ -381,6 +400,7 @@ def generate_command(
             seed=seed,
             width=width,
             spin=spin,
+            btag_efficiency=btag_efficiency,
             luminosity=luminosity,
             threads=threads,
             raw=raw,

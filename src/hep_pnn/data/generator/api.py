@@ -20,7 +20,12 @@ import numpy as np
 
 from hep_pnn.data.features import FEATURE_NAMES, HEPMASS_MASSES
 from hep_pnn.data.generator._scheduler import BlockQueue
-from hep_pnn.data.generator.detector import DetectorEvent, empty_detector_event, simulate
+from hep_pnn.data.generator.detector import (
+    BTAG_WORKING_POINT,
+    DetectorEvent,
+    empty_detector_event,
+    simulate,
+)
 from hep_pnn.data.generator.processes import (
     BACKGROUNDS,
     PROCESSES,
@@ -113,7 +118,9 @@ def _simulate_block(
         out=workspace.partons,
         spin=options.spin,
     )
-    event = simulate(partons, detector_state, out=workspace.detector)
+    event = simulate(
+        partons, detector_state, btag_efficiency=options.btag_efficiency, out=workspace.detector
+    )
     raw = raw_features(event, out=workspace.features)
     features = raw if options.raw else standardise(raw, out=raw)
     positions = np.flatnonzero(event.selected)
@@ -246,6 +253,7 @@ def generate(
     seed: int = 0,
     width_fraction: float = WIDTH_FRACTION,
     spin: int = 2,
+    btag_efficiency: tuple[float, float, float] = BTAG_WORKING_POINT,
     luminosity: float = 140.0,
     chunk_size: int = 262_144,
     threads: int | None = None,
@@ -268,6 +276,8 @@ def generate(
         spin: spin of the X: 2 (made in gluon fusion like a Randall–Sundrum graviton; its
             tops are central, as HEPMASS's signal) or 0 (a heavy Higgs-like scalar,
             isotropic). docs/generator.md, "Physics".
+        btag_efficiency: the probabilities that a b, a c and a light jet within |η| < 2.5
+            is tagged (the b-tagging working point; default 70 % / 12 % / 1 %).
         luminosity: integrated luminosity in fb⁻¹; ``weight = σ × L / N_generated``.
         chunk_size: at most this many generated events in flight, in blocks of 4,096
             (memory only; at least one block per thread, and six per thread are enough for
@@ -293,6 +303,7 @@ def generate(
         seed=seed,
         width_fraction=width_fraction,
         spin=spin,
+        btag_efficiency=btag_efficiency,
         luminosity=luminosity,
         chunk_size=chunk_size,
         threads=threads,

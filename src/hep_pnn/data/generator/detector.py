@@ -50,6 +50,8 @@ CALORIMETER_ETA = 4.9
 BTAG_ETA = 2.5
 BTAG_EFFICIENCY = {BOTTOM: 0.70, CHARM: 0.12}
 BTAG_LIGHT_MISTAG = 0.01
+#: The default tag probabilities of b, c and light jets, in the order ``simulate`` takes.
+BTAG_WORKING_POINT = (BTAG_EFFICIENCY[BOTTOM], BTAG_EFFICIENCY[CHARM], BTAG_LIGHT_MISTAG)
 # Lepton isolation (Delphes 3 ATLAS and CMS cards): the jets within ΔR < 0.5 of the
 # lepton may carry at most this share of its pT; the lepton is an electron (W → eν) or a
 # muon (W → μν) with equal probability (docs/generator.md, "Physics").
@@ -93,8 +95,6 @@ _B_SEMILEPTONIC_MAX_LOSS = _F32(B_SEMILEPTONIC_MAX_LOSS)
 _OUT_FRACTION, _OUT_MEAN = _F32(OUT_OF_CONE_FRACTION), _F32(OUT_OF_CONE_MEAN)
 _OUT_MAX, _TINY = _F32(OUT_OF_CONE_MAX), _F32(1e-30)
 _M_B, _SOFT_MET_RESOLUTION = _F32(M_B), _F32(SOFT_MET_RESOLUTION)
-_BTAG_B, _BTAG_C = _F32(BTAG_EFFICIENCY[BOTTOM]), _F32(BTAG_EFFICIENCY[CHARM])
-_BTAG_LIGHT = _F32(BTAG_LIGHT_MISTAG)
 _LEPTON_PT_MIN, _JET_PT_MIN = _F32(LEPTON_PT_MIN), _F32(JET_PT_MIN)
 # |eta| <= eta_max as |pz| <= pT sinh(eta_max), compared in float64 as numpy did.
 _SINH_CALORIMETER, _SINH_BTAG = np.sinh(CALORIMETER_ETA), np.sinh(BTAG_ETA)
@@ -259,10 +259,11 @@ def _merge_partons(jets, flavour, i, merged, merged_flavour, slots, sizes):
 
 
 @kernel
-def _simulate_kernel(state, lepton, jets, flavour, out):
+def _simulate_kernel(state, lepton, jets, flavour, btag, out):
     """Detector response and selection of every event, drawn from ``state``; the selected
     ones are written to the first rows of ``out`` (the arrays of a :class:`DetectorEvent`,
-    ``selected`` for all events). Returns the number of selected events.
+    ``selected`` for all events); ``btag`` (float32) holds the tag probabilities of b, c
+    and light jets. Returns the number of selected events.
 
     The lepton comes first: an event whose lepton fails the selection is dropped before
     its jets are measured. The lepton's isolation is checked once the jets are: an event
@@ -311,9 +312,7 @@ def _simulate_kernel(state, lepton, jets, flavour, out):
             full_pt = np.sqrt(p[0] * p[0] + p[1] * p[1])
             transverse = full_pt * kept
             jet_pt[j] = transverse
-            efficiency = (
-                _BTAG_B if bottom else (_BTAG_C if merged_flavour[j] == CHARM else _BTAG_LIGHT)
-            )
+            efficiency = btag[0] if bottom else (btag[1] if merged_flavour[j] == CHARM else btag[2])
             state, u_tag = uniform(state)
             tag[j] = u_tag < efficiency and _within(p[2], full_pt, _SINH_BTAG)
             if full_pt > 0 and _within(p[2], full_pt, _SINH_CALORIMETER):
@@ -378,7 +377,11 @@ def empty_detector_event(n: int) -> DetectorEvent:
 
 
 def simulate(
-    partons: PartonEvent, rng: RandomSource, *, out: DetectorEvent | None = None
+    partons: PartonEvent,
+    rng: RandomSource,
+    *,
+    btag_efficiency: tuple[float, float, float] = BTAG_WORKING_POINT,
+    out: DetectorEvent | None = None,
 ) -> DetectorEvent:
     """Smear the partons, tag b jets, compute missing ET and apply the HEPMASS selection.
 
@@ -386,6 +389,8 @@ def simulate(
         partons: parton-level events from a :class:`~.processes.Process`.
         rng: a numpy ``Generator`` (one draw seeds the kernel's stream) or a stream
             state (:func:`~._draws.stream`).
+        btag_efficiency: the probabilities that a b, a c and a light jet within
+            |η| < 2.5 is tagged.
         out: an :func:`empty_detector_event` of at least as many events to fill (the
             result then views its arrays) instead of new arrays.
 
@@ -398,6 +403,7 @@ def simulate(
     elif len(out.selected) < n:
         raise ValueError(f"out has room for {len(out.selected)} events, not {n}")
     fields = (out.lepton, out.jets, out.btag, out.n_jets, out.met, out.selected[:n])
-    k = _simulate_kernel(stream(rng), partons.lepton, partons.jets, partons.flavour, fields)
+    btag = np.asarray(btag_efficiency, np.float32)
+    k = _simulate_kernel(stream(rng), partons.lepton, partons.jets, partons.flavour, btag, fields)
     lepton, jets, btag, n_jets, met, selected = fields
     return DetectorEvent(lepton[:k], jets[:k], btag[:k], n_jets[:k], met[:k], selected)

@@ -142,6 +142,7 @@ class GeneratorOptions:
     seed: int
     width_fraction: float
     spin: int
+    btag_efficiency: tuple[float, float, float]
     luminosity: float
     chunk_size: int
     threads: int
@@ -224,6 +225,21 @@ def _background_counts(n_background: Any) -> dict[str, int]:
     return {name: _count(n, f"n_background[{name}]") for name, n in n_background.items()}
 
 
+def _btag_efficiency(value: Sequence[float]) -> tuple[float, float, float]:
+    """``btag_efficiency``: three probabilities (b, c, light)."""
+    try:
+        probabilities = tuple(float(p) for p in value)
+    except (TypeError, ValueError):
+        probabilities = ()
+    if len(probabilities) != 3 or not all(0 <= p <= 1 for p in probabilities):
+        raise ConfigError(
+            f"btag_efficiency {value!r} is not three probabilities",
+            where="option btag_efficiency",
+            fix="give the tag probabilities of b, c and light jets, e.g. (0.70, 0.12, 0.01)",
+        )
+    return probabilities[0], probabilities[1], probabilities[2]
+
+
 def validate(
     *,
     masses: Sequence[float],
@@ -233,6 +249,7 @@ def validate(
     seed: int,
     width_fraction: float,
     spin: int,
+    btag_efficiency: Sequence[float],
     luminosity: float,
     chunk_size: int,
     threads: int | None,
@@ -273,6 +290,7 @@ def validate(
             where="option spin",
             fix="give 2 (a graviton-like X, the default) or 0 (a heavy Higgs-like X)",
         )
+    btag = _btag_efficiency(btag_efficiency)
     if not luminosity > 0:
         raise ConfigError(
             f"luminosity {luminosity} is not positive",
@@ -287,6 +305,7 @@ def validate(
         seed=int(seed),
         width_fraction=float(width_fraction),
         spin=int(spin),
+        btag_efficiency=btag,
         luminosity=float(luminosity),
         chunk_size=_count(chunk_size, "chunk_size"),
         threads=min(2, os.cpu_count() or 1) if threads is None else _count(threads, "threads"),
