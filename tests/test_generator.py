@@ -160,6 +160,9 @@ def test_training_sizes_are_the_published_training_files():
         ({"btag_efficiency": (0.7, 0.1, -0.01)}, "option btag_efficiency"),
         ({"btag_efficiency": ("high", 0.1, 0.01)}, "option btag_efficiency"),
         ({"btag_efficiency": 0.7}, "option btag_efficiency"),
+        ({"btag_efficiency": "100"}, "option btag_efficiency"),
+        ({"btag_efficiency": (True, 0.1, 0.01)}, "option btag_efficiency"),
+        ({"btag_efficiency": {"b": 0.7, "c": 0.1, "light": 0.01}}, "option btag_efficiency"),
     ],
 )
 def test_bad_options_raise_config_error(options, message):
@@ -191,3 +194,12 @@ def test_btag_efficiency_is_the_tag_probability_of_each_flavour():
     assert 0.2 < only_c.sum(axis=1).mean() < 0.6 < 1.5 < light.sum(axis=1).mean()
     looser = generate_raw(**SMALL, seed=6, btag_efficiency=(0.85, 0.33, 0.03)).features[:, tags]
     assert looser.mean() > default.features[:, tags].mean() + 0.05
+
+
+def test_simulate_needs_three_tag_probabilities():
+    from hep_pnn.data.generator.detector import simulate
+
+    rng = np.random.default_rng(1)
+    partons = PROCESSES["ttbar"].partons(rng, 100, 0.0, 0.0)
+    with pytest.raises(ValueError, match="three probabilities"):
+        simulate(partons, rng, btag_efficiency=(0.7, 0.1))

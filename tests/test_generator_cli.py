@@ -71,9 +71,9 @@ def test_hepmass_imb_layout_writes_two_files(tmp_path):
         (["--preset", "hepmass", "--signal", "5"], "--preset"),
         (["--layout", "hepmass"], "layout"),
         (["--spin", "1"], "option spin"),
-        (["--btag-efficiency", "0.9,x,0.1"], "--btag-efficiency"),
-        (["--btag-efficiency", "0.9,0.3"], "option btag_efficiency"),
-        (["--btag-efficiency", "0.9,0.3,1.5"], "option btag_efficiency"),
+        (["--btag-efficiency", "0.9,x,0.1"], "--btag-efficiency: '0.9,x,0.1' is not three"),
+        (["--btag-efficiency", "0.9,0.3"], "--btag-efficiency: '0.9,0.3' is not three"),
+        (["--btag-efficiency", "0.9,0.3,1.5"], "--btag-efficiency"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(tmp_path, capsys, args, message):

@@ -168,18 +168,22 @@ def model_info(
     typer.echo(describe_model(load_model(model)))
 
 
-def _probabilities(text: str, *, option: str) -> tuple[float, ...]:
-    """A comma-separated list of numbers (checked as probabilities by the generator)."""
+def _working_point(text: str) -> dict[str, tuple[float, float, float]]:
+    """``--btag-efficiency``: three comma-separated probabilities (b, c, light), as the
+    generator's keyword argument."""
     from hep_pnn.errors import ConfigError
 
     try:
-        return tuple(float(part) for part in text.split(","))
+        b, c, light = (float(part) for part in text.split(","))
     except ValueError:
+        b = c = light = -1.0
+    if not all(0 <= p <= 1 for p in (b, c, light)):
         raise ConfigError(
-            f"{text!r} is not a comma-separated list of numbers",
-            where=option,
-            fix="e.g. 0.70,0.12,0.01",
-        ) from None
+            f"{text!r} is not three probabilities b,c,light",
+            where="--btag-efficiency",
+            fix="give the tag probabilities of b, c and light jets, e.g. 0.70,0.12,0.01",
+        )
+    return {"btag_efficiency": (b, c, light)}
 
 
 @dataclass(frozen=True)
@@ -199,7 +203,7 @@ class _GenerateRequest:
     seed: int
     width: float
     spin: int
-    btag_efficiency: str
+    btag_efficiency: str | None
     luminosity: float
     threads: int | None
     raw: bool
@@ -299,7 +303,7 @@ def _generate_hepmass(r: _GenerateRequest) -> None:
         seed=r.seed,
         width_fraction=r.width,
         spin=r.spin,
-        btag_efficiency=_probabilities(r.btag_efficiency, option="--btag-efficiency"),
+        **({} if r.btag_efficiency is None else _working_point(r.btag_efficiency)),
         luminosity=r.luminosity,
         threads=r.threads,
         raw=r.raw,
@@ -363,8 +367,11 @@ def generate_command(
         int, typer.Option(help="Spin of the X: 2 (graviton-like; closest to HEPMASS) or 0.")
     ] = 2,
     btag_efficiency: Annotated[
-        str, typer.Option(help="Tag probabilities of b, c and light jets, e.g. 0.85,0.33,0.03.")
-    ] = "0.70,0.12,0.01",
+        str | None,
+        typer.Option(
+            help="hepmass: tag probabilities of b, c, light jets [default 0.70,0.12,0.01]."
+        ),
+    ] = None,
     luminosity: Annotated[float, typer.Option(help="Luminosity in fb⁻¹ for the weights.")] = 140.0,
     threads: Annotated[int | None, typer.Option(help="Worker threads (default up to 2).")] = None,
     raw: Annotated[bool, typer.Option(help="Physical units instead of standardised.")] = False,

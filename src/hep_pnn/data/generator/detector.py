@@ -403,7 +403,11 @@ def simulate(
     elif len(out.selected) < n:
         raise ValueError(f"out has room for {len(out.selected)} events, not {n}")
     fields = (out.lepton, out.jets, out.btag, out.n_jets, out.met, out.selected[:n])
-    btag = np.asarray(btag_efficiency, np.float32)
-    k = _simulate_kernel(stream(rng), partons.lepton, partons.jets, partons.flavour, btag, fields)
+    probabilities = np.asarray(btag_efficiency, np.float32)
+    if probabilities.shape != (3,):
+        raise ValueError(f"btag_efficiency needs three probabilities, not {btag_efficiency!r}")
+    k = _simulate_kernel(
+        stream(rng), partons.lepton, partons.jets, partons.flavour, probabilities, fields
+    )
     lepton, jets, btag, n_jets, met, selected = fields
     return DetectorEvent(lepton[:k], jets[:k], btag[:k], n_jets[:k], met[:k], selected)

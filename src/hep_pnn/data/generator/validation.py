@@ -227,10 +227,13 @@ def _background_counts(n_background: Any) -> dict[str, int]:
 
 def _btag_efficiency(value: Sequence[float]) -> tuple[float, float, float]:
     """``btag_efficiency``: three probabilities (b, c, light)."""
-    try:
-        probabilities = tuple(float(p) for p in value)
-    except (TypeError, ValueError):
-        probabilities = ()
+    probabilities: tuple[float, ...] = ()
+    if not isinstance(value, str | bytes | Mapping) and isinstance(value, Sequence | np.ndarray):
+        if not any(isinstance(p, bool | str | bytes) for p in value):
+            try:
+                probabilities = tuple(float(p) for p in value)
+            except (TypeError, ValueError):
+                pass
     if len(probabilities) != 3 or not all(0 <= p <= 1 for p in probabilities):
         raise ConfigError(
             f"btag_efficiency {value!r} is not three probabilities",
