@@ -6,7 +6,8 @@ feature per class and mass (Anzalone et al. 2022, arXiv:2202.00424, their reposi
 ``HEPMASS.ipynb``), good to about ±0.05 standardised units. The script generates a test
 file (by default as ``realism.py``'s: ``pnn generate --signal 20000 --background 100000
 --seed 12``) and prints, per feature, the medians of the background and of the signal at
-500 … 1500 GeV beside HEPMASS's, then the four-jet share and the b-tag rate of jets 1–4.
+500 … 1500 GeV beside HEPMASS's, then the four-jet share and the b-tag rate of jets 1–4
+(on the whole file, then per group: background, signal at each mass).
 
 ``--shift`` moves, for each feature set of :data:`SHIFTS`, every generated group's values
 (all background; the signal of each mass) by HEPMASS's median minus the group's generated
@@ -20,7 +21,8 @@ the generator uses, each 0.05 lower or higher (they are read off a histogram), t
 generated rates (the units of generator version 7), and every jet untagged.
 
 Usage: .venv/bin/python benchmarks/medians.py [--signal 20000] [--background 100000]
-[--seed 12] [--shift] [--btag-units] [--nets ../shared/reference-nets]
+[--seed 12] [--btag-efficiency 0.70,0.12,0.01] [--shift] [--btag-units]
+[--nets ../shared/reference-nets]
 """
 
 from __future__ import annotations
@@ -33,9 +35,16 @@ from pathlib import Path
 import numpy as np
 
 from hep_pnn.data import HEPMASS_MASSES, EventTable
-from hep_pnn.data.generator import generate
 from hep_pnn.data.generator.standardise import HEPMASS_BTAG_RATES, HEPMASS_CONSTANTS
-from realism import FEATURE_LABELS, merge_per_mass, reference_aucs
+from hep_pnn.errors import ConfigError
+from realism import (
+    FEATURE_LABELS,
+    add_test_file_options,
+    file_options,
+    generate_test_file,
+    merge_per_mass,
+    reference_aucs,
+)
 from reference_nets import DEFAULT_FOLDER, ReferenceNet, load_reference_nets
 
 #: HEPMASS's medians in its standardised units: background, then signal at 500, 750,
@@ -131,6 +140,9 @@ def print_medians(table: EventTable) -> None:
         + f"; tags per event {tags.sum(axis=1).mean():.2f} "
         f"(HEPMASS's rates: {HEPMASS_TAGS_PER_EVENT:.2f})"
     )  # fmt: skip
+    for name, rows in groups(table).items():
+        rates = " / ".join(f"{v:.3f}" for v in tags[rows].mean(axis=0))
+        print(f"  {name}: {rates}; tags per event {tags[rows].sum(axis=1).mean():.2f}")
 
 
 def shift_aucs(
@@ -178,9 +190,7 @@ def print_variant_aucs(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--signal", type=int, default=20_000, help="signal events per mass")
-    parser.add_argument("--background", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=12)
+    add_test_file_options(parser)
     parser.add_argument(
         "--shift", action="store_true", help="AUCs of the real-data nets with medians moved"
     )
@@ -189,8 +199,10 @@ def main() -> None:
     )
     parser.add_argument("--nets", type=Path, default=DEFAULT_FOLDER, help="reference-nets folder")
     args = parser.parse_args()
-    table = generate(n_signal_per_mass=args.signal, n_background=args.background, seed=args.seed)
-    print(f"--signal {args.signal} --background {args.background} --seed {args.seed}")
+    try:
+        table = generate_test_file(**file_options(args))
+    except ConfigError as error:
+        parser.exit(2, f"error: {error}\n")
     print_medians(table)
     if args.shift or args.btag_units:
         nets = load_reference_nets(args.nets)

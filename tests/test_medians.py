@@ -53,11 +53,20 @@ def test_medians_table_prints_every_feature_and_the_btag_rates(medians, table, c
         assert [float(v) for v in printed_ours.split(",")] == pytest.approx(ours, abs=0.005)
         difference = [float(v) for v in printed_difference.split(",")]
         assert difference == pytest.approx(ours - np.asarray(real), abs=0.005)
-    assert "(HEPMASS's rates: 1.87)" in lines[-1]
+    at = next(i for i, line in enumerate(lines) if line.startswith("b-tag rate of jets 1-4"))
+    assert "(HEPMASS's rates: 1.87)" in lines[at]
     # b-tag rates of jets 1-4 between 10 and 50 %, about 1.2 tags per event
-    rates = lines[-1].split(":")[1].split(";")[0].split("/")
-    assert all(0.1 < float(rate) < 0.5 for rate in rates), lines[-1]
-    assert 0.9 < float(lines[-1].split("tags per event")[1].split()[0]) < 1.5, lines[-1]
+    rates = lines[at].split(":")[1].split(";")[0].split("/")
+    assert all(0.1 < float(rate) < 0.5 for rate in rates), lines[at]
+    assert 0.9 < float(lines[at].split("tags per event")[1].split()[0]) < 1.5, lines[at]
+    # then one line per group, each its own rows' rates
+    tags = table.features[:, medians.BTAG_COLUMNS] > 0
+    group_lines = lines[at + 1 :]
+    assert len(group_lines) == len(medians.groups(table))
+    for line, (name, rows) in zip(group_lines, medians.groups(table).items(), strict=True):
+        assert line.strip().startswith(f"{name}:")
+        printed = [float(v) for v in line.split(":")[1].split(";")[0].split("/")]
+        assert printed == pytest.approx(tags[rows].mean(axis=0), abs=6e-4), line
 
 
 def test_btag_units_change_the_values_not_which_jets_are_tagged(medians, table):
