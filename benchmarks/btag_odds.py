@@ -33,7 +33,7 @@ from typing import Protocol
 import numpy as np
 
 from hep_pnn.data import HEPMASS_MASSES, EventTable
-from hep_pnn.data.generator.standardise import constants
+from hep_pnn.data.generator import standardise
 from hep_pnn.errors import ConfigError, PNNError
 from realism import add_test_file_options, file_options, generate_test_file, load_model_net
 from reference_nets import DEFAULT_FOLDER, load_reference_nets
@@ -53,9 +53,12 @@ class Net(Protocol):
 
 
 def tag_values(column: int) -> tuple[float, float]:
-    """The standardised (untagged, tagged) values of b-tag ``column``."""
-    mean, scale = constants()
-    return float((0 - mean[column]) / scale[column]), float((1 - mean[column]) / scale[column])
+    """The standardised (untagged, tagged) values of b-tag ``column``, as the generator
+    writes them."""
+    raw = np.ones((2, 27), np.float32)
+    raw[:, column] = (0.0, 1.0)
+    untagged, tagged = standardise(raw)[:, column]
+    return float(untagged), float(tagged)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -50,6 +50,7 @@ from hep_pnn.data import HEPMASS_MASSES, EventTable
 from hep_pnn.data.generator import generate
 from hep_pnn.data.generator.detector import BTAG_WORKING_POINT
 from hep_pnn.data.generator.standardise import destandardise
+from hep_pnn.data.generator.validation import parse_btag_efficiency
 from hep_pnn.errors import ConfigError
 from hep_pnn.mass_lists import parse_masses
 from hep_pnn.scorer import Scorer
@@ -122,10 +123,9 @@ def load_model_net(text: str, *, name: str | None = None) -> ModelNet:
 def _working_point(text: str) -> tuple[float, float, float]:
     """``--btag-efficiency``: three comma-separated probabilities (b, c, light)."""
     try:
-        b, c, light = (float(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not three numbers b,c,light: {text!r}") from None
-    return b, c, light
+        return parse_btag_efficiency(text)
+    except ConfigError:
+        raise argparse.ArgumentTypeError(f"not three probabilities b,c,light: {text!r}") from None
 
 
 def add_test_file_options(parser: argparse.ArgumentParser) -> None:

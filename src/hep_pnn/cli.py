@@ -168,24 +168,6 @@ def model_info(
     typer.echo(describe_model(load_model(model)))
 
 
-def _working_point(text: str) -> dict[str, tuple[float, float, float]]:
-    """``--btag-efficiency``: three comma-separated probabilities (b, c, light), as the
-    generator's keyword argument."""
-    from hep_pnn.errors import ConfigError
-
-    try:
-        b, c, light = (float(part) for part in text.split(","))
-    except ValueError:
-        b = c = light = -1.0
-    if not all(0 <= p <= 1 for p in (b, c, light)):
-        raise ConfigError(
-            f"{text!r} is not three probabilities b,c,light",
-            where="--btag-efficiency",
-            fix="give the tag probabilities of b, c and light jets, e.g. 0.70,0.12,0.01",
-        )
-    return {"btag_efficiency": (b, c, light)}
-
-
 @dataclass(frozen=True)
 class _GenerateRequest:
     """The options of ``pnn generate``, handed to the generator of the chosen process."""
@@ -272,6 +254,7 @@ def _generate_four_top(r: _GenerateRequest) -> None:
 def _generate_hepmass(r: _GenerateRequest) -> None:
     from hep_pnn.data.generator import preset_sizes
     from hep_pnn.data.generator.output import generate_to_file
+    from hep_pnn.data.generator.validation import parse_btag_efficiency
     from hep_pnn.errors import ConfigError
     from hep_pnn.mass_lists import parse_masses
 
@@ -303,7 +286,11 @@ def _generate_hepmass(r: _GenerateRequest) -> None:
         seed=r.seed,
         width_fraction=r.width,
         spin=r.spin,
-        **({} if r.btag_efficiency is None else _working_point(r.btag_efficiency)),
+        **(
+            {}
+            if r.btag_efficiency is None
+            else {"btag_efficiency": parse_btag_efficiency(r.btag_efficiency)}
+        ),
         luminosity=r.luminosity,
         threads=r.threads,
         raw=r.raw,

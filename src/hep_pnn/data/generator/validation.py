@@ -27,7 +27,14 @@ from hep_pnn.data.generator.processes import (
 from hep_pnn.data.generator.production import is_signal_spin
 from hep_pnn.errors import ConfigError
 
-__all__ = ["PRESETS", "GeneratorOptions", "preset_sizes", "training_sizes", "validate"]
+__all__ = [
+    "PRESETS",
+    "GeneratorOptions",
+    "parse_btag_efficiency",
+    "preset_sizes",
+    "training_sizes",
+    "validate",
+]
 
 #: Published sizes: the events a generated copy of the sample holds, and the shares of
 #: signal and background its published training file held. HEPMASS holds train and test
@@ -241,6 +248,26 @@ def _btag_efficiency(value: Sequence[float]) -> tuple[float, float, float]:
             fix="give the tag probabilities of b, c and light jets, e.g. (0.70, 0.12, 0.01)",
         )
     return probabilities[0], probabilities[1], probabilities[2]
+
+
+def parse_btag_efficiency(
+    text: str, *, option: str = "--btag-efficiency"
+) -> tuple[float, float, float]:
+    """A working point written ``b,c,light`` (a command-line option) as the tag probabilities
+    ``btag_efficiency`` takes; raises :class:`~hep_pnn.errors.ConfigError` naming ``option``.
+
+    Example:
+        >>> parse_btag_efficiency("0.85,0.33,0.03")
+        (0.85, 0.33, 0.03)
+    """
+    try:
+        return _btag_efficiency([float(part) for part in text.split(",")])
+    except (ValueError, ConfigError):
+        raise ConfigError(
+            f"{text!r} is not three probabilities b,c,light",
+            where=option,
+            fix="give the tag probabilities of b, c and light jets, e.g. 0.70,0.12,0.01",
+        ) from None
 
 
 def validate(
