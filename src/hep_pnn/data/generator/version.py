@@ -13,4 +13,4 @@ Example:
 __all__ = ["GENERATOR_VERSION"]
 
 #: Version of the generated events (features, processes, weights) for a given seed.
-GENERATOR_VERSION = 8
+GENERATOR_VERSION = 9
