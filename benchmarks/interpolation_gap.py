@@ -20,6 +20,11 @@ On a generated test file (by default as ``realism.py``'s: ``pnn generate --signa
 3. *Where the 500 GeV networks separate*: the same two networks' AUC for the 500 GeV
    signal against the background within ranges of m_WWbb (f26, HEPMASS's standardised
    units), with each range's share of the signal and of the background.
+4. *What the 500 GeV networks read in heavier signal*: for the 1000 and 1500 GeV signal
+   against the background, scored at 500 GeV by the same two networks, the change of
+   each network's AUC when one feature is shuffled among those events (permutation
+   importance; the features that move either network by at least 0.02). A positive
+   change: the feature made that network rank the heavier signal *below* the background.
 
 The models must have been trained on the current generator version: a model standardises
 its inputs with its own training data, so events of another version reach it in other
@@ -46,6 +51,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
 
 from hep_pnn.data import HEPMASS_MASSES, EventTable
+from hep_pnn.data.features import FEATURE_DESCRIPTIONS
 from hep_pnn.errors import ConfigError, PNNError
 from realism import (
     ModelNet,
@@ -64,6 +70,8 @@ SCAN_MASSES = (500.0, 1000.0, 1500.0)
 HYPOTHESES = np.arange(500.0, 1501.0, 50.0)
 #: f26 (m_WWbb): its column and the ranges of table 3, in HEPMASS's standardised units.
 F26, F26_EDGES = 26, (-0.5, 0.0, 0.5)
+#: Table 4: the heavier signal masses, and the smallest AUC change printed.
+SHUFFLE_MASSES, SHUFFLE_THRESHOLD = (1000.0, 1500.0), 0.02
 #: The real-data networks of the tables.
 REAL_INTERPOLATING = "imb_interp_pnn"
 REAL_PER_MASS = "individual_500"
@@ -134,6 +142,53 @@ def by_m_wwbb(
         signal, background = inside[label == 1].mean(), inside[label == 0].mean()
         rows.append(Range(name, float(signal), float(background), aucs))
     return rows
+
+
+def shuffle_shifts(
+    table: EventTable,
+    nets: Mapping[str, ReferenceNet | ModelNet],
+    *,
+    masses: Sequence[float] = SHUFFLE_MASSES,
+    hypothesis: float = 500.0,
+    seed: int = 0,
+) -> dict[float, dict[str, np.ndarray]]:
+    """Table 4: ``{signal mass: {net: AUC change per feature}}``, the signal of each mass
+    against all background scored at ``hypothesis``, each feature shuffled in turn among
+    those events (one permutation per feature, from ``seed``)."""
+    rng = np.random.default_rng(seed)
+    at = float(hypothesis)
+    result: dict[float, dict[str, np.ndarray]] = {}
+    for mass in masses:
+        x, label = signal_and_background(table, mass=mass)
+        orders = [rng.permutation(len(x)) for _ in range(x.shape[1])]
+        result[mass] = {}
+        for name, net in nets.items():
+            base = roc_auc_score(label, net.score(x, at))
+            shifts = np.empty(x.shape[1])
+            for column, order in enumerate(orders):
+                shuffled = x.copy()
+                shuffled[:, column] = x[order, column]
+                shifts[column] = roc_auc_score(label, net.score(shuffled, at)) - base
+            result[mass][name] = shifts
+    return result
+
+
+def print_shifts(
+    result: Mapping[float, Mapping[str, np.ndarray]], *, threshold: float = SHUFFLE_THRESHOLD
+) -> None:
+    """Table 4 in Markdown: per signal mass, the features that move some net's AUC by at
+    least ``threshold`` when shuffled, largest first, a column per net."""
+    names = list(next(iter(result.values())))
+    print("| signal | feature shuffled | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for mass, shifts in result.items():
+        largest = np.max(np.abs(np.stack(list(shifts.values()))), axis=0)
+        for column in np.argsort(-largest):
+            if largest[column] < threshold:
+                break
+            feature = f"f{column} {FEATURE_DESCRIPTIONS[f'f{column}']}"
+            cells = " | ".join(f"{shifts[n][column]:+.3f}" for n in names)
+            print(f"| X {mass:g} | {feature} | {cells} |")
 
 
 def print_scans(
@@ -262,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_scored_at(scored_at(table, at_500))
     print()
     print_by_m_wwbb(by_m_wwbb(table, at_500))
+    print()
+    print_shifts(shuffle_shifts(table, at_500))
     if args.plot is not None:
         plot_scans(result).savefig(args.plot, dpi=80)
         print(f"wrote {args.plot} ({args.plot.stat().st_size / 1024:.0f} kB)")

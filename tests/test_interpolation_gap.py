@@ -115,6 +115,48 @@ def test_tables_print_every_net_and_mass(gap, table, capsys):
     assert lines[12].startswith("| 1.2 and above | 0.000 | ") and lines[12].endswith("| nan |")
 
 
+class MassWindowOnFeature:
+    """:class:`MassWindow` on feature ``column``, plus a small pull from feature 3."""
+
+    def __init__(self, column):
+        self.column = column
+
+    def predict(self, features, mass):
+        window = -np.abs(features[:, self.column] - np.asarray(mass, dtype=float) / 1000)
+        return window + 0.01 * features[:, 3]
+
+
+def test_shuffle_shifts_find_the_feature_a_net_reads(gap, table):
+    """A window at 500 GeV on f26 ranks heavier signal below the background: shuffling
+    f26 takes that away (AUC up towards 0.5), shuffling the features it ignores does
+    nothing; a net reading another column is not moved by f26."""
+    nets = {
+        "f26": gap.ModelNet("f26", MassWindowOnFeature(26)),
+        "f0": gap.ModelNet("f0", MassWindowOnFeature(0)),
+    }
+    result = gap.shuffle_shifts(table, nets, masses=(1000.0, 1500.0), hypothesis=500.0)
+    assert list(result) == [1000.0, 1500.0]
+    base = gap.scored_at(table, nets, hypothesis=500.0)["f26"]
+    assert base[1500.0] < 0.3
+    for mass, shifts in result.items():
+        assert shifts["f26"].shape == (27,)
+        # Shuffled, f26 no longer tells signal from background: the AUC goes to 0.5.
+        assert base[mass] + shifts["f26"][26] == pytest.approx(0.5, abs=0.02)
+        assert np.all(shifts["f26"][:26] == 0.0)  # the other columns hold zeros only
+        assert np.all(shifts["f0"] == 0.0)  # f0 and f3 are all zero in this table
+
+
+def test_print_shifts_lists_features_above_the_threshold(gap, capsys):
+    result = {1000.0: {"a": np.r_[0.05, -0.03, 0.001, np.zeros(24)], "b": np.zeros(27)}}
+    gap.print_shifts(result, threshold=0.02)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "| signal | feature shuffled | a | b |"
+    assert lines[2:] == [
+        "| X 1000 | f0 lepton pT | +0.050 | +0.000 |",
+        "| X 1000 | f1 lepton eta | -0.030 | +0.000 |",
+    ]
+
+
 def test_model_names_come_from_the_run_folder(gap, tmp_path):
     assert gap.model_name(tmp_path / "runs" / "pnn" / "seed2" / "model") == "pnn/seed2"
     assert gap.model_name(tmp_path / "runs" / "affine" / "seed2") == "affine/seed2"
