@@ -299,8 +299,8 @@ interpolation = {
 # file, scored at each hypothesis.
 #
 # The naive run learns the 1500 GeV signal poorly (50 of the 20,000 events in the file,
-# with no weight to compensate): its AUC stops rising at about 0.88–0.92 from 1000 GeV
-# on, where the balanced runs reach 0.94–0.98. Drawing the background masses by the
+# with no weight to compensate): its AUC stops rising at about 0.90–0.94 from 1000 GeV
+# on, where the balanced runs reach 0.95–0.99. Drawing the background masses by the
 # file's counts costs the balanced run up to 0.005 at each mass from 750 GeV up here; at
 # the published data size the
 # same mismatch made the network rank signal *below* background at 750 GeV (AUC 0.613
