@@ -1,7 +1,7 @@
 r"""Where a pNN trained at 500 + 1500 GeV loses AUC between them, against the real-data net.
 
 On a generated test file (by default as ``realism.py``'s: ``pnn generate --signal 20000
---background 100000 --seed 12``) the script prints three tables.
+--background 100000 --seed 12``) the script prints four tables.
 
 1. *AUC against the mass hypothesis*: the signal of 500, 1000 and 1500 GeV against all
    background, both scored at every hypothesis from 500 to 1500 GeV, by the Baldi pNN the
@@ -183,7 +183,10 @@ def print_shifts(
     print("|---|---|" + "---|" * len(names))
     for mass, shifts in result.items():
         largest = np.max(np.abs(np.stack(list(shifts.values()))), axis=0)
-        for column in np.argsort(-largest):
+        if not largest.max() >= threshold:
+            dashes = " | ".join("–" for _ in names)
+            print(f"| X {mass:g} | none moves a net by {threshold:g} | {dashes} |")
+        for column in np.argsort(-largest, kind="stable"):
             if largest[column] < threshold:
                 break
             feature = f"f{column} {FEATURE_DESCRIPTIONS[f'f{column}']}"

@@ -4,7 +4,7 @@ The parametric generator draws the tt̄ background's mass as m_t1 + m_t2 + scale
 a beta-prime excess over the two top masses (``TTBAR_SPECTRUM_SHAPE`` and
 ``TTBAR_SPECTRUM_SCALE`` in ``hep_pnn.data.generator.processes``). This script runs the
 hard process of Pythia 8 (g g → tt̄ and q q̄ → tt̄ at leading order, 13 TeV, Pythia's
-default PDF; no shower, no decays: 200,000 events take a few seconds), fits B′(a, b) ×
+default PDF; no shower, no decays: 200,000 events take about 15 s), fits B′(a, b) ×
 scale to each event's excess m_tt̄ − m_t1 − m_t2 (maximum likelihood, ``scipy.stats``),
 and prints the quantiles of m_tt̄ of Pythia, of the fit and of the generator's SM tt̄
 events, then the local power m^-n of each spectrum between 0.7 and 2 TeV.
@@ -39,6 +39,8 @@ from hep_pnn.errors import PNNError
 QUANTILES = (5, 25, 50, 75, 95, 99)
 SLOPE_EDGES = (700.0, 850.0, 1000.0, 1200.0, 1500.0, 2000.0)
 SQRT_S = 13_000.0
+#: Events Pythia may fail to make in a row before the run stops; Pythia's largest seed.
+MAX_FAILURES, SEED_LIMIT = 100, 900_000_000
 
 
 class BetaPrime(NamedTuple):
@@ -54,10 +56,12 @@ class BetaPrime(NamedTuple):
         return self.scale * stats.betaprime.rvs(self.a, self.b, size=n, random_state=rng)
 
 
-def pythia_ttbar(n_events: int, *, seed: int, sqrt_s: float = SQRT_S) -> tuple[np.ndarray, ...]:
+def pythia_ttbar(
+    n_events: int, *, seed: int, sqrt_s: float = SQRT_S
+) -> tuple[np.ndarray, np.ndarray]:
     """``(m_tt̄, m_t1 + m_t2)`` (GeV) of ``n_events`` leading-order Pythia 8 tt̄ events
     (read from Pythia's hard-process record: with the parton level off the event record
-    stays empty)."""
+    stays empty); ``seed`` is Pythia's, 1 to 900,000,000."""
     try:
         import pythia8mc
     except ImportError:
@@ -78,13 +82,19 @@ def pythia_ttbar(n_events: int, *, seed: int, sqrt_s: float = SQRT_S) -> tuple[n
         "HadronLevel:all = off",
         "ProcessLevel:resonanceDecays = off",
     ):
-        pythia.readString(setting)
+        if not pythia.readString(setting):
+            raise PNNError(f"Pythia cannot read {setting!r}", where="ttbar_spectrum.py")
     if not pythia.init():
         raise PNNError("Pythia failed to initialise for tt̄", where="ttbar_spectrum.py")
     pair, tops = np.empty(n_events), np.empty(n_events)
     for i in range(n_events):
-        while not pythia.next():
-            pass
+        for _ in range(MAX_FAILURES):
+            if pythia.next():
+                break
+        else:
+            raise PNNError(
+                f"Pythia failed {MAX_FAILURES} times in a row", where="ttbar_spectrum.py"
+            )
         record = pythia.process
         masses = [record[k].m() for k in range(record.size()) if abs(record[k].id()) == 6]
         if len(masses) != 2:
@@ -151,18 +161,25 @@ def print_table(spectra: dict[str, np.ndarray]) -> None:
         print(f"| {name} | {quantiles} | {powers} |")
 
 
-def _positive(text: str) -> int:
+def _event_count(text: str) -> int:
     value = int(text)
     if value < 1000:
         raise argparse.ArgumentTypeError(f"{text} events; give at least 1000")
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"{text}; Pythia takes seeds 1 to {SEED_LIMIT:,}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns the exit code (2 for bad input, with one line on stderr)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=_positive, default=200_000, help="events per sample")
-    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--events", type=_event_count, default=200_000, help="events per sample")
+    parser.add_argument("--seed", type=_seed, default=5, help="1 to 900,000,000")
     args = parser.parse_args(argv)
     try:
         pair, tops = pythia_ttbar(args.events, seed=args.seed)

@@ -128,22 +128,34 @@ class MassWindowOnFeature:
 
 def test_shuffle_shifts_find_the_feature_a_net_reads(gap, table):
     """A window at 500 GeV on f26 ranks heavier signal below the background: shuffling
-    f26 takes that away (AUC up towards 0.5), shuffling the features it ignores does
-    nothing; a net reading another column is not moved by f26."""
+    f26 takes that away (AUC up towards 0.5); shuffling f3, which it reads weakly, moves
+    it a little; shuffling f5, noise it ignores, moves it not at all. A net reading only
+    f0 (zero everywhere) and f3 is not moved by f26."""
+    rng = np.random.default_rng(7)
+    features = table.features.copy()
+    features[:, 3] = rng.normal(0.0, 1.0, len(features)) + 2.0 * table.label
+    features[:, 5] = rng.normal(0.0, 1.0, len(features))
+    noisy = EventTable.from_arrays(
+        features, label=table.label, mass=table.mass, feature_names=table.feature_names
+    )
     nets = {
         "f26": gap.ModelNet("f26", MassWindowOnFeature(26)),
         "f0": gap.ModelNet("f0", MassWindowOnFeature(0)),
     }
-    result = gap.shuffle_shifts(table, nets, masses=(1000.0, 1500.0), hypothesis=500.0)
+    result = gap.shuffle_shifts(noisy, nets, masses=(1000.0, 1500.0), hypothesis=500.0)
     assert list(result) == [1000.0, 1500.0]
-    base = gap.scored_at(table, nets, hypothesis=500.0)["f26"]
-    assert base[1500.0] < 0.3
+    base = gap.scored_at(noisy, nets, hypothesis=500.0)
+    assert base["f26"][1500.0] < 0.3
     for mass, shifts in result.items():
         assert shifts["f26"].shape == (27,)
         # Shuffled, f26 no longer tells signal from background: the AUC goes to 0.5.
-        assert base[mass] + shifts["f26"][26] == pytest.approx(0.5, abs=0.02)
-        assert np.all(shifts["f26"][:26] == 0.0)  # the other columns hold zeros only
-        assert np.all(shifts["f0"] == 0.0)  # f0 and f3 are all zero in this table
+        assert base["f26"][mass] + shifts["f26"][26] == pytest.approx(0.5, abs=0.02)
+        assert 0.0 < abs(shifts["f26"][3]) < 0.05  # read weakly
+        assert shifts["f26"][5] == 0.0  # ignored
+        # The f0 net reads only f3 (f0 is zero): shuffling f3 takes its AUC to 0.5.
+        assert base["f0"][mass] > 0.8
+        assert base["f0"][mass] + shifts["f0"][3] == pytest.approx(0.5, abs=0.02)
+        assert shifts["f0"][26] == 0.0 and shifts["f0"][5] == 0.0
 
 
 def test_print_shifts_lists_features_above_the_threshold(gap, capsys):
@@ -155,6 +167,11 @@ def test_print_shifts_lists_features_above_the_threshold(gap, capsys):
         "| X 1000 | f0 lepton pT | +0.050 | +0.000 |",
         "| X 1000 | f1 lepton eta | -0.030 | +0.000 |",
     ]
+
+
+def test_print_shifts_says_when_no_feature_matters(gap, capsys):
+    gap.print_shifts({1500.0: {"a": np.full(27, 0.001)}}, threshold=0.02)
+    assert capsys.readouterr().out.splitlines()[2] == "| X 1500 | none moves a net by 0.02 | – |"
 
 
 def test_model_names_come_from_the_run_folder(gap, tmp_path):
