@@ -62,15 +62,9 @@ def pythia_ttbar(
     """``(m_tt̄, m_t1 + m_t2)`` (GeV) of ``n_events`` leading-order Pythia 8 tt̄ events
     (read from Pythia's hard-process record: with the parton level off the event record
     stays empty); ``seed`` is Pythia's, 1 to 900,000,000."""
-    try:
-        import pythia8mc
-    except ImportError:
-        missing = "Pythia 8 (pythia8mc) is not installed"
-        raise PNNError(
-            missing, where="ttbar_spectrum.py", fix="pip install hep-pnn[jets]"
-        ) from None
-    pythia = pythia8mc.Pythia("", False)
-    for setting in (
+    from hep_pnn.data.jets.generate import pythia_instance
+
+    settings = (
         "Print:quiet = on",
         "Next:numberCount = 0",
         f"Beams:eCM = {sqrt_s:.10g}",
@@ -81,11 +75,9 @@ def pythia_ttbar(
         "PartonLevel:all = off",
         "HadronLevel:all = off",
         "ProcessLevel:resonanceDecays = off",
-    ):
-        if not pythia.readString(setting):
-            raise PNNError(f"Pythia cannot read {setting!r}", where="ttbar_spectrum.py")
-    if not pythia.init():
-        raise PNNError("Pythia failed to initialise for tt̄", where="ttbar_spectrum.py")
+    )
+    failure = PNNError("Pythia failed to initialise for tt̄", where="ttbar_spectrum.py")
+    pythia = pythia_instance(settings, failure=failure)
     pair, tops = np.empty(n_events), np.empty(n_events)
     for i in range(n_events):
         for _ in range(MAX_FAILURES):

@@ -253,6 +253,7 @@ def _generate_four_top(r: _GenerateRequest) -> None:
 
 def _generate_hepmass(r: _GenerateRequest) -> None:
     from hep_pnn.data.generator import preset_sizes
+    from hep_pnn.data.generator.detector import BTAG_WORKING_POINT
     from hep_pnn.data.generator.output import generate_to_file
     from hep_pnn.data.generator.validation import parse_btag_efficiency
     from hep_pnn.errors import ConfigError
@@ -286,11 +287,9 @@ def _generate_hepmass(r: _GenerateRequest) -> None:
         seed=r.seed,
         width_fraction=r.width,
         spin=r.spin,
-        **(
-            {}
-            if r.btag_efficiency is None
-            else {"btag_efficiency": parse_btag_efficiency(r.btag_efficiency)}
-        ),
+        btag_efficiency=BTAG_WORKING_POINT
+        if r.btag_efficiency is None
+        else parse_btag_efficiency(r.btag_efficiency),
         luminosity=r.luminosity,
         threads=r.threads,
         raw=r.raw,

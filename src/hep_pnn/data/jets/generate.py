@@ -202,9 +202,10 @@ def _events(process: JetProcess, *, mpi: bool, seed: int, n_events: int) -> Any:
     return pythia_events(_pythia_settings(process, mpi=mpi, seed=seed), n_events, failure=failure)
 
 
-def pythia_events(settings: Sequence[str], n_events: int, *, failure: PNNError) -> Any:
-    """Pythia's particle records of ``n_events`` events with ``settings`` (awkward,
-    ``events * var * particle``); raises ``failure`` if Pythia does not initialise."""
+def pythia_instance(settings: Sequence[str], *, failure: PNNError) -> Any:
+    """A ``pythia8mc.Pythia`` initialised with ``settings``; raises ``failure`` if Pythia
+    does not initialise, :class:`~hep_pnn.errors.ConfigError` for a setting it cannot
+    read, and a :class:`~hep_pnn.errors.PNNError` naming the extra if it is not installed."""
     try:
         import pythia8mc
     except ImportError:
@@ -219,7 +220,13 @@ def pythia_events(settings: Sequence[str], n_events: int, *, failure: PNNError) 
             )
     if not pythia.init():
         raise failure
-    return pythia.nextBatch(n_events).prt
+    return pythia
+
+
+def pythia_events(settings: Sequence[str], n_events: int, *, failure: PNNError) -> Any:
+    """Pythia's particle records of ``n_events`` events with ``settings`` (awkward,
+    ``events * var * particle``); raises as :func:`pythia_instance`."""
+    return pythia_instance(settings, failure=failure).nextBatch(n_events).prt
 
 
 def _antikt_jets(particles: Any, min_pt: float) -> tuple[Any, Any]:
